@@ -1,0 +1,209 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultCollection always exists.
+const DefaultCollection = "_default._default"
+
+// Defaults for Options.
+const (
+	DefaultMaxBodySize     = 20 << 20
+	DefaultMaxRevTreeDepth = 20
+	DefaultLockTimeout     = time.Second
+)
+
+var (
+	bucketMeta  = []byte("meta")
+	bucketColls = []byte("coll")
+	bucketLocal = []byte("local")
+	bucketBlobs = []byte("blobs")
+	bucketDocs  = []byte("docs")
+	bucketSeqs  = []byte("seqs")
+	keyUUID     = []byte("uuid")
+	keyCount    = []byte("count")
+)
+
+// Options tune a database. Zero values take the defaults.
+type Options struct {
+	LockTimeout     time.Duration // how long to wait for another process's lock
+	MaxBodySize     int           // bytes of JSON per revision body
+	MaxRevTreeDepth int           // generations kept behind each leaf
+}
+
+func (o Options) withDefaults() Options {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.MaxBodySize <= 0 {
+		o.MaxBodySize = DefaultMaxBodySize
+	}
+	if o.MaxRevTreeDepth <= 0 {
+		o.MaxRevTreeDepth = DefaultMaxRevTreeDepth
+	}
+	return o
+}
+
+// DB is an open database file. It is safe for concurrent use.
+type DB struct {
+	path string
+	uuid string
+	opts Options
+
+	mu   sync.RWMutex // held for writing only while Compact swaps the file
+	bolt *bolt.DB
+
+	writeMu   sync.Mutex // orders commits and their notifications
+	obsMu     sync.Mutex
+	observers map[int]func([]Change)
+	nextObs   int
+}
+
+// Open opens or creates the database file at path. A file locked by another
+// process fails with ErrInUse after opts.LockTimeout rather than hanging.
+func Open(path string, opts Options) (*DB, error) {
+	db := &DB{path: path, opts: opts.withDefaults(), observers: map[int]func([]Change){}}
+	b, err := openBolt(path, db.opts.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	db.bolt = b
+	err = b.Update(func(btx *bolt.Tx) error {
+		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if id := meta.Get(keyUUID); id != nil {
+			db.uuid = string(id)
+		} else {
+			db.uuid = uuid.NewString()
+			if err := meta.Put(keyUUID, []byte(db.uuid)); err != nil {
+				return err
+			}
+		}
+		for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
+			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return (&Tx{btx: btx, db: db}).createCollection(DefaultCollection)
+	})
+	if err != nil && !errors.Is(err, ErrCollectionExist) {
+		b.Close()
+		return nil, fmt.Errorf("initialise %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openBolt(path string, timeout time.Duration) (*bolt.DB, error) {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        timeout,
+		FreelistType:   bolt.FreelistMapType,
+		NoFreelistSync: true, // rebuilt on open; saves a write per commit
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Close closes the file. Pending transactions finish first.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.bolt.Close()
+}
+
+// Path returns the file's path.
+func (db *DB) Path() string { return db.path }
+
+// UUID returns the database's stable identity, made when it was created.
+func (db *DB) UUID() string { return db.uuid }
+
+// Options returns the options in force.
+func (db *DB) Options() Options { return db.opts }
+
+// Size returns the file size in bytes.
+func (db *DB) Size() int64 {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, db: db}) })
+}
+
+// Update runs fn in a read-write transaction and commits it if fn returns
+// nil. Observers are told of the transaction's changes after the commit.
+func (db *DB) Update(fn func(*Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	var changes []Change
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		tx := &Tx{btx: btx, db: db, writable: true}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		changes = tx.changes
+		return nil
+	})
+	if err == nil && len(changes) > 0 {
+		db.notify(changes)
+	}
+	return err
+}
+
+// Observe registers fn to hear of every committed change, in commit order.
+// fn runs on the committing goroutine and must not block or write to db.
+// The returned function unregisters it.
+func (db *DB) Observe(fn func([]Change)) (cancel func()) {
+	db.obsMu.Lock()
+	defer db.obsMu.Unlock()
+	id := db.nextObs
+	db.nextObs++
+	db.observers[id] = fn
+	return func() {
+		db.obsMu.Lock()
+		defer db.obsMu.Unlock()
+		delete(db.observers, id)
+	}
+}
+
+func (db *DB) notify(changes []Change) {
+	db.obsMu.Lock()
+	defer db.obsMu.Unlock()
+	for _, fn := range db.observers {
+		fn(changes)
+	}
+}
+
+// Check runs bbolt's consistency check over the whole file.
+func (db *DB) Check() error {
+	return db.View(func(tx *Tx) error {
+		var errs []error
+		for err := range tx.btx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"peersync/syncengine/revtree"
+)
+
+// A document record: uvarint(sequence) | flags | revtree encoding.
+// A change entry:    flags | uvarint(len) docID | uvarint(len) revID | uvarint(body size).
+
+const (
+	flagDeleted = 1 << iota
+	flagConflicted
+)
+
+func encodeRecord(d *Document) []byte {
+	buf := make([]byte, 0, 64+len(d.Body)+32*d.Tree.Len())
+	buf = binary.AppendUvarint(buf, d.Sequence)
+	buf = append(buf, docFlags(d))
+	return d.Tree.AppendBinary(buf)
+}
+
+func docFlags(d *Document) byte {
+	var f byte
+	if d.Deleted {
+		f |= flagDeleted
+	}
+	if d.Conflicted {
+		f |= flagConflicted
+	}
+	return f
+}
+
+// decodeRecord parses a record. The result aliases data, so callers copy
+// data first when it came from bbolt and must outlive the transaction.
+func decodeRecord(id string, data []byte) (*Document, error) {
+	seq, n := binary.Uvarint(data)
+	if n <= 0 || len(data) < n+1 {
+		return nil, fmt.Errorf("document %q: corrupt record", id)
+	}
+	tree, err := revtree.Decode(data[n+1:])
+	if err != nil {
+		return nil, fmt.Errorf("document %q: %w", id, err)
+	}
+	d := &Document{ID: id, Sequence: seq, Tree: tree}
+	d.refresh()
+	return d, nil
+}
+
+func encodeChange(c *Change) []byte {
+	buf := make([]byte, 0, 8+len(c.DocID)+len(c.RevID))
+	var f byte
+	if c.Deleted {
+		f |= flagDeleted
+	}
+	if c.Conflicted {
+		f |= flagConflicted
+	}
+	buf = append(buf, f)
+	buf = binary.AppendUvarint(buf, uint64(len(c.DocID)))
+	buf = append(buf, c.DocID...)
+	buf = binary.AppendUvarint(buf, uint64(len(c.RevID)))
+	buf = append(buf, c.RevID...)
+	return binary.AppendUvarint(buf, uint64(c.BodySize))
+}
+
+func decodeChange(coll string, seq uint64, data []byte) (Change, error) {
+	bad := fmt.Errorf("collection %s sequence %d: corrupt change entry", coll, seq)
+	if len(data) < 1 {
+		return Change{}, bad
+	}
+	c := Change{Collection: coll, Sequence: seq, Deleted: data[0]&flagDeleted != 0, Conflicted: data[0]&flagConflicted != 0}
+	data = data[1:]
+	var ok bool
+	if c.DocID, data, ok = readString(data); !ok {
+		return Change{}, bad
+	}
+	if c.RevID, data, ok = readString(data); !ok {
+		return Change{}, bad
+	}
+	size, n := binary.Uvarint(data)
+	if n <= 0 {
+		return Change{}, bad
+	}
+	c.BodySize = int(size)
+	return c, nil
+}
+
+func readString(data []byte) (string, []byte, bool) {
+	l, n := binary.Uvarint(data)
+	if n <= 0 || l > uint64(len(data)-n) {
+		return "", nil, false
+	}
+	return string(data[n : n+int(l)]), data[n+int(l):], true
+}
+
+func seqKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, seq)
+}

@@ -1,0 +1,402 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"peersync/syncengine/revtree"
+)
+
+// Tx is a transaction. It and everything read through it are valid only
+// until the function given to View or Update returns, except values the
+// methods document as copies.
+type Tx struct {
+	btx      *bolt.Tx
+	db       *DB
+	writable bool
+	changes  []Change
+}
+
+func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
+	b := tx.btx.Bucket(bucketColls).Bucket([]byte(name))
+	if b == nil {
+		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
+	}
+	return b, nil
+}
+
+// Collections lists the collection names, sorted.
+func (tx *Tx) Collections() []string {
+	var names []string
+	tx.btx.Bucket(bucketColls).ForEachBucket(func(k []byte) error {
+		names = append(names, string(k))
+		return nil
+	})
+	return names
+}
+
+// CreateCollection adds an empty collection.
+func (tx *Tx) CreateCollection(name string) error {
+	if err := ValidateCollectionName(name); err != nil {
+		return err
+	}
+	return tx.createCollection(name)
+}
+
+func (tx *Tx) createCollection(name string) error {
+	parent := tx.btx.Bucket(bucketColls)
+	if parent.Bucket([]byte(name)) != nil {
+		return fmt.Errorf("%w: %s", ErrCollectionExist, name)
+	}
+	b, err := parent.CreateBucket([]byte(name))
+	if err != nil {
+		return err
+	}
+	if _, err := b.CreateBucket(bucketDocs); err != nil {
+		return err
+	}
+	_, err = b.CreateBucket(bucketSeqs)
+	return err
+}
+
+// DeleteCollection removes a collection and its documents.
+func (tx *Tx) DeleteCollection(name string) error {
+	if name == DefaultCollection {
+		return ErrDefaultColl
+	}
+	if _, err := tx.coll(name); err != nil {
+		return err
+	}
+	return tx.btx.Bucket(bucketColls).DeleteBucket([]byte(name))
+}
+
+// Get returns a document, including tombstones. The Document is a copy that
+// outlives the transaction.
+func (tx *Tx) Get(coll, id string) (*Document, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return nil, err
+	}
+	data := b.Bucket(bucketDocs).Get([]byte(id))
+	if data == nil {
+		return nil, fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
+	d, err := decodeRecord(id, bytes.Clone(data))
+	if err != nil {
+		return nil, err
+	}
+	d.Collection = coll
+	return d, nil
+}
+
+// PutOptions qualify a local save.
+type PutOptions struct {
+	// ParentRev is the revision the edit was based on: "" for a new document.
+	// When it is not the current winner the save fails with ErrConflict,
+	// unless LastWriteWins, which saves on top of the current winner.
+	ParentRev     string
+	LastWriteWins bool
+	Deleted       bool // save a tombstone (body may be nil)
+}
+
+// Put saves a new revision of a document made locally.
+func (tx *Tx) Put(coll, id string, body []byte, opts PutOptions) (*Document, error) {
+	if err := ValidateDocID(id); err != nil {
+		return nil, err
+	}
+	if opts.Deleted && len(body) == 0 {
+		body = []byte("{}")
+	}
+	body, err := normalizeBody(body, tx.db.opts.MaxBodySize)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.checkBlobs(body); err != nil {
+		return nil, err
+	}
+	d, err := tx.Get(coll, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		d = &Document{Collection: coll, ID: id}
+		if opts.ParentRev != "" && !opts.LastWriteWins {
+			return nil, fmt.Errorf("%w: document %q does not exist (saved against %s)", ErrConflict, id, opts.ParentRev)
+		}
+		if opts.Deleted {
+			return nil, fmt.Errorf("document %q: %w", id, ErrNotFound)
+		}
+	case err != nil:
+		return nil, err
+	}
+	parent := opts.ParentRev
+	if opts.LastWriteWins || (parent == "" && d.Deleted) {
+		parent = d.RevID
+	}
+	if parent != d.RevID {
+		return nil, fmt.Errorf("%w: document %q is at %s, not %s", ErrConflict, id, d.RevID, opts.ParentRev)
+	}
+	if opts.Deleted && d.Deleted {
+		return nil, fmt.Errorf("document %q is already deleted: %w", id, ErrNotFound)
+	}
+	before := *d
+	if _, err := d.Tree.AddChild(parent, opts.Deleted, body); err != nil {
+		return nil, fmt.Errorf("%w: document %q: %v", ErrConflict, id, err)
+	}
+	return d, tx.write(&before, d)
+}
+
+// PutRevision inserts a revision received from a peer, with its history
+// (history[0] is the revision, then its ancestors newest first). It reports
+// false when the document already had that revision. Bodies may carry the
+// protocol's "_attachments" key; other top-level "_" keys are refused.
+func (tx *Tx) PutRevision(coll, id string, history []string, deleted bool, body []byte) (bool, *Document, error) {
+	if err := ValidateDocID(id); err != nil {
+		return false, nil, err
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	body, err := normalizeBody(body, tx.db.opts.MaxBodySize, "_attachments")
+	if err != nil {
+		return false, nil, err
+	}
+	d, err := tx.Get(coll, id)
+	if errors.Is(err, ErrNotFound) {
+		d, err = &Document{Collection: coll, ID: id}, nil
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	before := *d
+	before.Tree = d.Tree.Clone()
+	added, err := d.Tree.Insert(history, deleted, body)
+	if err != nil || added == 0 {
+		return false, d, err
+	}
+	return true, d, tx.write(&before, d)
+}
+
+// Resolve settles a conflict: every live leaf other than winner gets a
+// tombstone child, and when merged is not nil it is saved as a new revision
+// on top of winner. The resolution is ordinary revisions, so it replicates.
+func (tx *Tx) Resolve(coll, id, winner string, merged []byte) (*Document, error) {
+	d, err := tx.Get(coll, id)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Tree.IsLeaf(winner) {
+		return nil, fmt.Errorf("%w: %s is not a leaf of %q", ErrConflict, winner, id)
+	}
+	if merged != nil {
+		if merged, err = normalizeBody(merged, tx.db.opts.MaxBodySize, "_attachments"); err != nil {
+			return nil, err
+		}
+	}
+	before := *d
+	before.Tree = d.Tree.Clone()
+	for _, leaf := range d.Tree.Leaves() {
+		if leaf.ID != winner && !leaf.Deleted {
+			if _, err := d.Tree.AddChild(leaf.ID, true, []byte("{}")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if merged != nil {
+		if w, _ := d.Tree.Get(winner); !bytes.Equal(w.Body, merged) {
+			if _, err := d.Tree.AddChild(winner, false, merged); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, tx.write(&before, d)
+}
+
+// write stores d after an edit: prunes its tree, gives it the next
+// sequence, moves its change-feed entry and keeps the live count.
+func (tx *Tx) write(before, d *Document) error {
+	b, err := tx.coll(d.Collection)
+	if err != nil {
+		return err
+	}
+	d.Tree.Prune(tx.db.opts.MaxRevTreeDepth)
+	d.refresh()
+	seqs := b.Bucket(bucketSeqs)
+	if before.Sequence != 0 {
+		if err := seqs.Delete(seqKey(before.Sequence)); err != nil {
+			return err
+		}
+	}
+	if d.Sequence, err = seqs.NextSequence(); err != nil {
+		return err
+	}
+	if err := b.Bucket(bucketDocs).Put([]byte(d.ID), encodeRecord(d)); err != nil {
+		return err
+	}
+	c := Change{Collection: d.Collection, Sequence: d.Sequence, DocID: d.ID, RevID: d.RevID,
+		Deleted: d.Deleted, Conflicted: d.Conflicted, BodySize: len(d.Body)}
+	if err := seqs.Put(seqKey(d.Sequence), encodeChange(&c)); err != nil {
+		return err
+	}
+	wasLive := before.RevID != "" && !before.Deleted
+	if wasLive != !d.Deleted {
+		delta := int64(1)
+		if wasLive {
+			delta = -1
+		}
+		if err := addCount(b, delta); err != nil {
+			return err
+		}
+	}
+	tx.changes = append(tx.changes, c)
+	return nil
+}
+
+func addCount(b *bolt.Bucket, delta int64) error {
+	n := countOf(b) + delta
+	return b.Put(keyCount, binary.BigEndian.AppendUint64(nil, uint64(max(n, 0))))
+}
+
+func countOf(b *bolt.Bucket) int64 {
+	v := b.Get(keyCount)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// Purge removes a document and its history entirely; it does not replicate.
+func (tx *Tx) Purge(coll, id string) error {
+	d, err := tx.Get(coll, id)
+	if err != nil {
+		return err
+	}
+	b, _ := tx.coll(coll)
+	if err := b.Bucket(bucketSeqs).Delete(seqKey(d.Sequence)); err != nil {
+		return err
+	}
+	if err := b.Bucket(bucketDocs).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if !d.Deleted {
+		if err := addCount(b, -1); err != nil {
+			return err
+		}
+	}
+	tx.changes = append(tx.changes, Change{Collection: coll, DocID: id, RevID: d.RevID, Purged: true})
+	return nil
+}
+
+// Count returns the number of live (not deleted) documents.
+func (tx *Tx) Count(coll string) (int, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return 0, err
+	}
+	return int(countOf(b)), nil
+}
+
+// ListOptions page through a collection in ID order.
+type ListOptions struct {
+	Prefix         string
+	StartAfter     string // resume after this ID
+	Limit          int    // 0 = no limit
+	IncludeDeleted bool
+}
+
+// List returns documents in ID order. Documents are copies.
+func (tx *Tx) List(coll string, opts ListOptions) ([]*Document, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Bucket(bucketDocs).Cursor()
+	start := []byte(opts.Prefix)
+	if opts.StartAfter != "" && opts.StartAfter >= opts.Prefix {
+		start = append([]byte(opts.StartAfter), 0)
+	}
+	var docs []*Document
+	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, []byte(opts.Prefix)); k, v = c.Next() {
+		d, err := decodeRecord(string(k), bytes.Clone(v))
+		if err != nil {
+			return nil, err
+		}
+		if d.Deleted && !opts.IncludeDeleted {
+			continue
+		}
+		d.Collection = coll
+		docs = append(docs, d)
+		if opts.Limit > 0 && len(docs) >= opts.Limit {
+			break
+		}
+	}
+	return docs, nil
+}
+
+// ChangesSince returns up to limit change-feed entries with sequences
+// greater than since, in sequence order (limit ≤ 0 means all).
+func (tx *Tx) ChangesSince(coll string, since uint64, limit int) ([]Change, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Bucket(bucketSeqs).Cursor()
+	var out []Change
+	for k, v := c.Seek(seqKey(since + 1)); k != nil; k, v = c.Next() {
+		ch, err := decodeChange(coll, binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// LastSequence returns the collection's latest assigned sequence.
+func (tx *Tx) LastSequence(coll string) (uint64, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return 0, err
+	}
+	return b.Bucket(bucketSeqs).Sequence(), nil
+}
+
+// ConflictedIDs returns the IDs of documents with conflicts, sorted.
+func (tx *Tx) ConflictedIDs(coll string) ([]string, error) {
+	b, err := tx.coll(coll)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	err = b.Bucket(bucketSeqs).ForEach(func(k, v []byte) error {
+		if len(v) > 0 && v[0]&flagConflicted != 0 {
+			ch, err := decodeChange(coll, binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, ch.DocID)
+		}
+		return nil
+	})
+	slices.Sort(ids)
+	return ids, err
+}
+
+// GetRevision returns one revision of a document with its body, if kept.
+func (tx *Tx) GetRevision(coll, id, rev string) (revtree.Rev, error) {
+	d, err := tx.Get(coll, id)
+	if err != nil {
+		return revtree.Rev{}, err
+	}
+	r, ok := d.Tree.Get(rev)
+	if !ok {
+		return revtree.Rev{}, fmt.Errorf("document %q revision %s: %w", id, rev, ErrNotFound)
+	}
+	return r, nil
+}
