@@ -1,0 +1,127 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"peersync/syncengine"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	dataDir   string
+	config    string
+	headless  bool
+	logFormat string
+	logLevel  string
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// Main runs PeerSync with the given arguments (without the program name)
+// and returns the process exit code.
+func Main(args []string) int {
+	return run(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "peersync: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "peersync",
+		Short: "Peer-to-peer JSON document sync (Couchbase Mobile protocol)",
+		Long: `PeerSync keeps JSON document databases in sync between machines.
+
+Run without arguments to open the desktop app, with --headless to run the
+configured listeners and replications as a background service, or with a
+command below.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.headless {
+				return runHeadless(cmd.Context(), g)
+			}
+			return runGUI(g)
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.dataDir, "data-dir", "", "data directory (default $PEERSYNC_DATA_DIR, else the per-user data directory)")
+	f.StringVar(&g.config, "config", "", "configuration file (default <data-dir>/peersync.toml)")
+	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
+	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g))
+	return root
+}
+
+func (g *globals) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", g.logFormat)
+}
+
+// openEngine opens the engine on the data directory; close it when done.
+func (g *globals) openEngine() (*syncengine.Engine, error) {
+	log, err := g.logger()
+	if err != nil {
+		return nil, err
+	}
+	return syncengine.New(syncengine.Options{DataDir: DataDir(g.dataDir), Logger: log})
+}
+
+// withEngine runs fn with an open engine and closes it afterwards.
+func (g *globals) withEngine(fn func(*syncengine.Engine) error) error {
+	e, err := g.openEngine()
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(e), e.Close())
+}
+
+// withDatabase runs fn with an open database.
+func (g *globals) withDatabase(name string, fn func(*syncengine.Database) error) error {
+	if name == "" {
+		return errors.New("no database given (use --db NAME)")
+	}
+	return g.withEngine(func(e *syncengine.Engine) error {
+		db, err := e.OpenDatabase(name)
+		if err != nil {
+			return err
+		}
+		return fn(db)
+	})
+}

@@ -1,0 +1,5 @@
+package app
+
+import "os"
+
+func platformDataDir() string { return os.Getenv("LOCALAPPDATA") }

@@ -1,0 +1,24 @@
+package syncengine
+
+import (
+	"errors"
+
+	"peersync/syncengine/store"
+)
+
+// Sentinel errors. Test with errors.Is; messages wrap them with detail.
+var (
+	ErrNotFound          = store.ErrNotFound
+	ErrConflict          = store.ErrConflict
+	ErrInUse             = store.ErrInUse
+	ErrInvalidBody       = store.ErrInvalidBody
+	ErrBodyTooLarge      = store.ErrBodyTooLarge
+	ErrInvalidDocID      = store.ErrInvalidID
+	ErrInvalidCollection = store.ErrInvalidName
+	ErrMissingBlob       = store.ErrMissingBlob
+
+	ErrInvalidDatabaseName = errors.New("invalid database name")
+	ErrDatabaseExists      = errors.New("database already exists")
+	ErrDatabaseNotFound    = errors.New("no such database")
+	ErrClosed              = errors.New("engine is closed")
+)
