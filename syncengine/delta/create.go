@@ -82,37 +82,45 @@ func replacement(v any) any {
 
 // diffObject returns the per-key deltas between two objects (empty if equal).
 func diffObject(old, new map[string]any) map[string]any {
-	d := map[string]any{}
+	var d map[string]any // allocated on the first difference: most subtrees are equal
 	for k, nv := range new {
 		ov, ok := old[k]
 		if !ok {
-			d[k] = replacement(nv)
+			d = setKey(d, k, replacement(nv))
 			continue
 		}
 		if sub, changed := diff(ov, nv); changed {
-			d[k] = sub
+			d = setKey(d, k, sub)
 		}
 	}
 	for k := range old {
 		if _, ok := new[k]; !ok {
-			d[k] = []any{} // deletion
+			d = setKey(d, k, []any{}) // deletion
 		}
 	}
 	return d
 }
 
+func setKey(m map[string]any, k string, v any) map[string]any {
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[k] = v
+	return m
+}
+
 // diffArray compares arrays index by index, as Couchbase Lite does, and puts
 // any difference in length into an "n-" tail (empty for truncation).
 func diffArray(old, new []any) map[string]any {
-	d := map[string]any{}
+	var d map[string]any
 	common := min(len(old), len(new))
 	for i := 0; i < common; i++ {
 		if sub, changed := diff(old[i], new[i]); changed {
-			d[strconv.Itoa(i)] = sub
+			d = setKey(d, strconv.Itoa(i), sub)
 		}
 	}
 	if len(old) != len(new) {
-		d[strconv.Itoa(common)+"-"] = append([]any{}, new[common:]...)
+		d = setKey(d, strconv.Itoa(common)+"-", append([]any{}, new[common:]...))
 	}
 	return d
 }

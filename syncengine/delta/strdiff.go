@@ -15,6 +15,10 @@ const minStringPatchLen = 60
 // and memory bounded (O(n·maxDiffEdits) and O(maxDiffEdits²)) for any input.
 const maxDiffEdits = 256
 
+// maxDiffChars bounds the changed middle (old plus new, in characters) that
+// the character diff is tried on; larger middles become one replacement.
+const maxDiffChars = 1 << 16
+
 // change replaces old[oldStart:oldEnd] with new[newStart:newEnd] (byte offsets).
 type change struct {
 	oldStart, oldEnd, newStart, newEnd int
@@ -72,7 +76,11 @@ func diffStrings(old, new string) []change {
 		return nil
 	}
 
-	script, ok := myers(a, b, maxDiffEdits)
+	var script []change
+	ok := false
+	if len(a)+len(b) <= maxDiffChars {
+		script, ok = myers(a, b, maxDiffEdits)
+	}
 	if !ok {
 		return []change{{aOff[0], aOff[len(a)], bOff[0], bOff[len(b)]}}
 	}

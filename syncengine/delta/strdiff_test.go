@@ -88,3 +88,17 @@ func TestLongExamplePatchSize(t *testing.T) {
 		t.Errorf("patch %q is %d bytes, Fleece's is %d", patch, len(patch), len(fleece))
 	}
 }
+
+// A huge changed middle skips the character diff but still patches correctly.
+func TestStringPatchHugeMiddle(t *testing.T) {
+	old := "head " + strings.Repeat("ab", maxDiffChars) + " tail"
+	new := "head " + strings.Repeat("ba", maxDiffChars) + "! tail"
+	patch := stringPatch(old, new)
+	got, err := applyStringPatch(old, patch, nil)
+	if err != nil || got != new {
+		t.Fatalf("patch failed: %v", err)
+	}
+	if !strings.HasPrefix(patch, "5=") {
+		t.Fatalf("patch %.20q... does not copy the common prefix", patch)
+	}
+}
