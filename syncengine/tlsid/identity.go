@@ -20,8 +20,11 @@ type Identity struct {
 	key crypto.Signer
 }
 
-// Certificate returns the leaf certificate.
+// Certificate returns the leaf certificate, or nil for an empty chain.
 func (id *Identity) Certificate() *x509.Certificate {
+	if id == nil || len(id.Chain) == 0 {
+		return nil
+	}
 	return id.Chain[0]
 }
 
@@ -32,28 +35,35 @@ func (id *Identity) TLSCertificate() tls.Certificate {
 	for i, c := range id.Chain {
 		raw[i] = c.Raw
 	}
-	return tls.Certificate{Certificate: raw, PrivateKey: id.key, Leaf: id.Chain[0]}
+	return tls.Certificate{Certificate: raw, PrivateKey: id.key, Leaf: id.Certificate()}
 }
 
 // Fingerprint returns the SHA-256 of the leaf's DER encoding, lowercase hex.
 func (id *Identity) Fingerprint() string {
-	return Fingerprint(id.Chain[0])
+	return Fingerprint(id.Certificate())
 }
 
-// Expires returns the leaf's NotAfter time.
+// Expires returns the leaf's NotAfter time (zero for an empty chain).
 func (id *Identity) Expires() time.Time {
-	return id.Chain[0].NotAfter
+	if leaf := id.Certificate(); leaf != nil {
+		return leaf.NotAfter
+	}
+	return time.Time{}
 }
 
 // Expired reports whether the leaf is outside its validity period at now.
+// An identity without a certificate counts as expired.
 func (id *Identity) Expired(now time.Time) bool {
-	leaf := id.Chain[0]
-	return now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)
+	leaf := id.Certificate()
+	return leaf == nil || now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)
 }
 
 // Usage returns what the leaf may be used for, read from its extended key usages.
 func (id *Identity) Usage() KeyUsage {
-	return usageOf(id.Chain[0])
+	if leaf := id.Certificate(); leaf != nil {
+		return usageOf(leaf)
+	}
+	return 0
 }
 
 // ChainPEM returns the chain as concatenated PEM CERTIFICATE blocks, leaf first.
@@ -65,12 +75,18 @@ func (id *Identity) ChainPEM() []byte {
 // PrivateKeyPEM returns the private key as a PEM "PRIVATE KEY" (PKCS#8)
 // block. Call it only when the user explicitly exports the key.
 func (id *Identity) PrivateKeyPEM() ([]byte, error) {
+	if id == nil || id.key == nil {
+		return nil, fmt.Errorf("%w: identity has no private key (only Store methods make complete identities)", ErrInvalid)
+	}
 	return encodeKeyPEM(id.key)
 }
 
 // PKCS12 exports chain and key as a PKCS#12 file protected by password,
 // using modern algorithms (AES-256, PBKDF2).
 func (id *Identity) PKCS12(password string) ([]byte, error) {
+	if id.Certificate() == nil || id.key == nil {
+		return nil, fmt.Errorf("%w: identity needs a certificate and a private key to export", ErrInvalid)
+	}
 	data, err := pkcs12.Modern.Encode(id.key, id.Chain[0], id.Chain[1:], password)
 	if err != nil {
 		return nil, fmt.Errorf("tlsid: export %q as PKCS#12: %w", id.Label, err)
@@ -80,8 +96,12 @@ func (id *Identity) PKCS12(password string) ([]byte, error) {
 
 // String names the identity without any key material.
 func (id *Identity) String() string {
+	leaf := id.Certificate()
+	if leaf == nil {
+		return id.Label + " (no certificate)"
+	}
 	return fmt.Sprintf("%s (CN=%q, %s, expires %s, SHA-256 %s)", id.Label,
-		id.Chain[0].Subject.CommonName, id.Usage(), id.Expires().UTC().Format(time.RFC3339), id.Fingerprint())
+		leaf.Subject.CommonName, id.Usage(), id.Expires().UTC().Format(time.RFC3339), id.Fingerprint())
 }
 
 // IsSelfSigned reports whether the certificate's issuer is its own subject

@@ -244,3 +244,20 @@ func TestUsageString(t *testing.T) {
 		}
 	}
 }
+
+func TestHandMadeIdentityDoesNotPanic(t *testing.T) {
+	var id Identity
+	if id.Certificate() != nil || id.Fingerprint() != "" || !id.Expires().IsZero() || id.Usage() != 0 ||
+		!id.Expired(time.Now()) || len(id.ChainPEM()) != 0 || id.String() != " (no certificate)" {
+		t.Error("empty identity gave non-empty answers")
+	}
+	if _, err := id.PrivateKeyPEM(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("PrivateKeyPEM: %v, want ErrInvalid", err)
+	}
+	if _, err := id.PKCS12("x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("PKCS12: %v, want ErrInvalid", err)
+	}
+	if c := id.TLSCertificate(); len(c.Certificate) != 0 || c.PrivateKey != nil {
+		t.Error("TLSCertificate of an empty identity is not empty")
+	}
+}
