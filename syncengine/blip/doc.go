@@ -1,0 +1,33 @@
+// Package blip implements BLIP v3, the multiplexed request/response protocol
+// that Couchbase Mobile replication runs on, over a gorilla/websocket
+// connection.
+//
+// A BLIP message (request or response) is a set of string properties plus a
+// body. Each message is cut into frames of at most 16 KiB (4 KiB while an
+// urgent message waits) and each frame travels as one binary WebSocket
+// message:
+//
+//	varint(number) varint(flags) payload CRC32
+//
+// The payload of a message's frames, joined, is varint(len(props)) props body.
+// Every non-ACK frame ends with the running CRC-32 of all uncompressed payload
+// sent in that direction; compressed frames share one raw-DEFLATE stream per
+// direction, sync-flushed with the trailing 00 00 FF FF removed.
+//
+// Outgoing messages are sent round-robin, urgent ones ahead of normal ones.
+// Per-message flow control: the receiver sends an ACK frame every 50,000 bytes
+// of a message, and the sender pauses a message with more than 128,000
+// unacknowledged bytes. Send blocks when MaxInFlight requests await answers or
+// MaxQueuedBytes are waiting to go out, so a peer that stops reading cannot
+// make memory grow without bound.
+//
+// Use Dial (client) or Accept (server) to get a *Conn, register handlers with
+// Handle, then call Start. Handlers run one at a time, in arrival order, on the
+// connection's dispatch goroutine: slow work belongs on its own goroutine,
+// which may respond later.
+//
+// Broken input is handled as the BLIP spec says: bad varints, empty or text
+// frames, bad deflate data, checksum mismatches and oversized messages close
+// the connection with WebSocket close code 1002; unknown frame types, frames
+// for no live message and malformed properties are dropped.
+package blip

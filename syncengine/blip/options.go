@@ -1,0 +1,61 @@
+package blip
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Subprotocol is the WebSocket subprotocol of Couchbase Mobile 3 replication.
+const Subprotocol = "BLIP_3+CBMobile_3"
+
+// Options tune a connection. Zero values mean the defaults below.
+type Options struct {
+	// MaxMessageSize bounds one incoming message (default 64 MiB). A bigger
+	// one is a fatal protocol error.
+	MaxMessageSize int
+	// MaxPropertiesSize bounds one incoming message's properties (default
+	// 64 KiB); a message with more is dropped.
+	MaxPropertiesSize int
+	// MaxInFlight bounds outgoing requests awaiting a response (default 100);
+	// Send blocks beyond it.
+	MaxInFlight int
+	// MaxQueuedBytes bounds message bytes queued but not yet written (default
+	// 8 MiB); Send and SendNoReply block beyond it. A single larger message is
+	// still accepted when nothing else is queued.
+	MaxQueuedBytes int
+	// PingInterval is how often a WebSocket ping is sent; 0 sends none (the
+	// passive side usually sends none).
+	PingInterval time.Duration
+	// IdleTimeout declares the connection dead after this long without any
+	// incoming traffic (frames, pings or pongs); 0 means never.
+	IdleTimeout time.Duration
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxMessageSize    = 64 << 20
+	DefaultMaxPropertiesSize = 64 << 10
+	DefaultMaxInFlight       = 100
+	DefaultMaxQueuedBytes    = 8 << 20
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxPropertiesSize <= 0 {
+		o.MaxPropertiesSize = DefaultMaxPropertiesSize
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.MaxQueuedBytes <= 0 {
+		o.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}

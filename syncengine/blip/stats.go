@@ -1,0 +1,31 @@
+package blip
+
+import "sync/atomic"
+
+// Stats are a connection's traffic counters.
+type Stats struct {
+	BytesSentWire     int64 // frame bytes written, headers and checksums included
+	BytesReceivedWire int64 // frame bytes read
+	BytesSent         int64 // uncompressed message bytes sent
+	BytesReceived     int64 // uncompressed message bytes received
+	MessagesSent      int64
+	MessagesReceived  int64
+}
+
+type counters struct {
+	bytesSentWire, bytesReceivedWire atomic.Int64
+	bytesSent, bytesReceived         atomic.Int64
+	messagesSent, messagesReceived   atomic.Int64
+}
+
+// Stats returns a snapshot of the traffic counters.
+func (c *Conn) Stats() Stats {
+	return Stats{
+		BytesSentWire:     c.stats.bytesSentWire.Load(),
+		BytesReceivedWire: c.stats.bytesReceivedWire.Load(),
+		BytesSent:         c.stats.bytesSent.Load(),
+		BytesReceived:     c.stats.bytesReceived.Load(),
+		MessagesSent:      c.stats.messagesSent.Load(),
+		MessagesReceived:  c.stats.messagesReceived.Load(),
+	}
+}

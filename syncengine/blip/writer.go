@@ -1,0 +1,132 @@
+package blip
+
+import (
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// writeLoop is the only goroutine writing data frames: it takes ACKs first,
+// then the next frame of the message at the head of the outbox.
+func (c *Conn) writeLoop() {
+	defer c.loops.Done()
+	var frame []byte
+	for {
+		c.mu.Lock()
+		var ack ackItem
+		hasAck := len(c.acks) > 0
+		var m *outMsg
+		n := 0
+		if hasAck {
+			ack = c.acks[0]
+			c.acks = c.acks[1:]
+		} else if m = c.out.pop(); m != nil {
+			n = min(m.remaining(), c.out.frameSize(m))
+			m.started = true
+		} else if c.localClose != nil && !c.drainedFired {
+			c.drainedFired = true
+			close(c.drained)
+		}
+		c.mu.Unlock()
+
+		if !hasAck && m == nil {
+			select {
+			case <-c.wake:
+				continue
+			case <-c.done:
+				return
+			}
+		}
+
+		wire := 0
+		if hasAck {
+			typ := uint8(typeACKMSG)
+			if ack.key.response {
+				typ = typeACKRPY
+			}
+			frame = appendACKFrame(frame[:0], ack.key.number, typ, ack.bytes)
+		} else {
+			flags := m.flags
+			if n < m.remaining() {
+				flags |= flagMoreComing
+			}
+			a, b := m.chunk(n)
+			var err error
+			frame, wire, err = c.enc.appendFrame(frame[:0], m.key.number, flags, a, b)
+			if err != nil {
+				c.fail(err)
+				return
+			}
+		}
+		if err := c.writeFrame(frame); err != nil {
+			c.fail(err)
+			return
+		}
+		c.stats.bytesSentWire.Add(int64(len(frame)))
+		if cap(frame) > 4*maxFrameSize {
+			frame = nil // don't keep a big buffer around
+		}
+		if m != nil {
+			c.afterFrame(m, n, wire)
+		}
+	}
+}
+
+// afterFrame updates accounting and requeues, pauses or retires m.
+func (c *Conn) afterFrame(m *outMsg, n, wire int) {
+	c.stats.bytesSent.Add(int64(n))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queuedBytes -= n
+	if c.spaceCh != nil && c.queuedBytes < c.opts.MaxQueuedBytes {
+		close(c.spaceCh)
+		c.spaceCh = nil
+	}
+	// Count the smaller of the two sizes, so that a peer ACKing either one
+	// never leaves this message waiting forever.
+	m.flowSent += min(n, wire)
+	switch {
+	case m.remaining() == 0:
+		delete(c.outgoing, m.key)
+		c.stats.messagesSent.Add(1)
+	case m.needsPause():
+		m.paused = true
+	default:
+		c.out.push(m, false)
+	}
+}
+
+func (c *Conn) writeFrame(frame []byte) error {
+	if c.opts.IdleTimeout > 0 {
+		c.ws.SetWriteDeadline(time.Now().Add(c.opts.IdleTimeout))
+	}
+	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+// onAck records the peer's acknowledgement and resumes a paused message.
+func (c *Conn) onAck(key msgKey, bytes uint64) {
+	c.mu.Lock()
+	m := c.outgoing[key]
+	if m != nil {
+		if bytes > uint64(m.flowSent) {
+			bytes = uint64(m.flowSent) // never more than was sent
+		}
+		m.acked = max(m.acked, int(bytes))
+		if m.paused && !m.needsPause() {
+			m.paused = false
+			c.out.push(m, false)
+		}
+	}
+	c.mu.Unlock()
+	if m != nil {
+		c.signalWriter()
+	}
+}
+
+// queueAck asks the writer to acknowledge bytes of an incoming message.
+func (c *Conn) queueAck(key msgKey, bytes uint64) {
+	c.mu.Lock()
+	c.acks = append(c.acks, ackItem{key: key, bytes: bytes})
+	c.mu.Unlock()
+	c.signalWriter()
+}
