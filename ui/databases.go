@@ -1,0 +1,273 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"peersync/syncengine"
+)
+
+// databasesScreen lists databases and creates, deletes, compacts and opens
+// them. Opening one replaces the list with its document browser.
+type databasesScreen struct {
+	u *mainUI
+
+	nameEntry  *widget.Entry
+	nameError  *widget.Label
+	createBtn  *widget.Button
+	list       *widget.List
+	openBtn    *widget.Button
+	compactBtn *widget.Button
+	deleteBtn  *widget.Button
+	status     *widget.Label // the result of the last action
+	title      *widget.Label
+
+	rows     []dbRow
+	selected string // name of the selected database, "" for none
+	reload   reloader
+
+	root     *fyne.Container // the list page or the browser
+	listPage fyne.CanvasObject
+	browser  *browserScreen // nil while the list is shown
+
+	confirm *dialog.ConfirmDialog // the open delete confirmation, for tests
+}
+
+func newDatabasesScreen(u *mainUI) *databasesScreen {
+	s := &databasesScreen{u: u}
+	s.reload = reloader{run: u.run, prepare: func() backgroundWork { return s.load }}
+
+	s.nameEntry = widget.NewEntry()
+	s.nameEntry.SetPlaceHolder("New database name")
+	s.nameError = widget.NewLabel("")
+	s.nameError.Importance = widget.DangerImportance
+	s.nameError.Wrapping = fyne.TextWrapWord
+	s.nameError.Hide()
+	s.createBtn = widget.NewButtonWithIcon("Create", theme.ContentAddIcon(), s.create)
+	s.createBtn.Importance = widget.HighImportance
+	s.createBtn.Disable()
+	s.nameEntry.OnChanged = s.nameChanged
+	s.nameEntry.OnSubmitted = func(string) { s.create() }
+
+	s.list = widget.NewList(
+		func() int { return len(s.rows) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			name.Truncation = fyne.TextTruncateEllipsis
+			return container.NewGridWithColumns(3, name, widget.NewLabel(""), widget.NewLabel(""))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			cells := o.(*fyne.Container).Objects
+			r := s.rows[i]
+			cells[0].(*widget.Label).SetText(r.Name)
+			cells[1].(*widget.Label).SetText(r.countText())
+			cells[2].(*widget.Label).SetText(r.sizeText())
+		},
+	)
+	s.list.OnSelected = func(i widget.ListItemID) { s.selected = s.rows[i].Name; s.updateButtons() }
+	s.list.OnUnselected = func(widget.ListItemID) { s.selected = ""; s.updateButtons() }
+
+	s.openBtn = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), func() { s.open(s.selected) })
+	s.compactBtn = widget.NewButtonWithIcon("Compact", theme.ViewRestoreIcon(), s.compact)
+	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
+	s.deleteBtn.Importance = widget.DangerImportance
+	s.status = widget.NewLabel("")
+	s.updateButtons()
+
+	header := container.NewGridWithColumns(3,
+		widget.NewLabelWithStyle("Name", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		widget.NewLabelWithStyle("Documents", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		widget.NewLabelWithStyle("Size", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+	form := container.NewBorder(nil, s.nameError, nil, s.createBtn, s.nameEntry)
+	actions := container.NewHBox(s.openBtn, s.compactBtn, s.deleteBtn, layout.NewSpacer(), s.status)
+	s.title = widget.NewLabelWithStyle("Databases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	top := container.NewVBox(s.title, form, widget.NewSeparator(), header)
+	s.listPage = container.NewBorder(top, actions, nil, nil, s.list)
+	s.root = container.NewStack(s.listPage)
+	return s
+}
+
+func (s *databasesScreen) view() fyne.CanvasObject { return s.root }
+func (s *databasesScreen) shown()                  { s.refresh() }
+
+// refresh reloads the list (coalesced) and the open browser.
+func (s *databasesScreen) refresh() { s.reload.trigger() }
+
+// documentsChanged passes a database's changes to the browser showing it.
+func (s *databasesScreen) documentsChanged(db string, changes []syncengine.Change) {
+	if s.browser != nil && s.browser.db.Name() == db {
+		s.browser.documentsChanged(changes)
+	}
+}
+
+func (s *databasesScreen) load() func() {
+	rows, err := loadDatabases(s.u.eng)
+	return func() {
+		if err != nil {
+			s.status.SetText("Could not list databases: " + err.Error() + ". " + advice(err))
+			return
+		}
+		s.rows = rows
+		s.title.SetText(fmt.Sprintf("Databases (%d)", len(rows)))
+		s.list.Refresh()
+		s.keepSelection()
+	}
+}
+
+// keepSelection reselects the selected database by name after a reload,
+// or clears the selection when it is gone.
+func (s *databasesScreen) keepSelection() {
+	for i, r := range s.rows {
+		if r.Name == s.selected {
+			s.list.Select(i)
+			return
+		}
+	}
+	s.list.UnselectAll()
+	s.selected = ""
+	s.updateButtons()
+}
+
+func (s *databasesScreen) updateButtons() {
+	for _, b := range []*widget.Button{s.openBtn, s.compactBtn, s.deleteBtn} {
+		if s.selected == "" {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+}
+
+// nameChanged checks the new name as the user types.
+func (s *databasesScreen) nameChanged(name string) {
+	problem := nameProblem(name, syncengine.ValidateDatabaseName)
+	s.nameError.SetText(problem)
+	if problem == "" {
+		s.nameError.Hide()
+	} else {
+		s.nameError.Show()
+	}
+	if name == "" || problem != "" {
+		s.createBtn.Disable()
+	} else {
+		s.createBtn.Enable()
+	}
+}
+
+func (s *databasesScreen) create() {
+	name := s.nameEntry.Text
+	if s.createBtn.Disabled() {
+		return
+	}
+	s.createBtn.Disable()
+	call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.eng.CreateDatabase(name) },
+		func(_ struct{}, err error) {
+			if err != nil {
+				s.createBtn.Enable()
+				showError(s.u.win, "create database “"+name+"”", err)
+				return
+			}
+			s.nameEntry.SetText("")
+			s.status.SetText("Created " + name)
+			s.refresh()
+		})
+}
+
+func (s *databasesScreen) askDelete() {
+	name := s.selected
+	if name == "" {
+		return
+	}
+	d := dialog.NewConfirm("Delete database?",
+		fmt.Sprintf("Delete “%s” and all its documents and blobs?\nThis cannot be undone, and peers will not be told.", name),
+		func(ok bool) {
+			s.confirm = nil
+			if ok {
+				s.delete(name)
+			}
+		}, s.u.win)
+	d.SetConfirmText("Delete")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+	s.confirm = d
+}
+
+func (s *databasesScreen) delete(name string) {
+	if s.browser != nil && s.browser.db.Name() == name {
+		s.closeBrowser()
+	}
+	call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.eng.DeleteDatabase(name) },
+		func(_ struct{}, err error) {
+			if err != nil {
+				showError(s.u.win, "delete database “"+name+"”", err)
+			} else {
+				s.status.SetText("Deleted " + name)
+			}
+			s.refresh()
+		})
+}
+
+func (s *databasesScreen) compact() {
+	name := s.selected
+	if name == "" {
+		return
+	}
+	s.status.SetText("Compacting " + name + "…")
+	type result struct {
+		removed int
+		size    int64
+	}
+	call(s.u.run, func() (result, error) {
+		db, err := s.u.eng.OpenDatabase(name)
+		if err != nil {
+			return result{}, err
+		}
+		n, err := db.Compact()
+		if err != nil {
+			return result{}, err
+		}
+		info, err := db.Info()
+		return result{n, info.Size}, err
+	}, func(r result, err error) {
+		if err != nil {
+			s.status.SetText("")
+			showError(s.u.win, "compact “"+name+"”", err)
+			return
+		}
+		s.status.SetText(fmt.Sprintf("Compacted %s: %d unused blobs removed, now %s", name, r.removed, formatSize(r.size)))
+		s.refresh()
+	})
+}
+
+// open shows the document browser for a database.
+func (s *databasesScreen) open(name string) {
+	if name == "" {
+		return
+	}
+	call(s.u.run, func() (Database, error) { return s.u.eng.OpenDatabase(name) },
+		func(db Database, err error) {
+			if err != nil {
+				showError(s.u.win, "open “"+name+"”", err)
+				s.refresh()
+				return
+			}
+			s.browser = newBrowserScreen(s.u, db, s.closeBrowser)
+			s.root.Objects = []fyne.CanvasObject{s.browser.view()}
+			s.root.Refresh()
+			s.browser.load()
+		})
+}
+
+// closeBrowser goes back to the list.
+func (s *databasesScreen) closeBrowser() {
+	s.browser = nil
+	s.root.Objects = []fyne.CanvasObject{s.listPage}
+	s.root.Refresh()
+	s.refresh()
+}

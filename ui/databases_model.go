@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// dbRow is one line of the Databases list.
+type dbRow struct {
+	Name  string
+	Count int
+	Size  int64
+	Err   error // the database could not be opened or read
+}
+
+// loadDatabases reads every database's name, live document count and file
+// size. A database that fails to open still gets a row, with its error.
+func loadDatabases(eng Engine) ([]dbRow, error) {
+	names, err := eng.DatabaseNames()
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]dbRow, 0, len(names))
+	for _, name := range names {
+		row := dbRow{Name: name}
+		db, err := eng.OpenDatabase(name)
+		if err == nil {
+			info, ierr := db.Info()
+			row.Count, row.Size, err = info.DocumentCount, info.Size, ierr
+		}
+		row.Err = err
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// countText and sizeText are the list's columns.
+func (r dbRow) countText() string {
+	if r.Err != nil {
+		return "unavailable"
+	}
+	if r.Count == 1 {
+		return "1 document"
+	}
+	return strconv.Itoa(r.Count) + " documents"
+}
+
+func (r dbRow) sizeText() string {
+	if r.Err != nil {
+		return ""
+	}
+	return formatSize(r.Size)
+}
+
+// formatSize prints a byte count for people: 512 B, 16.0 KiB, 3.2 MiB.
+func formatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// nameProblem is the text shown under the new-database field: empty while
+// the name is fine or the field is blank.
+func nameProblem(name string, validate func(string) error) string {
+	if name == "" {
+		return ""
+	}
+	if err := validate(name); err != nil {
+		return err.Error()
+	}
+	return ""
+}

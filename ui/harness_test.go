@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"peersync/syncengine"
+	"peersync/syncengine/tlsid"
+)
+
+// testLoop stands in for fyne.Do: UI work queues up until the test drains
+// it on its own goroutine, so tests read widgets without racing and know
+// when background engine calls have finished.
+type testLoop struct {
+	queue   chan func()
+	pending atomic.Int64
+}
+
+func (l *testLoop) onUI(fn func()) { l.queue <- fn }
+
+func (l *testLoop) background(fn func()) {
+	l.pending.Add(1)
+	go func() {
+		defer l.pending.Add(-1)
+		fn()
+	}()
+}
+
+// harness is a main window on a real engine in a temporary directory.
+type harness struct {
+	t    *testing.T
+	e    *syncengine.Engine
+	u    *mainUI
+	loop *testLoop
+	sub  *syncengine.Subscription
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir,
+		Identities: tlsid.NewStore(dir+"/identities", tlsid.NewMemoryKeyStore())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, e: e, loop: &testLoop{queue: make(chan func(), 10000)}}
+	eng := NewEngine(e)
+	h.sub = eng.Subscribe(4096)
+	h.u = newMainUI(a, eng, h.loop, "1.2.3")
+	h.u.activity.now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	h.u.win.Resize(fyne.NewSize(1000, 650))
+	t.Cleanup(func() {
+		h.settle() // let background work finish before the engine closes
+		h.u.win.Close()
+		h.sub.Close()
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	h.settle()
+	return h
+}
+
+// settle runs queued UI work and engine events until nothing is left and
+// no background call is running.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		idle := h.loop.pending.Load() == 0 // read before looking at the queues
+		select {
+		case fn := <-h.loop.queue:
+			fn()
+			continue
+		case ev := <-h.sub.C:
+			h.u.handle([]syncengine.Event{ev})
+			continue
+		default:
+		}
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("UI did not settle")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// database creates a database directly in the engine.
+func (h *harness) database(name string) *syncengine.Database {
+	h.t.Helper()
+	db, err := h.e.CreateDatabase(name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.settle()
+	return db
+}
+
+// openBrowser selects a database on the Databases screen and opens it.
+func (h *harness) openBrowser(name string) *browserScreen {
+	h.t.Helper()
+	s := h.u.databases
+	h.u.show(navDatabases)
+	h.settle()
+	for i, r := range s.rows {
+		if r.Name == name {
+			s.list.Select(i)
+		}
+	}
+	if s.selected != name {
+		h.t.Fatalf("database %q not in the list %v", name, s.rows)
+	}
+	test.Tap(s.openBtn)
+	h.settle()
+	if s.browser == nil {
+		h.t.Fatal("the browser did not open")
+	}
+	return s.browser
+}
+
+// walk visits every visible object under o, through widget renderers.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	visit(o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			walk(child, visit)
+		}
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			walk(child, visit)
+		}
+	}
+}
+
+// texts returns the text of every visible label and rich text under o.
+func texts(o fyne.CanvasObject) []string {
+	var out []string
+	walk(o, func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.RichText:
+			out = append(out, w.String())
+		}
+	})
+	return out
+}
+
+func hasText(o fyne.CanvasObject, want string) bool {
+	for _, s := range texts(o) {
+		if strings.Contains(s, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// topDialog is the topmost overlay (an open dialog), or nil.
+func (h *harness) topDialog() fyne.CanvasObject { return h.u.win.Canvas().Overlays().Top() }
+
+// button finds a visible button by its label under o.
+func button(o fyne.CanvasObject, label string) *widget.Button {
+	var found *widget.Button
+	walk(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label && found == nil {
+			found = b
+		}
+	})
+	return found
+}
+
+// entry finds a visible entry by its placeholder under o.
+func entry(o fyne.CanvasObject, placeholder string) *widget.Entry {
+	var found *widget.Entry
+	walk(o, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == placeholder && found == nil {
+			found = e
+		}
+	})
+	return found
+}
