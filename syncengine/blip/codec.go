@@ -64,17 +64,25 @@ func appendACKFrame(dst []byte, number uint64, typ uint8, received uint64) []byt
 	return binary.AppendUvarint(dst, received)
 }
 
-// inflateMinSpace is the free space each inflater Read gets. The flate reader
-// hands out at most one window (32 KiB) of pending output per step, so a
-// larger buffer is always drained by one Read; reading again once the input
-// is used up would make it look for the next block and fail.
-const inflateMinSpace = 32*1024 + 1
+// inflateTail goes after each received payload: the stripped sync marker,
+// then an empty final block, so the flate reader ends cleanly with io.EOF.
+var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// Deflate looks back at most 32 KiB; the window keeps that much output
+// (compacted once it reaches twice that) to prime the reader for the next frame.
+const (
+	deflateWindow    = 32 * 1024
+	inflateReadChunk = 32 * 1024
+)
 
 // inCodec decodes incoming frame payloads. Used only by the reader goroutine.
+// Each compressed frame restarts the flate reader with the previous output
+// as its dictionary, which continues the peer's single deflate stream.
 type inCodec struct {
 	crc      uint32
 	src      bytes.Reader
-	inBuf    []byte // payload + sync tail, reused
+	inBuf    []byte // payload + inflateTail, reused
+	window   []byte // recent output, the next frame's dictionary
 	inflater io.ReadCloser
 	broken   bool
 }
@@ -85,31 +93,52 @@ func (c *inCodec) inflate(dst, payload []byte, limit int) ([]byte, error) {
 	if c.broken {
 		return dst, errBadDeflate
 	}
-	c.inBuf = append(append(c.inBuf[:0], payload...), syncFlushTail...)
+	c.inBuf = append(append(c.inBuf[:0], payload...), inflateTail...)
 	c.src.Reset(c.inBuf)
 	if c.inflater == nil {
-		c.inflater = flate.NewReader(&c.src)
+		c.inflater = flate.NewReaderDict(&c.src, c.window)
+	} else if err := c.inflater.(flate.Resetter).Reset(&c.src, c.window); err != nil {
+		c.broken = true
+		return dst, errBadDeflate
 	}
-	for c.src.Len() > 0 {
-		if cap(dst)-len(dst) < inflateMinSpace {
-			if len(dst) >= limit+1 {
-				c.broken = true
-				return dst, errTooBig
-			}
-			dst = growSlice(dst, inflateMinSpace)
-		}
-		n, err := c.inflater.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
+	start := len(dst)
+	for {
 		if len(dst) > limit {
 			c.broken = true
 			return dst, errTooBig
+		}
+		if cap(dst)-len(dst) < 512 {
+			dst = growSlice(dst, min(inflateReadChunk, limit+1-len(dst)+512))
+		}
+		n, err := c.inflater.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			break
 		}
 		if err != nil {
 			c.broken = true
 			return dst, errBadDeflate
 		}
 	}
+	if len(dst) > limit {
+		c.broken = true
+		return dst, errTooBig
+	}
+	c.remember(dst[start:])
 	return dst, nil
+}
+
+// remember keeps the last 32 KiB of output for the next frame's dictionary.
+func (c *inCodec) remember(out []byte) {
+	if len(out) >= deflateWindow {
+		c.window = append(c.window[:0], out[len(out)-deflateWindow:]...)
+		return
+	}
+	c.window = append(c.window, out...)
+	if len(c.window) > 2*deflateWindow {
+		n := copy(c.window, c.window[len(c.window)-deflateWindow:])
+		c.window = c.window[:n]
+	}
 }
 
 // growSlice makes room for at least n more bytes after len(b).
