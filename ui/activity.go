@@ -22,7 +22,7 @@ type activityScreen struct {
 	content fyne.CanvasObject
 
 	log     *activityLog
-	visible  []activityLine // the filtered lines in the list, newest first
+	visible []activityLine // the filtered lines in the list, newest first
 	now     func() time.Time
 	dropped func() int64 // events the engine dropped for the UI; nil if unknown
 }

@@ -82,9 +82,9 @@ func TestEditorValidatesJSONInline(t *testing.T) {
 		t.Error("Save is enabled before any edit")
 	}
 	for text, want := range map[string]string{
-		"{\n  \"v\": 1,\n}":   "line 3, column 1",
-		`[1, 2]`:              "must be a JSON object",
-		`{"_id": "x"}`:        `"_id" is reserved`,
+		"{\n  \"v\": 1,\n}":  "line 3, column 1",
+		`[1, 2]`:             "must be a JSON object",
+		`{"_id": "x"}`:       `"_id" is reserved`,
 		"{\n  \"v\": tru\n}": "line 2",
 	} {
 		e.body.SetText(text)

@@ -59,7 +59,7 @@ func newConflictsScreen(u *mainUI) *conflictsScreen {
 	}
 	s.status = widget.NewLabel("")
 	s.heading = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.legend = widget.NewLabel("Highlighted keys differ between the revisions.")
+	s.legend = widget.NewLabel("Keys marked * (highlighted) differ between the revisions.")
 	s.leafGrid = container.NewGridWithColumns(2)
 	s.merge = widget.NewMultiLineEntry()
 	s.merge.TextStyle = fyne.TextStyle{Monospace: true}
@@ -115,15 +115,19 @@ func (s *conflictsScreen) load() func() {
 		default:
 			s.status.SetText(fmt.Sprintf("%d documents in conflict", len(refs)))
 		}
+		if s.selected == nil {
+			s.list.UnselectAll()
+			return
+		}
 		for i, r := range refs {
-			if s.selected != nil && r == *s.selected {
+			if r == *s.selected {
 				s.list.Select(i) // no-op when already selected
 				s.loadDetail()
 				return
 			}
 		}
 		s.list.UnselectAll()
-		s.clearDetail("Select a document in conflict.")
+		s.clearDetail("“" + s.selected.ID + "” is no longer in conflict.")
 	}
 }
 
@@ -210,8 +214,10 @@ func leafText(body []byte, diff map[string]bool) *widget.RichText {
 		}
 		style := widget.RichTextStyle{TextStyle: mono}
 		if diff[b.Key] {
-			style.TextStyle.Bold = true
+			// Colour plus a marker in the indent, so the difference shows
+			// without colour too. (Bold monospace has no font of its own.)
 			style.ColorName = theme.ColorNameWarning
+			text = "*" + text[1:]
 		}
 		segs = append(segs, &widget.TextSegment{Text: text, Style: style})
 	}
@@ -265,7 +271,8 @@ func (s *conflictsScreen) resolve(ref conflictRef, winner string, merged []byte)
 				showError(s.u.win, "resolve “"+ref.ID+"”", err)
 				return
 			}
-			s.status.SetText("Resolved " + ref.String())
+			s.list.UnselectAll()
+			s.clearDetail("Resolved " + ref.String() + ".")
 			s.reload.trigger()
 		})
 }

@@ -60,8 +60,8 @@ func NewEngine(e *syncengine.Engine) Engine { return engineAdapter{e} }
 type engineAdapter struct{ e *syncengine.Engine }
 
 func (a engineAdapter) Subscribe(n int) *syncengine.Subscription { return a.e.Subscribe(n) }
-func (a engineAdapter) DatabaseNames() ([]string, error)        { return a.e.DatabaseNames() }
-func (a engineAdapter) DeleteDatabase(name string) error        { return a.e.DeleteDatabase(name) }
+func (a engineAdapter) DatabaseNames() ([]string, error)         { return a.e.DatabaseNames() }
+func (a engineAdapter) DeleteDatabase(name string) error         { return a.e.DeleteDatabase(name) }
 
 func (a engineAdapter) CreateDatabase(name string) error {
 	_, err := a.e.CreateDatabase(name)

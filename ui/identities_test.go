@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"peersync/syncengine/tlsid"
+)
+
+func TestIdentitiesShowFingerprintAndFlagExpiry(t *testing.T) {
+	h := newHarness(t)
+	store, err := h.e.Identities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon, err := store.CreateSelfSigned(tlsid.CreateOptions{Label: "soon", Attributes: tlsid.Attributes{CommonName: "soon.local"},
+		Usage: tlsid.UsageServer, Validity: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateSelfSigned(tlsid.CreateOptions{Label: "year", Attributes: tlsid.Attributes{CommonName: "year.local"},
+		Usage: tlsid.UsageServer | tlsid.UsageClient}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.u.identities
+	h.u.show(navIdentities)
+	h.settle()
+	if len(s.rows) != 2 || s.rows[0].Label != "soon" || s.rows[1].Label != "year" {
+		t.Fatalf("rows %+v", s.rows)
+	}
+	if !s.rows[0].Warn || !strings.Contains(s.rows[0].Expiry, "renew it soon") {
+		t.Errorf("an identity expiring in 10 days: %+v", s.rows[0])
+	}
+	if s.rows[1].Warn || !strings.Contains(s.rows[1].Expiry, "(in 364 days)") {
+		t.Errorf("a year-long identity: %+v", s.rows[1])
+	}
+	fp := tlsid.FormatFingerprint(soon.Fingerprint())
+	if s.rows[0].Fingerprint != fp || !hasText(s.list, "SHA-256 "+fp) {
+		t.Errorf("fingerprint %q not shown; list shows %q", fp, texts(s.list))
+	}
+	if !strings.Contains(s.status.Text, "1 expired or expiring within 30 days") {
+		t.Errorf("status %q", s.status.Text)
+	}
+}
+
+func TestCreateIdentityThroughTheForm(t *testing.T) {
+	h := newHarness(t)
+	s := h.u.identities
+	h.u.show(navIdentities)
+	h.settle()
+	s.showCreate()
+	d := h.topDialog()
+	test.Type(entry(d, "e.g. laptop-server"), "desk")
+	test.Type(entry(d, "e.g. my-laptop.local"), "desk.local")
+	s.form.Submit()
+	h.settle()
+	if len(s.rows) != 1 || s.rows[0].Label != "desk" || s.rows[0].CommonName != "desk.local" || s.rows[0].Usage != "server|client" {
+		t.Fatalf("rows after create: %+v", s.rows)
+	}
+
+	s.list.Select(0)
+	test.Tap(s.deleteBtn)
+	s.confirm.Confirm()
+	h.settle()
+	if len(s.rows) != 0 {
+		t.Errorf("rows after delete: %+v", s.rows)
+	}
+}
+
+func TestCreateIdentityErrorSaysWhatToDo(t *testing.T) {
+	h := newHarness(t)
+	s := h.u.identities
+	s.showCreate()
+	d := h.topDialog()
+	test.Type(entry(d, "e.g. laptop-server"), "bad label!")
+	test.Type(entry(d, "e.g. my-laptop.local"), "x")
+	s.form.Submit()
+	h.settle()
+	if d := h.topDialog(); d == nil || !hasText(d, "not allowed") || !hasText(d, advice(tlsid.ErrInvalid)) {
+		t.Errorf("error dialog shows %q", texts(d))
+	}
+}
+
+func TestExpiryText(t *testing.T) {
+	store := tlsid.NewStore(t.TempDir(), tlsid.NewMemoryKeyStore())
+	id, err := store.CreateSelfSigned(tlsid.CreateOptions{Label: "x", Attributes: tlsid.Attributes{CommonName: "x"},
+		Usage: tlsid.UsageServer, Validity: 100 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := id.Expires()
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+		warn bool
+	}{
+		{exp.Add(-60 * 24 * time.Hour), "(in 60 days)", false},
+		{exp.Add(-29 * 24 * time.Hour), "(in 29 days): renew it soon", true},
+		{exp.Add(-time.Hour), "(in less than a day)", true},
+		{exp.Add(time.Hour), "expired", true},
+		{exp.Add(-200 * 24 * time.Hour), "not valid until", true},
+	} {
+		text, warn := expiryText(id, tc.now)
+		if !strings.Contains(text, tc.want) || warn != tc.warn {
+			t.Errorf("at %v: %q warn=%v, want %q warn=%v", tc.now, text, warn, tc.want, tc.warn)
+		}
+	}
+}
