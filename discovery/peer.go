@@ -96,9 +96,15 @@ func samePeer(a, b Peer) bool {
 		slices.EqualFunc(a.Addrs, b.Addrs, net.IP.Equal)
 }
 
-// clonePeer copies the address slice so callers cannot change our state.
+// clonePeer copies the addresses so callers cannot change our state.
 func clonePeer(p Peer) Peer {
-	p.Addrs = slices.Clone(p.Addrs)
+	if p.Addrs != nil {
+		addrs := make([]net.IP, len(p.Addrs))
+		for i, ip := range p.Addrs {
+			addrs[i] = slices.Clone(ip)
+		}
+		p.Addrs = addrs
+	}
 	return p
 }
 
