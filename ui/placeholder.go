@@ -14,7 +14,6 @@ type placeholderScreen struct{ content fyne.CanvasObject }
 func comingSoon(title, what string) *placeholderScreen {
 	heading := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	body := widget.NewLabelWithStyle(what+"\nComing soon.", fyne.TextAlignCenter, fyne.TextStyle{})
-	body.Wrapping = fyne.TextWrapWord
 	return &placeholderScreen{content: container.NewCenter(container.NewVBox(heading, body))}
 }
 

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"peersync/syncengine"
+)
+
+func TestNavigationHasEveryScreen(t *testing.T) {
+	h := newHarness(t)
+	want := []string{"Databases", "Conflicts", "Listeners", "Peers", "Replications", "Identities", "Activity"}
+	if len(h.u.items) != len(want) {
+		t.Fatalf("%d navigation items", len(h.u.items))
+	}
+	for i, name := range want {
+		if h.u.items[i].name != name {
+			t.Errorf("item %d = %q, want %q", i, h.u.items[i].name, name)
+		}
+		h.u.nav.Select(i)
+		h.settle()
+		if h.u.current != i || h.u.body.Objects[0] != h.u.items[i].screen.view() {
+			t.Errorf("selecting %s did not show it", name)
+		}
+	}
+	for _, i := range []int{navListeners, navPeers, navReplications} {
+		if !hasText(h.u.items[i].screen.view(), "Coming soon.") {
+			t.Errorf("%s placeholder shows %q", want[i], texts(h.u.items[i].screen.view()))
+		}
+	}
+	h.u.show(navListeners)
+	test.AssertRendersToMarkup(t, "placeholder.xml", h.u.win.Canvas())
+}
+
+func TestAboutShowsTheVersion(t *testing.T) {
+	h := newHarness(t)
+	h.u.showAbout()
+	if d := h.topDialog(); d == nil || !hasText(d, "Version 1.2.3") {
+		t.Fatalf("about dialog shows %q", texts(d))
+	}
+}
+
+func TestShortcutsAreOnTheMenuAndCanvas(t *testing.T) {
+	h := newHarness(t)
+	want := map[string]bool{}
+	for _, s := range h.u.shortcuts() {
+		want[s.shortcut.ShortcutName()] = true
+	}
+	for _, k := range []fyne.KeyName{fyne.KeyN, fyne.KeyF, fyne.KeyS} {
+		name := (&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}).ShortcutName()
+		if !want[name] {
+			t.Errorf("no shortcut %s", name)
+		}
+	}
+	onMenu := map[string]bool{}
+	for _, m := range h.u.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Shortcut != nil {
+				onMenu[it.Shortcut.ShortcutName()] = true
+			}
+		}
+	}
+	for name := range want {
+		if !onMenu[name] {
+			t.Errorf("shortcut %s is not on the main menu", name)
+		}
+	}
+
+	// Ctrl+N with no database open asks for a name first.
+	h.u.show(navActivity)
+	h.u.newDocument()
+	if h.u.current != navDatabases || h.u.win.Canvas().Focused() != h.u.databases.nameEntry {
+		t.Error("Ctrl+N without a database did not focus the new-database field")
+	}
+}
+
+func TestPumpBatchesEventsUntilTheSubscriptionCloses(t *testing.T) {
+	e, err := syncengine.New(syncengine.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	sub := e.Subscribe(64)
+	for _, name := range []string{"a", "b", "c"} {
+		if _, err := e.CreateDatabase(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loop := &testLoop{queue: make(chan func(), 64)}
+	var batches [][]syncengine.Event
+	done := make(chan struct{})
+	go func() {
+		pumpEvents(sub, loop, func(evs []syncengine.Event) { batches = append(batches, evs) })
+		close(done)
+	}()
+	select {
+	case fn := <-loop.queue:
+		fn() // runs the handler here, on the test goroutine
+	case <-time.After(10 * time.Second):
+		t.Fatal("no events arrived")
+	}
+	// The three events were queued before the pump started: one batch.
+	if len(batches) != 1 || len(batches[0]) != 3 {
+		t.Errorf("batches = %v, want one batch of three", batches)
+	}
+	sub.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pump did not stop when the subscription closed")
+	}
+}
