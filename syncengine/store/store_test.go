@@ -170,7 +170,7 @@ func TestReplicatedRevisionsAndConflicts(t *testing.T) {
 	}
 	// Resolve in favour of the shorter branch with a merged body.
 	err := db.Update(func(tx *Tx) (err error) {
-		d, err = tx.Resolve(DefaultCollection, "doc", "2-b", []byte(`{"side":"merged"}`))
+		d, err = tx.Resolve(DefaultCollection, "doc", "2-b", []byte(`{"side":"merged"}`), false)
 		return err
 	})
 	if err != nil || d.Conflicted || !strings.HasPrefix(d.RevID, "4-") && !strings.HasPrefix(d.RevID, "3-") {
@@ -463,5 +463,18 @@ func TestRevTreeDepthBounded(t *testing.T) {
 	}
 	if d.Tree.Len() != DefaultMaxRevTreeDepth {
 		t.Errorf("tree has %d revisions, want %d", d.Tree.Len(), DefaultMaxRevTreeDepth)
+	}
+}
+
+func TestParentBodyKeptForDeltas(t *testing.T) {
+	db := openTest(t)
+	d1 := put(t, db, "doc", `{"v":1}`, PutOptions{})
+	d2 := put(t, db, "doc", `{"v":2}`, PutOptions{ParentRev: d1.RevID})
+	d3 := put(t, db, "doc", `{"v":3}`, PutOptions{ParentRev: d2.RevID})
+	if r, _ := d3.Tree.Get(d2.RevID); string(r.Body) != `{"v":2}` {
+		t.Errorf("parent body = %s, want kept", r.Body)
+	}
+	if r, _ := d3.Tree.Get(d1.RevID); r.Body != nil {
+		t.Errorf("grandparent body kept: %s", r.Body)
 	}
 }

@@ -182,8 +182,9 @@ func (tx *Tx) PutRevision(coll, id string, history []string, deleted bool, body 
 
 // Resolve settles a conflict: every live leaf other than winner gets a
 // tombstone child, and when merged is not nil it is saved as a new revision
-// on top of winner. The resolution is ordinary revisions, so it replicates.
-func (tx *Tx) Resolve(coll, id, winner string, merged []byte) (*Document, error) {
+// (a tombstone when mergedDeleted) on top of winner. The resolution is
+// ordinary revisions, so it replicates.
+func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool) (*Document, error) {
 	d, err := tx.Get(coll, id)
 	if err != nil {
 		return nil, err
@@ -206,8 +207,9 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte) (*Document, error)
 		}
 	}
 	if merged != nil {
-		if w, _ := d.Tree.Get(winner); !bytes.Equal(w.Body, merged) {
-			if _, err := d.Tree.AddChild(winner, false, merged); err != nil {
+		w, _ := d.Tree.Get(winner)
+		if w.Deleted != mergedDeleted || !bytes.Equal(w.Body, merged) {
+			if _, err := d.Tree.AddChild(winner, mergedDeleted, merged); err != nil {
 				return nil, err
 			}
 		}
@@ -222,7 +224,10 @@ func (tx *Tx) write(before, d *Document) error {
 	if err != nil {
 		return err
 	}
-	d.Tree.Prune(tx.db.opts.MaxRevTreeDepth)
+	// Keep the winner's parent body too: it is the revision a peer most
+	// likely has, so it can be the source of a delta.
+	w, _ := d.Tree.Winner()
+	d.Tree.Prune(tx.db.opts.MaxRevTreeDepth, w.Parent)
 	d.refresh()
 	seqs := b.Bucket(bucketSeqs)
 	if before.Sequence != 0 {

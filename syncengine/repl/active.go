@@ -1,0 +1,358 @@
+package repl
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"peersync/syncengine/blip"
+	"peersync/syncengine/store"
+)
+
+// checkpointInterval is how often a running replication saves checkpoints.
+const checkpointInterval = 5 * time.Second
+
+// RunConfig says what an active session does.
+type RunConfig struct {
+	Push, Pull bool
+	Continuous bool
+	Reset      bool // ignore saved checkpoints and start from the beginning
+}
+
+// checkpoint is the body saved locally and on the peer.
+type checkpoint struct {
+	Time   int64           `json:"time"`
+	Local  uint64          `json:"local"`  // our sequence: everything up to it was pushed
+	Remote json.RawMessage `json:"remote"` // the peer's sequence: everything up to it was pulled
+}
+
+// collRun is the active side's state for one collection.
+type collRun struct {
+	name      string
+	idx       int
+	id        string // checkpoint ID
+	remoteRev string // the peer's rev of our checkpoint
+	localRev  string
+	saved     checkpoint
+	pusher    *pusher
+}
+
+func (s *Session) isActive() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// stateChanged wakes Run to re-check whether the replication is idle.
+func (s *Session) stateChanged() {
+	select {
+	case s.state <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the session with err (the first error wins).
+func (s *Session) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// failSend fails the session unless it is already ending.
+func (s *Session) failSend(err error) {
+	if s.ctx.Err() == nil {
+		s.fail(err)
+	}
+}
+
+// Err returns why the session failed, if it did.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Idle reports that every collection is caught up in each direction run.
+func (s *Session) Idle() bool {
+	s.mu.Lock()
+	runs, cfg := s.runs, s.runCfg
+	s.mu.Unlock()
+	if runs == nil {
+		return false
+	}
+	for _, c := range runs {
+		if cfg.Push && !c.pusher.idle() {
+			return false
+		}
+		if cfg.Pull && !s.recv.idle(c.name) {
+			return false
+		}
+	}
+	return true
+}
+
+// Run replicates as the active peer until a one-shot replication has
+// finished (nil), ctx is cancelled (nil, after saving checkpoints), or the
+// connection or the peer fails (the error).
+func (s *Session) Run(ctx context.Context, cfg RunConfig) error {
+	s.mu.Lock()
+	s.active, s.runCfg = true, cfg
+	s.mu.Unlock()
+	runs, err := s.prepare(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.runs = runs
+	s.mu.Unlock()
+	for _, c := range runs {
+		if cfg.Push {
+			c.pusher = newPusher(s, pushConfig{coll: c.name, idx: c.idx, since: c.saved.Local, proposeMode: true,
+				continuous: cfg.Continuous, docIDs: s.opts.DocIDs})
+			s.startPusher(c.pusher)
+		}
+		if cfg.Pull {
+			if err := s.subscribe(ctx, c, cfg); err != nil {
+				return err
+			}
+		}
+	}
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.saveCheckpoints(runs)
+			return nil
+		case <-s.ctx.Done():
+			s.saveCheckpoints(runs)
+			if err := s.Err(); err != nil {
+				return err
+			}
+			if err := s.conn.Err(); err != nil {
+				return err
+			}
+			return errors.New("replication connection closed")
+		case <-tick.C:
+			s.saveCheckpoints(runs)
+		case <-s.state:
+			if !cfg.Continuous && s.Idle() {
+				return s.saveCheckpoints(runs)
+			}
+		}
+	}
+}
+
+// prepare picks the protocol mode and reads the checkpoints.
+func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error) {
+	names := s.opts.Collections
+	runs := make([]*collRun, len(names))
+	for i, n := range names {
+		runs[i] = &collRun{name: n, idx: i, id: s.checkpointID(n, cfg)}
+	}
+	remote := make([][]byte, len(names))
+	if len(names) == 1 && names[0] == store.DefaultCollection {
+		c := runs[0]
+		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCheckpoint", "client": c.id}})
+		var be *blip.Error
+		switch {
+		case errors.As(err, &be) && be.Code == 404:
+		case err != nil:
+			return nil, fmt.Errorf("getCheckpoint: %w", err)
+		default:
+			c.remoteRev, remote[0] = resp.Properties["rev"], resp.Body
+		}
+	} else {
+		s.setCollections(names)
+		ids := make([]string, len(runs))
+		for i, c := range runs {
+			ids[i] = c.id
+		}
+		body, _ := json.Marshal(map[string]any{"collections": names, "checkpoint_ids": ids})
+		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
+		if err != nil {
+			return nil, fmt.Errorf("getCollections: %w", err)
+		}
+		var cps []json.RawMessage
+		if json.Unmarshal(resp.Body, &cps) != nil || len(cps) != len(names) {
+			return nil, fmt.Errorf("%w: bad getCollections reply", ErrProtocol)
+		}
+		for i, cp := range cps {
+			if string(cp) == "null" {
+				return nil, fmt.Errorf("%w: the peer has no collection %s", ErrNotShared, names[i])
+			}
+			var m map[string]json.RawMessage
+			json.Unmarshal(cp, &m)
+			json.Unmarshal(m["_rev"], &runs[i].remoteRev)
+			remote[i] = cp
+		}
+	}
+	for i, c := range runs {
+		var local checkpoint
+		err := s.db.View(func(tx *store.Tx) error {
+			rev, body, err := tx.GetLocal(localCheckpointKey(c.name, c.id))
+			if err == nil {
+				c.localRev = rev
+				json.Unmarshal(body, &local)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		var peer checkpoint
+		json.Unmarshal(remote[i], &peer)
+		if !cfg.Reset {
+			// Our copy knows what we saved; the peer's copy knows what it
+			// kept. Push from the older of the two so nothing is skipped.
+			c.saved.Local = min(local.Local, peer.Local)
+			c.saved.Remote = local.Remote
+		}
+	}
+	return runs, nil
+}
+
+// ErrNotShared reports a collection the peer does not share.
+var ErrNotShared = errors.New("collection not shared by the peer")
+
+func localCheckpointKey(coll, id string) string { return "checkpoint/" + coll + "/" + id }
+
+// checkpointID names this replication's checkpoint: the local database,
+// the peer's identity, the collection and what is replicated.
+func (s *Session) checkpointID(coll string, cfg RunConfig) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v\x00%v\x00%s", s.db.UUID(), s.opts.RemoteID, coll, cfg.Push, cfg.Pull,
+		strings.Join(s.opts.DocIDs, ","))
+	return "cp-" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// subscribe asks the peer to send changes after the checkpoint.
+func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) error {
+	since := "0"
+	if len(c.saved.Remote) > 0 && string(c.saved.Remote) != "null" {
+		since = string(c.saved.Remote)
+	}
+	s.recv.mu.Lock()
+	s.recv.trackers[c.name] = newSeqTracker(since)
+	s.recv.caughtUp[c.name] = false
+	s.recv.mu.Unlock()
+	props := blip.Properties{"Profile": "subChanges", "since": since, "batch": strconv.Itoa(s.opts.BatchSize),
+		"versioning": "rev-trees"}
+	if cfg.Continuous {
+		props["continuous"] = "true"
+	}
+	var body []byte
+	if len(s.opts.DocIDs) > 0 {
+		body, _ = json.Marshal(map[string]any{"docIDs": s.opts.DocIDs})
+	}
+	_, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
+	if err != nil {
+		return fmt.Errorf("subChanges: %w", err)
+	}
+	return nil
+}
+
+// saveCheckpoints saves each collection's progress locally and on the
+// peer, when it moved.
+func (s *Session) saveCheckpoints(runs []*collRun) error {
+	var errs []error
+	for _, c := range runs {
+		cp := c.saved
+		if c.pusher != nil {
+			if err := c.pusher.flushRemoteRevs(); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			cp.Local = c.pusher.checkpoint()
+		}
+		if t := s.recv.tracker(c.name); t != nil {
+			cp.Remote = json.RawMessage(t.checkpoint())
+		}
+		if cp.Local == c.saved.Local && string(cp.Remote) == string(c.saved.Remote) && c.localRev != "" {
+			continue
+		}
+		cp.Time = time.Now().Unix()
+		body, _ := json.Marshal(cp)
+		err := s.db.Update(func(tx *store.Tx) (err error) {
+			c.localRev, err = tx.PutLocal(localCheckpointKey(c.name, c.id), body, c.localRev)
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.saved = cp
+		if s.conn.Err() != nil {
+			continue // the connection is gone; the local copy will do
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		props := blip.Properties{"Profile": "setCheckpoint", "client": c.id}
+		if c.remoteRev != "" {
+			props["rev"] = c.remoteRev
+		}
+		resp, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
+		cancel()
+		var be *blip.Error
+		if errors.As(err, &be) && be.Code == 409 {
+			c.remoteRev = "" // someone else wrote it; take over from the next save
+			if got, gerr := s.conn.Send(context.Background(), &blip.Message{Properties: s.withCollection(blip.Properties{"Profile": "getCheckpoint", "client": c.id}, c.idx)}); gerr == nil {
+				c.remoteRev = got.Properties["rev"]
+			}
+			continue
+		}
+		if err == nil {
+			c.remoteRev = resp.Properties["rev"]
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PendingDocumentIDs lists documents changed locally and not yet pushed,
+// for a session that is running or has run.
+func PendingDocumentIDs(db *store.DB, coll string, since uint64, docIDs []string, filter Filter) ([]string, error) {
+	var ids []string
+	err := db.View(func(tx *store.Tx) error {
+		cs, err := tx.ChangesSince(coll, since, 0)
+		for _, c := range cs {
+			if len(docIDs) > 0 && !slices.Contains(docIDs, c.DocID) {
+				continue
+			}
+			if filter != nil {
+				var body []byte
+				if d, err := tx.Get(coll, c.DocID); err == nil && !c.Deleted {
+					body = d.Body
+				}
+				if !filter(coll, c.DocID, c.RevID, c.Deleted, body) {
+					continue
+				}
+			}
+			ids = append(ids, c.DocID)
+		}
+		return err
+	})
+	return ids, err
+}
+
+// PushCheckpoint returns the local sequence up to which a collection was
+// pushed in this session (0 when it does not push that collection).
+func (s *Session) PushCheckpoint(coll string) uint64 {
+	s.mu.Lock()
+	runs := s.runs
+	s.mu.Unlock()
+	for _, c := range runs {
+		if c.name == coll && c.pusher != nil {
+			return c.pusher.checkpoint()
+		}
+	}
+	return 0
+}

@@ -1,0 +1,110 @@
+package repl
+
+import (
+	"fmt"
+
+	"peersync/syncengine/revtree"
+	"peersync/syncengine/store"
+)
+
+// Revision is one side of a conflict.
+type Revision struct {
+	RevID   string
+	Body    []byte // JSON; nil for a tombstone
+	Deleted bool
+}
+
+// Conflict is a document whose local winner and a pulled revision are on
+// different branches.
+type Conflict struct {
+	Collection string
+	DocID      string
+	Local      Revision
+	Remote     Revision
+}
+
+// ConflictResolver picks the resolved revision: return c.Local, c.Remote,
+// or a new Revision with a merged Body (or Deleted set). An error leaves
+// the conflict in place and is reported as a document error.
+type ConflictResolver func(c Conflict) (Revision, error)
+
+// DefaultResolver is Couchbase Lite's rule: a deletion wins; otherwise the
+// higher generation wins, ties broken by the greater revision ID.
+func DefaultResolver(c Conflict) (Revision, error) {
+	switch {
+	case c.Remote.Deleted:
+		return c.Remote, nil
+	case c.Local.Deleted:
+		return c.Local, nil
+	case revtree.CompareRevIDs(c.Remote.RevID, c.Local.RevID) >= 0:
+		return c.Remote, nil
+	}
+	return c.Local, nil
+}
+
+// LocalWins keeps the local revision.
+func LocalWins(c Conflict) (Revision, error) { return c.Local, nil }
+
+// RemoteWins keeps the pulled revision.
+func RemoteWins(c Conflict) (Revision, error) { return c.Remote, nil }
+
+// resolveAll runs the resolver for each conflict and saves the outcome on
+// top of the remote revision, tombstoning the local branch, so that pushing
+// it back is a plain update for the peer.
+func (r *receiver) resolveAll(conflicts []conflict) {
+	for _, c := range conflicts {
+		if err := r.resolve(c); err != nil {
+			r.s.emit(DocEvent{Collection: c.coll, DocID: c.id, RevID: c.remote, Err: fmt.Errorf("conflict not resolved: %w", err)})
+		}
+	}
+}
+
+func (r *receiver) resolve(c conflict) error {
+	var cf Conflict
+	err := r.s.db.View(func(tx *store.Tx) error {
+		d, err := tx.Get(c.coll, c.id)
+		if err != nil {
+			return err
+		}
+		local, okL := d.Tree.Get(c.local)
+		remote, okR := d.Tree.Get(c.remote)
+		if !okL || !okR || !d.Tree.IsLeaf(c.local) || !d.Tree.IsLeaf(c.remote) {
+			return errStale
+		}
+		cf = Conflict{Collection: c.coll, DocID: c.id,
+			Local:  Revision{RevID: local.ID, Body: bodyOf(local), Deleted: local.Deleted},
+			Remote: Revision{RevID: remote.ID, Body: bodyOf(remote), Deleted: remote.Deleted}}
+		return nil
+	})
+	if err == errStale {
+		return nil // already resolved or superseded
+	}
+	if err != nil {
+		return err
+	}
+	res, err := r.s.opts.ConflictResolver(cf)
+	if err != nil {
+		return err
+	}
+	return r.s.db.Update(func(tx *store.Tx) error {
+		var merged []byte
+		deleted := res.Deleted
+		if res.RevID != cf.Remote.RevID {
+			merged = res.Body
+			if merged == nil {
+				merged = []byte("{}")
+			}
+		}
+		_, err := tx.Resolve(c.coll, c.id, c.remote, merged, deleted)
+		return err
+	})
+}
+
+var errStale = fmt.Errorf("conflict no longer current")
+
+func bodyOf(r revtree.Rev) []byte {
+	if r.Deleted {
+		return nil
+	}
+	return r.Body
+}

@@ -1,0 +1,15 @@
+// Package repl is the Couchbase Mobile replication protocol (CBMobile_3,
+// rev-tree documents) over a BLIP connection. One Session type serves both
+// roles: the listener hands it an accepted connection (the passive peer),
+// the replicator a dialled one (the active peer), and both register the
+// same message handlers.
+//
+// The sending half (pusher) reads the change feed and offers revisions:
+// with proposeChanges when active, with changes when serving a peer's
+// subChanges. The receiving half (puller) answers changes/proposeChanges,
+// fetches blobs, saves incoming revisions in batched transactions and
+// acknowledges each only after its transaction commits.
+//
+// Checkpoints advance only over the contiguous prefix of finished
+// sequences, so a checkpoint never runs ahead of what is saved.
+package repl

@@ -1,0 +1,544 @@
+package repl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
+
+	"peersync/syncengine/blip"
+	"peersync/syncengine/delta"
+	"peersync/syncengine/store"
+)
+
+// maxChangesInFlight bounds changes/proposeChanges messages awaiting replies.
+const maxChangesInFlight = 4
+
+type pushConfig struct {
+	coll        string
+	idx         int    // collection index on the wire
+	since       uint64 // local sequence to start after
+	proposeMode bool   // active: proposeChanges; passive: changes
+	continuous  bool
+	activeOnly  bool // skip tombstones
+	docIDs      []string
+	batch       int
+}
+
+// pusher sends a collection's revisions to the peer.
+type pusher struct {
+	s   *Session
+	cfg pushConfig
+
+	tracker    *seqTracker // local sequences, for the push checkpoint
+	changesSem chan struct{}
+	changesWG  sync.WaitGroup
+	revs       *semaphore.Weighted // bytes of revs in flight
+	revCount   chan struct{}       // revs in flight
+	wake       chan struct{}
+
+	since    atomic.Uint64 // the feed has been read up to here
+	drained  atomic.Bool   // the last read found nothing new
+	finished chan struct{} // closed when a one-shot passive pusher ends
+
+	remoteMu   sync.Mutex
+	remoteRevs map[string]string // docID → rev the peer now has (active), flushed in batches
+}
+
+func newPusher(s *Session, cfg pushConfig) *pusher {
+	if cfg.batch <= 0 || cfg.batch > 1000 {
+		cfg.batch = s.opts.BatchSize
+	}
+	p := &pusher{
+		s: s, cfg: cfg,
+		tracker:    newSeqTracker(strconv.FormatUint(cfg.since, 10)),
+		changesSem: make(chan struct{}, maxChangesInFlight),
+		revs:       semaphore.NewWeighted(int64(s.opts.MaxBytesInFlight)),
+		revCount:   make(chan struct{}, s.opts.MaxRevsInFlight),
+		wake:       make(chan struct{}, 1),
+		finished:   make(chan struct{}),
+		remoteRevs: map[string]string{},
+	}
+	p.since.Store(cfg.since)
+	return p
+}
+
+func (s *Session) startPusher(p *pusher) {
+	s.mu.Lock()
+	s.pushers = append(s.pushers, p)
+	s.mu.Unlock()
+	s.go_(p.run)
+}
+
+// idle reports that everything up to the collection's latest sequence has
+// been offered and finished.
+func (p *pusher) idle() bool {
+	if !p.drained.Load() || p.tracker.busy() > 0 || len(p.wake) > 0 {
+		return false
+	}
+	var last uint64
+	p.s.db.View(func(tx *store.Tx) (err error) {
+		last, err = tx.LastSequence(p.cfg.coll)
+		return err
+	})
+	return p.since.Load() >= last
+}
+
+// checkpoint returns the local sequence up to which everything was pushed.
+func (p *pusher) checkpoint() uint64 {
+	n, _ := strconv.ParseUint(p.tracker.checkpoint(), 10, 64)
+	return n
+}
+
+func (p *pusher) run() {
+	defer close(p.finished)
+	stopObserving := p.s.db.Observe(func(cs []store.Change) {
+		for _, c := range cs {
+			if c.Collection == p.cfg.coll {
+				select {
+				case p.wake <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
+	})
+	defer stopObserving()
+	ctx := p.s.ctx
+	caughtUpSent := false
+	for ctx.Err() == nil {
+		n, err := p.offerBatch(ctx)
+		if err != nil {
+			p.s.fail(err)
+			return
+		}
+		if n > 0 {
+			caughtUpSent = false
+			continue
+		}
+		p.drained.Store(true)
+		p.s.stateChanged()
+		if !p.cfg.proposeMode && !caughtUpSent {
+			// Tell the puller it is caught up only after every earlier
+			// changes message was answered, so it cannot overtake them.
+			p.changesWG.Wait()
+			if !p.sendChanges(ctx, nil) {
+				return
+			}
+			caughtUpSent = true
+			if !p.cfg.continuous {
+				p.waitRevs(ctx)
+				return
+			}
+		}
+		select {
+		case <-p.wake:
+			p.drained.Store(false)
+		case <-ctx.Done():
+		}
+	}
+}
+
+// waitRevs waits until every rev sent has been answered.
+func (p *pusher) waitRevs(ctx context.Context) {
+	for i := 0; i < cap(p.revCount); i++ {
+		select {
+		case p.revCount <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+	}
+	for i := 0; i < cap(p.revCount); i++ {
+		<-p.revCount
+	}
+}
+
+// offerBatch reads the next batch of changes and offers them; it returns
+// how many feed entries it consumed.
+func (p *pusher) offerBatch(ctx context.Context) (int, error) {
+	var changes []store.Change
+	rows := []offer{}
+	err := p.s.db.View(func(tx *store.Tx) (err error) {
+		changes, err = tx.ChangesSince(p.cfg.coll, p.since.Load(), p.cfg.batch)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			if p.wanted(tx, c) {
+				o := offer{change: c}
+				if p.cfg.proposeMode {
+					o.parent = tx.RemoteRev(p.cfg.coll, p.s.opts.RemoteID, c.DocID)
+				}
+				rows = append(rows, o)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(changes) == 0 {
+		return 0, err
+	}
+	for _, c := range changes {
+		p.tracker.add(seqString(c.Sequence))
+	}
+	p.since.Store(changes[len(changes)-1].Sequence)
+	offered := map[uint64]bool{}
+	for _, o := range rows {
+		offered[o.change.Sequence] = true
+	}
+	for _, c := range changes {
+		if !offered[c.Sequence] {
+			p.tracker.finish(seqString(c.Sequence))
+		}
+	}
+	if len(rows) == 0 {
+		return len(changes), nil
+	}
+	p.s.pushTotal.Add(int64(len(rows)))
+	select {
+	case p.changesSem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	p.changesWG.Add(1)
+	p.s.go_(func() {
+		defer func() { <-p.changesSem; p.changesWG.Done() }()
+		if p.cfg.proposeMode {
+			p.propose(ctx, rows)
+		} else {
+			p.sendChanges(ctx, rows)
+		}
+	})
+	return len(changes), nil
+}
+
+// offer is one change offered to the peer.
+type offer struct {
+	change store.Change
+	parent string // proposeChanges: the revision the peer is known to have
+}
+
+func seqString(seq uint64) string { return strconv.FormatUint(seq, 10) }
+
+// wanted applies document-ID, tombstone and push filters.
+func (p *pusher) wanted(tx *store.Tx, c store.Change) bool {
+	if c.Deleted && p.cfg.activeOnly {
+		return false
+	}
+	if len(p.cfg.docIDs) > 0 && !slices.Contains(p.cfg.docIDs, c.DocID) {
+		return false
+	}
+	if f := p.s.opts.PushFilter; f != nil && p.cfg.proposeMode {
+		var body []byte
+		if !c.Deleted {
+			if d, err := tx.Get(p.cfg.coll, c.DocID); err == nil {
+				body = d.Body
+			}
+		}
+		return f(p.cfg.coll, c.DocID, c.RevID, c.Deleted, body)
+	}
+	return true
+}
+
+// sendChanges sends a changes message (passive pusher) and sends the revs
+// the peer asks for. An empty rows list tells the peer it is caught up.
+func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
+	list := make([][]any, 0, len(rows))
+	for _, o := range rows {
+		c := o.change
+		del := 0
+		if c.Deleted {
+			del = 1
+		}
+		list = append(list, []any{c.Sequence, c.DocID, c.RevID, del, c.BodySize})
+	}
+	body, _ := json.Marshal(list)
+	msg := &blip.Message{Properties: p.s.withCollection(blip.Properties{"Profile": "changes"}, p.cfg.idx), Body: body, Compressed: len(body) > 256}
+	resp, err := p.s.conn.Send(ctx, msg)
+	if err != nil {
+		p.s.failSend(err)
+		return false
+	}
+	if len(rows) == 0 {
+		return true
+	}
+	maxHistory, _ := strconv.Atoi(resp.Properties["maxHistory"])
+	deltas := p.s.opts.EnableDelta && resp.Properties["deltas"] == "true"
+	var answers []json.RawMessage
+	if len(resp.Body) > 0 {
+		if err := json.Unmarshal(resp.Body, &answers); err != nil {
+			p.s.fail(errors.Join(ErrProtocol, errors.New("bad changes reply")))
+			return false
+		}
+	}
+	for i, o := range rows {
+		var known []string
+		if i >= len(answers) || json.Unmarshal(answers[i], &known) != nil || known == nil {
+			p.finish(o.change, nil, false) // not wanted
+			continue
+		}
+		if !p.sendRev(ctx, o.change, known, maxHistory, deltas) {
+			return false
+		}
+	}
+	return true
+}
+
+// propose sends a proposeChanges message (active pusher) and sends the revs
+// the peer accepts. A conflict whose current revision we already have as an
+// ancestor is proposed again with that revision as the parent.
+func (p *pusher) propose(ctx context.Context, rows []offer) {
+	for len(rows) > 0 && ctx.Err() == nil {
+		list := make([][]any, 0, len(rows))
+		for _, o := range rows {
+			row := []any{o.change.DocID, o.change.RevID}
+			if o.parent != "" {
+				row = append(row, o.parent)
+			} else {
+				row = append(row, nil)
+			}
+			list = append(list, append(row, o.change.BodySize))
+		}
+		body, _ := json.Marshal(list)
+		props := p.s.withCollection(blip.Properties{"Profile": "proposeChanges", "conflictIncludesRev": "true"}, p.cfg.idx)
+		resp, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body, Compressed: len(body) > 256})
+		if err != nil {
+			p.s.failSend(err)
+			return
+		}
+		var answers []json.RawMessage
+		if len(resp.Body) > 0 && json.Unmarshal(resp.Body, &answers) != nil {
+			p.s.fail(errors.Join(ErrProtocol, errors.New("bad proposeChanges reply")))
+			return
+		}
+		deltas := p.s.opts.EnableDelta && resp.Properties["deltas"] == "true"
+		var retry []offer
+		for i, o := range rows {
+			status, current := 0, ""
+			if i < len(answers) {
+				status, current = parseProposeAnswer(answers[i])
+			}
+			switch status {
+			case 0:
+				known := []string{}
+				if o.parent != "" {
+					known = append(known, o.parent)
+				}
+				if !p.sendRev(ctx, o.change, known, 0, deltas) {
+					return
+				}
+			case 304:
+				p.noteRemoteRev(o.change.DocID, o.change.RevID)
+				p.finish(o.change, nil, false)
+			case 409:
+				if current != "" && current != o.parent && p.isAncestor(o.change, current) {
+					o.parent = current
+					retry = append(retry, o)
+					continue
+				}
+				p.finish(o.change, errConflict, true)
+			default:
+				p.finish(o.change, httpError(status, "peer refused the revision"), true)
+			}
+		}
+		rows = retry
+	}
+}
+
+var errConflict = httpError(409, "conflict: the peer has a different revision")
+
+func parseProposeAnswer(raw json.RawMessage) (int, string) {
+	var n int
+	if json.Unmarshal(raw, &n) == nil {
+		return n, ""
+	}
+	var obj struct {
+		Status int    `json:"status"`
+		Rev    string `json:"rev"`
+	}
+	if json.Unmarshal(raw, &obj) == nil {
+		return obj.Status, obj.Rev
+	}
+	return 0, ""
+}
+
+func (p *pusher) isAncestor(c store.Change, rev string) bool {
+	found := false
+	p.s.db.View(func(tx *store.Tx) error {
+		d, err := tx.Get(p.cfg.coll, c.DocID)
+		if err == nil {
+			found = slices.Contains(d.Tree.History(c.RevID, 0), rev)
+		}
+		return nil
+	})
+	return found
+}
+
+// sendRev sends one revision, with history up to the first revision the
+// peer has, and finishes it when the peer answers.
+func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, maxHistory int, deltas bool) bool {
+	if maxHistory <= 0 || maxHistory > p.s.opts.MaxHistory {
+		maxHistory = p.s.opts.MaxHistory
+	}
+	var rev struct {
+		body     []byte
+		deleted  bool
+		history  []string
+		deltaSrc string
+		delta    []byte
+	}
+	err := p.s.db.View(func(tx *store.Tx) error {
+		d, err := tx.Get(p.cfg.coll, c.DocID)
+		if err != nil {
+			return err
+		}
+		r, ok := d.Tree.Get(c.RevID)
+		if !ok || r.Body == nil {
+			return store.ErrNotFound
+		}
+		rev.body, rev.deleted = r.Body, r.Deleted
+		if deltas && !r.Deleted && len(r.Body) >= minDeltaBody {
+			rev.deltaSrc, rev.delta = deltaAgainst(d, r.Body, known)
+		}
+		for _, h := range d.Tree.History(c.RevID, maxHistory+1)[1:] {
+			rev.history = append(rev.history, h)
+			if slices.Contains(known, h) {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Purged or superseded since it was offered: a newer change follows.
+		props := p.s.withCollection(blip.Properties{"Profile": "norev", "id": c.DocID, "rev": c.RevID,
+			"sequence": seqString(c.Sequence), "error": "404", "reason": "revision no longer available"}, p.cfg.idx)
+		p.s.conn.SendNoReply(ctx, &blip.Message{Properties: props})
+		p.finish(c, nil, false)
+		return true
+	}
+	props := blip.Properties{"Profile": "rev", "id": c.DocID, "rev": c.RevID, "sequence": seqString(c.Sequence)}
+	if len(rev.history) > 0 {
+		props["history"] = strings.Join(rev.history, ",")
+	}
+	if rev.deleted {
+		props["deleted"] = "1"
+	}
+	props = p.s.withCollection(props, p.cfg.idx)
+	body := rev.body
+	if rev.deltaSrc != "" {
+		props["deltaSrc"] = rev.deltaSrc
+		body = rev.delta
+	}
+	size := int64(min(len(body), p.s.opts.MaxBytesInFlight))
+	select {
+	case p.revCount <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	if err := p.revs.Acquire(ctx, size); err != nil {
+		<-p.revCount
+		return false
+	}
+	p.s.go_(func() {
+		defer func() { p.revs.Release(size); <-p.revCount }()
+		_, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+		var berr *blip.Error
+		if rev.deltaSrc != "" && errors.As(err, &berr) && berr.Code != 403 && berr.Code != 409 {
+			// The peer could not use the delta: send the full body.
+			delete(props, "deltaSrc")
+			body, rev.deltaSrc = rev.body, ""
+			_, err = p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+		}
+		if err == nil {
+			p.s.bodyBytesSent.Add(int64(len(body)))
+			if rev.deltaSrc != "" {
+				p.s.sentDelta.Add(1)
+				p.s.bytesSaved.Add(int64(len(rev.body) - len(body)))
+			} else {
+				p.s.sentFull.Add(1)
+			}
+		}
+		switch {
+		case err == nil:
+			p.noteRemoteRev(c.DocID, c.RevID)
+			p.finish(c, nil, true)
+		case errors.As(err, &berr):
+			if berr.Domain == "HTTP" && berr.Code == 403 {
+				p.s.fail(ErrReadOnly)
+			}
+			p.finish(c, berr, true)
+		default:
+			p.s.failSend(err)
+		}
+	})
+	return true
+}
+
+// minDeltaBody is the smallest body worth sending as a delta.
+const minDeltaBody = 200
+
+// deltaAgainst returns a delta from the first known revision whose body we
+// kept, when it is smaller than the body itself.
+func deltaAgainst(d *store.Document, body []byte, known []string) (string, []byte) {
+	for _, k := range known {
+		src, ok := d.Tree.Get(k)
+		if !ok || src.Deleted || src.Body == nil {
+			continue
+		}
+		dl, err := delta.Create(src.Body, body)
+		if err == nil && len(dl) < len(body) {
+			return k, dl
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// finish records a change as done; report says whether it is a document
+// event (sent or failed) rather than a skip.
+func (p *pusher) finish(c store.Change, err error, report bool) {
+	p.tracker.finish(seqString(c.Sequence))
+	p.s.pushDone.Add(1)
+	if report {
+		p.s.emit(DocEvent{Collection: p.cfg.coll, DocID: c.DocID, RevID: c.RevID, Pushed: true, Deleted: c.Deleted, Err: err})
+	}
+	p.s.stateChanged()
+}
+
+// noteRemoteRev remembers that the peer has rev (active side only).
+func (p *pusher) noteRemoteRev(docID, rev string) {
+	if !p.cfg.proposeMode {
+		return
+	}
+	p.remoteMu.Lock()
+	p.remoteRevs[docID] = rev
+	full := len(p.remoteRevs) >= 1000
+	p.remoteMu.Unlock()
+	if full {
+		p.flushRemoteRevs()
+	}
+}
+
+// flushRemoteRevs saves the remembered remote revisions in one transaction.
+func (p *pusher) flushRemoteRevs() error {
+	p.remoteMu.Lock()
+	revs := p.remoteRevs
+	p.remoteRevs = map[string]string{}
+	p.remoteMu.Unlock()
+	if len(revs) == 0 {
+		return nil
+	}
+	return p.s.db.Update(func(tx *store.Tx) error {
+		for id, rev := range revs {
+			if err := tx.SetRemoteRev(p.cfg.coll, p.s.opts.RemoteID, id, rev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

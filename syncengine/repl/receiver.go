@@ -1,0 +1,484 @@
+package repl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"peersync/syncengine/blip"
+	"peersync/syncengine/delta"
+	"peersync/syncengine/revtree"
+	"peersync/syncengine/store"
+)
+
+// Batching of incoming revisions: a transaction commits when it holds this
+// many revisions or the oldest has waited this long.
+const (
+	insertBatch    = 100
+	insertMaxDelay = 20 * time.Millisecond
+	insertQueue    = 1000
+)
+
+// receiver is the receiving half of a session: it answers changes and
+// proposeChanges, and saves incoming revs in batched transactions.
+type receiver struct {
+	s     *Session
+	queue chan *incoming
+	done  chan struct{}
+	once  sync.Once
+
+	mu       sync.Mutex
+	trackers map[string]*seqTracker // active puller: remote sequences per collection
+	caughtUp map[string]bool        // active puller: the peer said it is caught up
+}
+
+// incoming is one rev waiting to be saved.
+type incoming struct {
+	req     *blip.Request
+	coll    string
+	id, rev string
+	seq     string
+	history []string
+	deleted bool
+	body    []byte
+	err     error
+}
+
+func newReceiver(s *Session) *receiver {
+	r := &receiver{s: s, queue: make(chan *incoming, insertQueue), done: make(chan struct{}),
+		trackers: map[string]*seqTracker{}, caughtUp: map[string]bool{}}
+	s.go_(r.insertLoop)
+	return r
+}
+
+func (r *receiver) stop() { r.once.Do(func() { close(r.done) }) }
+
+func (r *receiver) tracker(coll string) *seqTracker {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.trackers[coll]
+}
+
+// idle reports that the peer said it is caught up and every revision asked
+// for has been saved.
+func (r *receiver) idle(coll string) bool {
+	r.mu.Lock()
+	up, t := r.caughtUp[coll], r.trackers[coll]
+	r.mu.Unlock()
+	return up && (t == nil || t.busy() == 0)
+}
+
+func (r *receiver) refusePush(req *blip.Request) bool {
+	if r.s.opts.ReadOnly {
+		respondErr(req, httpError(403, "this peer is read-only"))
+		return true
+	}
+	return false
+}
+
+// handleChanges answers which of the offered revisions we want, listing the
+// leaves we have so the sender can cut the history short.
+func (r *receiver) handleChanges(req *blip.Request) {
+	if r.refusePush(req) {
+		return
+	}
+	coll, _, perr := r.s.collection(req)
+	if perr != nil {
+		respondErr(req, perr)
+		return
+	}
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal(req.Body, &rows); err != nil {
+		respondErr(req, httpError(400, "changes: body is not an array of arrays"))
+		return
+	}
+	t := r.tracker(coll)
+	if len(rows) == 0 {
+		r.mu.Lock()
+		r.caughtUp[coll] = true
+		r.mu.Unlock()
+		req.Respond(nil, []byte("[]"))
+		r.s.stateChanged()
+		return
+	}
+	answers := make([]any, len(rows))
+	var skip []string
+	err := r.s.db.View(func(tx *store.Tx) error {
+		for i, row := range rows {
+			var id, rev string
+			if len(row) < 3 || json.Unmarshal(row[1], &id) != nil || json.Unmarshal(row[2], &rev) != nil {
+				return fmt.Errorf("changes: row %d is malformed", i)
+			}
+			if _, _, err := revtree.ParseRevID(rev); err != nil {
+				return fmt.Errorf("changes: row %d: %v", i, err)
+			}
+			answers[i] = 0
+			d, err := tx.Get(coll, id)
+			if err == nil && d.Tree.Contains(rev) {
+				skip = append(skip, string(row[0]))
+				continue
+			}
+			known := []string{}
+			if err == nil {
+				for _, l := range d.Tree.Leaves() {
+					known = append(known, l.ID)
+				}
+			}
+			answers[i] = known
+		}
+		return nil
+	})
+	if err != nil {
+		respondErr(req, httpError(400, "%v", err))
+		return
+	}
+	if t != nil {
+		r.mu.Lock()
+		r.caughtUp[coll] = false
+		r.mu.Unlock()
+		for i, row := range rows {
+			t.add(string(row[0]))
+			if answers[i] != 0 {
+				r.s.pullTotal.Add(1)
+			}
+		}
+		for _, seq := range skip {
+			t.finish(seq)
+		}
+	}
+	for len(answers) > 0 && answers[len(answers)-1] == 0 {
+		answers = answers[:len(answers)-1]
+	}
+	body, _ := json.Marshal(answers)
+	req.Respond(r.replyProps(blip.Properties{"maxHistory": fmt.Sprint(r.s.opts.MaxHistory), "blobs": "true"}), body)
+}
+
+// handleProposeChanges tells a pushing peer, per revision: 0 send it,
+// 304 we have it, 409 it would conflict (with our current revision).
+func (r *receiver) handleProposeChanges(req *blip.Request) {
+	if r.refusePush(req) {
+		return
+	}
+	coll, _, perr := r.s.collection(req)
+	if perr != nil {
+		respondErr(req, perr)
+		return
+	}
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal(req.Body, &rows); err != nil {
+		respondErr(req, httpError(400, "proposeChanges: body is not an array of arrays"))
+		return
+	}
+	withRev := req.Properties["conflictIncludesRev"] == "true"
+	answers := make([]any, len(rows))
+	err := r.s.db.View(func(tx *store.Tx) error {
+		for i, row := range rows {
+			var id, rev, parent string
+			if len(row) < 2 || json.Unmarshal(row[0], &id) != nil || json.Unmarshal(row[1], &rev) != nil {
+				return fmt.Errorf("proposeChanges: row %d is malformed", i)
+			}
+			if len(row) > 2 {
+				json.Unmarshal(row[2], &parent) // null means a new document
+			}
+			answers[i] = 0
+			d, err := tx.Get(coll, id)
+			switch {
+			case err != nil:
+			case d.Tree.Contains(rev):
+				answers[i] = 304
+			case d.RevID == parent, d.Deleted && (parent == "" || d.Tree.Contains(parent)):
+			case withRev:
+				answers[i] = map[string]any{"status": 409, "rev": d.RevID}
+			default:
+				answers[i] = 409
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		respondErr(req, httpError(400, "%v", err))
+		return
+	}
+	for len(answers) > 0 && answers[len(answers)-1] == 0 {
+		answers = answers[:len(answers)-1]
+	}
+	body, _ := json.Marshal(answers)
+	req.Respond(r.replyProps(blip.Properties{}), body)
+}
+
+// replyProps adds deltas:"true" when we accept deltas.
+func (r *receiver) replyProps(p blip.Properties) blip.Properties {
+	if r.s.opts.EnableDelta {
+		p["deltas"] = "true"
+	}
+	return p
+}
+
+// handleRev receives a revision: it fetches missing blobs, then queues the
+// revision for the next batched transaction; the reply waits for the commit.
+func (r *receiver) handleRev(req *blip.Request) {
+	if r.refusePush(req) {
+		return
+	}
+	coll, _, perr := r.s.collection(req)
+	if perr != nil {
+		respondErr(req, perr)
+		return
+	}
+	p := req.Properties
+	in := &incoming{req: req, coll: coll, id: p["id"], rev: p["rev"], seq: p["sequence"],
+		deleted: p["deleted"] == "1" || p["deleted"] == "true"}
+	if in.id == "" || in.rev == "" {
+		respondErr(req, httpError(400, "rev: missing id or rev"))
+		return
+	}
+	in.history = []string{in.rev}
+	if h := p["history"]; h != "" {
+		in.history = append(in.history, strings.Split(h, ",")...)
+	}
+	raw := req.Body
+	if src := p["deltaSrc"]; src != "" {
+		full, e := r.applyDelta(coll, in.id, src, raw)
+		if e != nil {
+			r.reject(in, e)
+			return
+		}
+		raw = full
+		r.s.recvDelta.Add(1)
+	} else {
+		r.s.recvFull.Add(1)
+	}
+	body, err := stripSpecial(raw)
+	if err != nil {
+		r.reject(in, httpError(400, "rev %s of %q: %v", in.rev, in.id, err))
+		return
+	}
+	in.body = body
+	if f := r.s.opts.PullFilter; f != nil && r.s.isActive() {
+		var b []byte
+		if !in.deleted {
+			b = body
+		}
+		if !f(coll, in.id, in.rev, in.deleted, b) {
+			req.Respond(nil, nil)
+			r.finishSeq(in)
+			return
+		}
+	}
+	refs := store.BlobRefs(body)
+	if len(refs) == 0 {
+		r.enqueue(in)
+		return
+	}
+	r.s.go_(func() {
+		if err := r.fetchBlobs(in, refs); err != nil {
+			r.reject(in, httpError(502, "rev %s of %q: %v", in.rev, in.id, err))
+			return
+		}
+		r.enqueue(in)
+	})
+}
+
+func (r *receiver) enqueue(in *incoming) {
+	select {
+	case r.queue <- in:
+	case <-r.s.ctx.Done():
+	}
+}
+
+// applyDelta rebuilds a body from a delta against a revision we have. A
+// missing source is a 404 so the sender falls back to the full body.
+func (r *receiver) applyDelta(coll, id, src string, d []byte) ([]byte, *blip.Error) {
+	if !r.s.opts.EnableDelta {
+		return nil, httpError(400, "rev: deltas were not negotiated")
+	}
+	var base []byte
+	r.s.db.View(func(tx *store.Tx) error {
+		if rev, err := tx.GetRevision(coll, id, src); err == nil && !rev.Deleted {
+			base = rev.Body
+		}
+		return nil
+	})
+	if base == nil {
+		return nil, httpError(404, "delta source %s of %q is not available", src, id)
+	}
+	full, err := delta.Apply(base, d)
+	if err != nil {
+		return nil, httpError(400, "rev of %q: bad delta: %v", id, err)
+	}
+	return full, nil
+}
+
+// stripSpecial removes the protocol's per-revision keys from a body.
+func stripSpecial(body []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return []byte("{}"), nil
+	}
+	if !bytes.Contains(body, []byte(`"_`)) {
+		return body, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, errors.New("body is not a JSON object")
+	}
+	for _, k := range []string{"_id", "_rev", "_deleted", "_revisions", "_exp", "_removed"} {
+		delete(m, k)
+	}
+	return json.Marshal(m)
+}
+
+// fetchBlobs asks the peer for the blobs we lack and checks their digests.
+func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
+	for _, ref := range refs {
+		has := false
+		r.s.db.View(func(tx *store.Tx) error { has = tx.HasBlob(ref.Digest); return nil })
+		if has {
+			continue
+		}
+		msg := &blip.Message{Properties: blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}}
+		resp, err := r.s.conn.Send(r.s.ctx, msg)
+		if err != nil {
+			return fmt.Errorf("fetch blob %s: %w", ref.Digest, err)
+		}
+		if got := store.BlobDigest(resp.Body); got != ref.Digest {
+			return fmt.Errorf("blob %s arrived with digest %s", ref.Digest, got)
+		}
+		if err := r.s.db.Update(func(tx *store.Tx) error { _, err := tx.PutBlob(resp.Body); return err }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *receiver) handleNorev(req *blip.Request) {
+	coll, _, perr := r.s.collection(req)
+	if perr != nil {
+		return
+	}
+	p := req.Properties
+	in := &incoming{coll: coll, id: p["id"], rev: p["rev"], seq: p["sequence"]}
+	r.s.pullDone.Add(1)
+	r.finishSeq(in)
+	r.s.emit(DocEvent{Collection: coll, DocID: in.id, RevID: in.rev, Err: fmt.Errorf("peer could not send the revision: %s %s", p["error"], p["reason"])})
+}
+
+func (r *receiver) reject(in *incoming, e *blip.Error) {
+	respondErr(in.req, e)
+	r.s.pullDone.Add(1)
+	r.finishSeq(in)
+	r.s.emit(DocEvent{Collection: in.coll, DocID: in.id, RevID: in.rev, Deleted: in.deleted, Err: e})
+}
+
+func (r *receiver) finishSeq(in *incoming) {
+	if t := r.tracker(in.coll); t != nil && in.seq != "" {
+		t.finish(in.seq)
+	}
+	r.s.stateChanged()
+}
+
+// insertLoop saves queued revisions in batches.
+func (r *receiver) insertLoop() {
+	for {
+		var batch []*incoming
+		select {
+		case in := <-r.queue:
+			batch = append(batch, in)
+		case <-r.done:
+			return
+		}
+		timer := time.NewTimer(insertMaxDelay)
+	collect:
+		for len(batch) < insertBatch {
+			select {
+			case in := <-r.queue:
+				batch = append(batch, in)
+			case <-timer.C:
+				break collect
+			case <-r.done:
+				break collect
+			}
+		}
+		timer.Stop()
+		r.save(batch)
+	}
+}
+
+// conflict is a document that an incoming revision put in conflict with
+// our local winner.
+type conflict struct {
+	coll, id, local, remote string
+}
+
+// save commits a batch, then answers every rev in it and resolves the
+// conflicts it created (active side).
+func (r *receiver) save(batch []*incoming) {
+	active := r.s.isActive()
+	var conflicts []conflict
+	err := r.s.db.Update(func(tx *store.Tx) error {
+		conflicts = conflicts[:0]
+		for _, in := range batch {
+			in.err = nil
+			var before *store.Document
+			if d, err := tx.Get(in.coll, in.id); err == nil {
+				before = d
+			}
+			if !active && before != nil && !before.Deleted && !slices.Contains(in.history, before.RevID) && !before.Tree.Contains(in.rev) {
+				in.err = httpError(409, "conflict: %q is at %s", in.id, before.RevID)
+				continue
+			}
+			added, _, err := tx.PutRevision(in.coll, in.id, in.history, in.deleted, in.body)
+			if err != nil {
+				if errors.Is(err, store.ErrInvalidBody) || errors.Is(err, store.ErrBodyTooLarge) ||
+					errors.Is(err, store.ErrInvalidID) || errors.Is(err, revtree.ErrBadHistory) {
+					in.err = httpError(400, "rev %s of %q: %v", in.rev, in.id, err)
+					continue
+				}
+				return err
+			}
+			if active {
+				if err := tx.SetRemoteRev(in.coll, r.s.opts.RemoteID, in.id, in.rev); err != nil {
+					return err
+				}
+				if added && before != nil && before.RevID != in.rev && !slices.Contains(in.history, before.RevID) {
+					conflicts = append(conflicts, conflict{in.coll, in.id, before.RevID, in.rev})
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && len(conflicts) > 0 {
+		r.resolveAll(conflicts)
+	}
+	evs := make([]DocEvent, 0, len(batch))
+	for _, in := range batch {
+		e := in.err
+		if err != nil {
+			e = err
+		}
+		if e != nil {
+			var be *blip.Error
+			if !errors.As(e, &be) {
+				be = httpError(500, "saving failed: %v", e)
+			}
+			respondErr(in.req, be)
+		} else {
+			in.req.Respond(nil, nil)
+		}
+		r.s.pullDone.Add(1)
+		if e == nil || err == nil {
+			// A storage failure leaves the sequence unfinished so the
+			// checkpoint stays behind it and the revision is pulled again.
+			r.finishSeq(in)
+		}
+		evs = append(evs, DocEvent{Collection: in.coll, DocID: in.id, RevID: in.rev, Deleted: in.deleted, Err: e})
+	}
+	r.s.emit(evs...)
+	if err != nil {
+		r.s.fail(fmt.Errorf("saving pulled revisions: %w", err))
+	}
+}

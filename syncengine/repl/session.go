@@ -1,0 +1,247 @@
+package repl
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"peersync/syncengine/blip"
+	"peersync/syncengine/store"
+)
+
+// Filter decides whether a revision replicates. body is nil for tombstones.
+type Filter func(collection, docID, revID string, deleted bool, body []byte) bool
+
+// DocEvent reports one document replicated (or failed) in one direction.
+type DocEvent struct {
+	Collection string
+	DocID      string
+	RevID      string
+	Pushed     bool // true: sent to the peer; false: received from it
+	Deleted    bool
+	Err        error // nil on success
+}
+
+// Options configure a Session. Zero values take defaults.
+type Options struct {
+	DB          *store.DB
+	Collections []string // shared (passive) or replicated (active); default: the default collection
+	ReadOnly    bool     // passive: refuse every push with HTTP 403
+	Logger      *slog.Logger
+	OnDocuments func([]DocEvent) // called from session goroutines; must not block for long
+
+	// Active side.
+	RemoteID         string // the peer's stable identity: keys remote ancestors and checkpoints
+	ConflictResolver ConflictResolver
+	PushFilter       Filter
+	PullFilter       Filter
+	DocIDs           []string
+	EnableDelta      bool // offer and accept JSON deltas (both peers must allow it)
+
+	// Limits.
+	BatchSize        int // changes per changes/proposeChanges message (default 200)
+	MaxRevsInFlight  int // revs sent and not yet acknowledged (default 200)
+	MaxBytesInFlight int // bytes of those revs (default 8 MiB)
+	MaxHistory       int // ancestors sent with a rev (default 20)
+}
+
+func (o *Options) setDefaults() {
+	if len(o.Collections) == 0 {
+		o.Collections = []string{store.DefaultCollection}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 200
+	}
+	if o.MaxRevsInFlight <= 0 {
+		o.MaxRevsInFlight = 200
+	}
+	if o.MaxBytesInFlight <= 0 {
+		o.MaxBytesInFlight = 8 << 20
+	}
+	if o.MaxHistory <= 0 {
+		o.MaxHistory = 20
+	}
+	if o.ConflictResolver == nil {
+		o.ConflictResolver = DefaultResolver
+	}
+}
+
+// Stats count what a session moved.
+type Stats struct {
+	PushTotal, PushDone int64 // revisions offered / finished (sent, not needed or failed)
+	PullTotal, PullDone int64 // revisions requested / finished (saved or failed)
+	Delta               DeltaStats
+}
+
+// DeltaStats count revision bodies sent and received as deltas or in full.
+type DeltaStats struct {
+	SentAsDelta, SentFull         int64
+	ReceivedAsDelta, ReceivedFull int64
+	BodyBytesSent                 int64 // bytes of rev bodies (deltas or full) sent
+	BytesSaved                    int64 // full body bytes minus delta bytes, summed over deltas sent
+}
+
+// Session is one replication connection, in either role.
+type Session struct {
+	conn *blip.Conn
+	db   *store.DB
+	opts Options
+	log  *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	collMode bool     // the peer addressed collections by index (getCollections)
+	colls    []string // index → collection name ("" = not shared)
+	pushers  []*pusher
+
+	recv *receiver
+
+	active bool
+	runCfg RunConfig
+	runs   []*collRun
+	err    error
+	state  chan struct{} // something that may make the session idle happened
+
+	pushTotal, pushDone, pullTotal, pullDone atomic.Int64
+	sentDelta, sentFull, recvDelta, recvFull atomic.Int64
+	bodyBytesSent, bytesSaved                atomic.Int64
+}
+
+// NewSession sets up a session on conn and registers its handlers; start
+// the connection afterwards. Close the session before the database.
+func NewSession(conn *blip.Conn, opts Options) *Session {
+	opts.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{conn: conn, db: opts.DB, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, state: make(chan struct{}, 1)}
+	s.colls = []string{store.DefaultCollection}
+	if !slices.Contains(opts.Collections, store.DefaultCollection) {
+		s.colls = []string{""}
+	}
+	s.recv = newReceiver(s)
+	conn.Handle("getCollections", s.guard(s.handleGetCollections))
+	conn.Handle("getCheckpoint", s.guard(s.handleGetCheckpoint))
+	conn.Handle("setCheckpoint", s.guard(s.handleSetCheckpoint))
+	conn.Handle("subChanges", s.guard(s.handleSubChanges))
+	conn.Handle("changes", s.guard(s.recv.handleChanges))
+	conn.Handle("proposeChanges", s.guard(s.recv.handleProposeChanges))
+	conn.Handle("rev", s.guard(s.recv.handleRev))
+	conn.Handle("norev", s.guard(s.recv.handleNorev))
+	conn.Handle("getAttachment", s.guard(s.handleGetAttachment))
+	conn.Handle("proveAttachment", s.guard(s.handleProveAttachment))
+	// Sync Gateway sends these; they need no action from us.
+	conn.Handle("setHeartbeat", func(r *blip.Request) { r.Respond(nil, nil) })
+	go func() {
+		select {
+		case <-conn.Done():
+			s.cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return s
+}
+
+// guard drops requests that arrive after the session closed.
+func (s *Session) guard(h func(*blip.Request)) blip.Handler {
+	return func(r *blip.Request) {
+		if s.ctx.Err() != nil {
+			r.RespondError("HTTP", 503, "session closing")
+			return
+		}
+		h(r)
+	}
+}
+
+// Done is closed when the session's connection ends or Close is called.
+func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
+
+// Stats returns the counters so far.
+func (s *Session) Stats() Stats {
+	return Stats{PushTotal: s.pushTotal.Load(), PushDone: s.pushDone.Load(),
+		PullTotal: s.pullTotal.Load(), PullDone: s.pullDone.Load(),
+		Delta: DeltaStats{SentAsDelta: s.sentDelta.Load(), SentFull: s.sentFull.Load(),
+			ReceivedAsDelta: s.recvDelta.Load(), ReceivedFull: s.recvFull.Load(),
+			BodyBytesSent: s.bodyBytesSent.Load(), BytesSaved: s.bytesSaved.Load()}}
+}
+
+// Close stops the session's goroutines and waits for them. It does not
+// close the connection.
+func (s *Session) Close() {
+	s.cancel()
+	s.recv.stop()
+	s.wg.Wait()
+}
+
+func (s *Session) go_(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+func (s *Session) emit(evs ...DocEvent) {
+	if s.opts.OnDocuments != nil && len(evs) > 0 {
+		s.opts.OnDocuments(evs)
+	}
+}
+
+// collection resolves a request's "collection" property to a collection
+// name and its index.
+func (s *Session) collection(req *blip.Request) (string, int, *blip.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prop, has := req.Properties["collection"]
+	switch {
+	case has && !s.collMode:
+		return "", 0, httpError(400, "collection property without getCollections")
+	case !has && s.collMode:
+		return "", 0, httpError(400, "missing collection property")
+	}
+	idx := 0
+	if has {
+		n, err := strconv.Atoi(prop)
+		if err != nil || n < 0 || n >= len(s.colls) {
+			return "", 0, httpError(404, "no collection with index %q", prop)
+		}
+		idx = n
+	}
+	if s.colls[idx] == "" {
+		return "", 0, httpError(404, "collection not shared")
+	}
+	return s.colls[idx], idx, nil
+}
+
+func (s *Session) shared(name string) bool { return slices.Contains(s.opts.Collections, name) }
+
+// setCollections switches to collection-aware mode with the given names.
+func (s *Session) setCollections(names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.collMode = true
+	s.colls = make([]string, len(names))
+	for i, n := range names {
+		if s.shared(n) {
+			s.colls[i] = n
+		}
+	}
+}
+
+// withCollection adds the "collection" property in collection-aware mode.
+func (s *Session) withCollection(props blip.Properties, idx int) blip.Properties {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.collMode {
+		props["collection"] = strconv.Itoa(idx)
+	}
+	return props
+}
