@@ -305,7 +305,7 @@ func (c *Collection) Conflicts() ([]string, error) {
 func (c *Collection) Resolve(id, winner string, merged []byte) (*Document, error) {
 	var d *Document
 	err := c.db.store.Update(func(tx *store.Tx) (err error) {
-		d, err = tx.Resolve(c.name, id, winner, merged)
+		d, err = tx.Resolve(c.name, id, winner, merged, false)
 		return err
 	})
 	return d, err
@@ -335,3 +335,9 @@ func (c *Collection) GetBlob(digest string) ([]byte, error) {
 func IsNotFound(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseNotFound)
 }
+
+// BlobDigestOf returns the digest a blob with these bytes is stored under.
+func BlobDigestOf(data []byte) string { return store.BlobDigest(data) }
+
+// Engine returns the engine the database belongs to.
+func (db *Database) Engine() *Engine { return db.engine }

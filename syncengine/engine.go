@@ -12,7 +12,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"peersync/syncengine/store"
+	"peersync/syncengine/tlsid"
 )
 
 // dbExt is the file extension of database files in the data directory.
@@ -23,6 +26,9 @@ type Options struct {
 	DataDir string       // required; created (0700) if missing
 	Logger  *slog.Logger // nil = discard
 	Store   store.Options
+	// Identities is the TLS identity store; nil opens one in the data
+	// directory with keys in the OS keyring (tests pass a memory store).
+	Identities *tlsid.Store
 }
 
 // Engine owns a data directory of databases and the event stream. Every
@@ -37,6 +43,7 @@ type Engine struct {
 	dbs    map[string]*Database
 	closed bool
 	comps  []component // listeners and replicators to stop on Close
+	ids    *tlsid.Store
 }
 
 // component is something the engine stops when it closes.
@@ -54,7 +61,7 @@ func New(opts Options) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e := &Engine{dir: opts.DataDir, log: log, opts: opts.Store, dbs: map[string]*Database{}}
+	e := &Engine{dir: opts.DataDir, log: log, opts: opts.Store, dbs: map[string]*Database{}, ids: opts.Identities}
 	e.bus.snapshot = e.snapshot
 	return e, nil
 }
@@ -238,3 +245,6 @@ func (e *Engine) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// newID returns a short random identifier for listeners and replicators.
+func newID() string { return uuid.NewString()[:8] }

@@ -1,0 +1,25 @@
+package syncengine
+
+import (
+	"path/filepath"
+
+	"peersync/syncengine/tlsid"
+)
+
+// anonymousLabel names the listener's generated self-signed identity.
+const anonymousLabel = "peersync-anonymous"
+
+// Identities returns the engine's TLS identity store (keys in the OS
+// keyring, or 0600 files where there is none), opening it on first use.
+func (e *Engine) Identities() (*tlsid.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ids == nil {
+		ids, err := tlsid.Open(filepath.Join(e.dir, "identities"), e.log)
+		if err != nil {
+			return nil, err
+		}
+		e.ids = ids
+	}
+	return e.ids, nil
+}

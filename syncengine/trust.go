@@ -1,0 +1,137 @@
+package syncengine
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"peersync/syncengine/repl"
+	"peersync/syncengine/tlsid"
+)
+
+// PinMismatchError reports a server certificate that is not the pinned one.
+type PinMismatchError struct{ Want, Got string }
+
+func (e *PinMismatchError) Error() string {
+	return fmt.Sprintf("server certificate %s does not match the pinned certificate %s",
+		tlsid.FormatFingerprint(e.Got), tlsid.FormatFingerprint(e.Want))
+}
+
+// ErrNotSelfSigned reports a CA-less certificate that is not self-signed
+// when only self-signed ones are accepted.
+var ErrNotSelfSigned = errors.New("server certificate is neither self-signed nor issued by a trusted authority")
+
+// tlsConfig builds the client TLS settings: server trust per the config
+// and a client certificate when one is configured.
+func (r *Replicator) tlsConfig() (*tls.Config, error) {
+	if r.target.Scheme != "wss" {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(r.target.Host)
+	if err != nil {
+		host = r.target.Host
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	if cc, ok := r.cfg.Authenticator.(ClientCertAuthenticator); ok {
+		if cc.Identity == nil {
+			return nil, errors.New("replicator: client certificate authentication without an identity")
+		}
+		cert := cc.Identity.TLSCertificate()
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	pin := r.cfg.PinnedServerFingerprint
+	if r.cfg.PinnedServerCertificate != nil {
+		pin = tlsid.Fingerprint(r.cfg.PinnedServerCertificate)
+	}
+	if pin == "" && !r.cfg.AcceptOnlySelfSignedServerCertificate {
+		tc.VerifyConnection = func(cs tls.ConnectionState) error { r.noteServerCert(&cs); return nil }
+		return tc, nil // system roots, verified by crypto/tls
+	}
+	// We verify ourselves: pinned, or self-signed, or a normal CA chain.
+	tc.InsecureSkipVerify = true
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		r.noteServerCert(&cs)
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("server presented no certificate")
+		}
+		leaf := cs.PeerCertificates[0]
+		if pin != "" {
+			if got := tlsid.Fingerprint(leaf); got != pin {
+				return &PinMismatchError{Want: pin, Got: got}
+			}
+			return nil
+		}
+		if tlsid.IsSelfSigned(leaf) {
+			return nil // the signature was checked by IsSelfSigned; the handshake proved the key
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
+			return fmt.Errorf("%w: %v", ErrNotSelfSigned, err)
+		}
+		return nil
+	}
+	return tc, nil
+}
+
+// IsTransient classifies a replication error as Couchbase Lite does:
+// network trouble and overloaded or departing servers are retried;
+// authentication, permission, missing databases, certificates and protocol
+// errors are not.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var httpErr *blipHTTPError
+	var closeErr *blipCloseError
+	var blipErr *blipError
+	var pin *PinMismatchError
+	var unknownCA x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostErr x509.HostnameError
+	var verifyErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &httpErr):
+		return transientStatus(httpErr.StatusCode)
+	case errors.As(err, &closeErr):
+		switch closeErr.Code {
+		case 1002, 1003, 1007, 1008, 1009, 1010, 1015, 4002:
+			return false
+		}
+		return true
+	case errors.As(err, &blipErr):
+		if blipErr.Domain == "HTTP" {
+			return transientStatus(blipErr.Code)
+		}
+		return blipErr.Code >= 500 && blipErr.Code != 501
+	case errors.As(err, &pin), errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostErr),
+		errors.As(err, &verifyErr), errors.As(err, &recordErr),
+		errors.Is(err, ErrNotSelfSigned), errors.Is(err, ErrTLSRequired), errors.Is(err, errPermanent),
+		errors.Is(err, repl.ErrReadOnly), errors.Is(err, repl.ErrNotShared), errors.Is(err, repl.ErrProtocol):
+		return false
+	}
+	msg := err.Error()
+	for _, s := range []string{"tls: ", "x509: ", "bad certificate", "certificate required", "protocol version"} {
+		if strings.Contains(msg, s) {
+			return false
+		}
+	}
+	return true
+}
+
+func transientStatus(code int) bool {
+	switch code {
+	case 408, 429, 500, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+// errPermanent marks errors from our own checks that retrying cannot fix.
+var errPermanent = errors.New("permanent")
