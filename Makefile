@@ -45,10 +45,13 @@ deps-test:
 vet:
 	$(GO) vet ./...
 
-# The whole suite: vet, the race-enabled tests inside a D-Bus session with an
-# unlocked gnome-keyring (for the keyring tests), and the engine and the
-# headless binary built without cgo.
+# The whole suite: vet, the race-enabled tests inside a D-Bus session with a
+# gnome-keyring unlocked with a throwaway password in a throwaway data home
+# (so the keyring tests use a real Secret Service and never touch yours),
+# and the engine and the headless binary built without cgo.
 test: deps-test vet
 	CGO_ENABLED=0 $(GO) build -tags headless -o /dev/null .
 	CGO_ENABLED=0 $(GO) test -run '^$$' ./syncengine/... ./discovery/...
-	dbus-run-session -- sh -c 'printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(GO) test -race -timeout 20m ./...'
+	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
+	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+	  PEERSYNC_REQUIRE_KEYRING=1 $(GO) test -race -timeout 20m ./...'

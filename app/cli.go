@@ -23,6 +23,7 @@ type globals struct {
 	stdin     io.Reader
 	stdout    io.Writer
 	stderr    io.Writer
+	set       func(name string) bool
 }
 
 // Main runs PeerSync with the given arguments (without the program name)
@@ -63,6 +64,7 @@ command below.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.set = func(name string) bool { return cmd.Flags().Changed(name) }
 			if g.headless {
 				return runHeadless(cmd.Context(), g)
 			}
@@ -75,7 +77,8 @@ command below.`,
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
-	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g))
+	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
+		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g))
 	return root
 }
 
@@ -93,6 +96,9 @@ func (g *globals) logger() (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", g.logFormat)
 }
+
+// flagSet reports whether a global flag was given on the command line.
+func (g *globals) flagSet(name string) bool { return g.set != nil && g.set(name) }
 
 // openEngine opens the engine on the data directory; close it when done.
 func (g *globals) openEngine() (*syncengine.Engine, error) {

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// cli runs the CLI in-process against dir and returns stdout, stderr and
+// the exit code.
+func cli(t *testing.T, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"--data-dir", dir}, args...), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestCLIDatabasesAndDocuments(t *testing.T) {
+	dir := t.TempDir()
+	if _, e, code := cli(t, dir, "", "db", "create", "notes"); code != 0 {
+		t.Fatalf("db create: %d %s", code, e)
+	}
+	rev, e, code := cli(t, dir, `{"title":"hello"}`, "doc", "put", "--db", "notes", "n1")
+	if code != 0 || !strings.HasPrefix(rev, "1-") {
+		t.Fatalf("doc put: %q %s", rev, e)
+	}
+	out, _, code := cli(t, dir, "", "doc", "get", "--db", "notes", "n1", "--json")
+	var got struct {
+		ID, Rev string
+		Body    map[string]any
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Body["title"] != "hello" || got.Rev != strings.TrimSpace(rev) {
+		t.Fatalf("doc get: %q", out)
+	}
+	// A stale --rev is a conflict: one line on stderr, exit 1, nothing lost.
+	cli(t, dir, `{"title":"v2"}`, "doc", "put", "--db", "notes", "n1")
+	_, e, code = cli(t, dir, `{"title":"stale"}`, "doc", "put", "--db", "notes", "n1", "--rev", strings.TrimSpace(rev))
+	if code == 0 || strings.Count(e, "\n") != 1 || !strings.Contains(e, "conflict") {
+		t.Errorf("stale put: code %d, stderr %q", code, e)
+	}
+	out, _, _ = cli(t, dir, "", "doc", "get", "--db", "notes", "n1")
+	if !strings.Contains(out, "v2") {
+		t.Errorf("after stale put: %s", out)
+	}
+	out, _, _ = cli(t, dir, "", "db", "list", "--json")
+	if !strings.Contains(out, `"DocumentCount": 1`) {
+		t.Errorf("db list: %s", out)
+	}
+}
+
+func TestCLIBadInputGivesOneLineErrors(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "notes")
+	cases := [][]string{
+		{"db", "create", "../escape"},
+		{"db", "info", "missing"},
+		{"doc", "get", "--db", "notes", "nope"},
+		{"doc", "put", "--db", "notes", "x"}, // body from stdin: not JSON
+		{"replicate", "--db", "notes", "--target", "http://wrong"},
+		{"doc", "get", "n1"}, // --db missing
+	}
+	for _, args := range cases {
+		_, e, code := cli(t, dir, "not json", args...)
+		if code == 0 || strings.Count(e, "\n") != 1 || !strings.HasPrefix(e, "peersync: ") {
+			t.Errorf("%v: code %d, stderr %q", args, code, e)
+		}
+	}
+}
+
+func TestCLIImportExport(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "a")
+	cli(t, dir, "", "db", "create", "b")
+	lines := `{"_id":"x","n":1}
+{"_id":"y","list":[1,2,3]}
+`
+	if out, e, code := cli(t, dir, lines, "import", "--db", "a"); code != 0 || !strings.Contains(out, "imported 2") {
+		t.Fatalf("import: %s %s", out, e)
+	}
+	exported, _, _ := cli(t, dir, "", "export", "--db", "a")
+	if strings.Count(exported, "\n") != 2 || !strings.Contains(exported, `"_id":"y"`) {
+		t.Fatalf("export: %s", exported)
+	}
+	cli(t, dir, exported, "import", "--db", "b")
+	again, _, _ := cli(t, dir, "", "export", "--db", "b")
+	strip := func(s string) string { // revisions differ per database history only by _rev
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			json.Unmarshal([]byte(l), &m)
+			delete(m, "_rev")
+			b, _ := json.Marshal(m)
+			out = append(out, string(b))
+		}
+		return strings.Join(out, "\n")
+	}
+	if strip(again) != strip(exported) {
+		t.Errorf("round trip differs:\n%s\n%s", exported, again)
+	}
+	// A bad line reports its number; earlier batches are kept.
+	_, e, code := cli(t, dir, "{\"_id\":\"ok\"}\n[1]\n", "import", "--db", "a")
+	if code == 0 || !strings.Contains(e, "line 2") {
+		t.Errorf("bad import line: %d %q", code, e)
+	}
+}
+
+func TestDataDirPrecedence(t *testing.T) {
+	t.Setenv("PEERSYNC_DATA_DIR", "/from/env")
+	if DataDir("/from/flag") != "/from/flag" || DataDir("") != "/from/env" {
+		t.Error("flag must beat the environment, which beats the default")
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	t.Setenv("PEERSYNC_DATA_DIR", "")
+	t.Setenv("XDG_DATA_HOME", "/xdg")
+	if got := DataDir(""); got != filepath.Join("/xdg", "PeerSync") {
+		t.Errorf("default = %s", got)
+	}
+}

@@ -1,0 +1,297 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"peersync/syncengine"
+	"peersync/syncengine/tlsid"
+)
+
+func newListenCommand(g *globals) *cobra.Command {
+	var (
+		db, iface, tlsMode, user, passwordFile, clientCA string
+		port                                           int
+		readOnly, delta                                bool
+		collections                                    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "listen --db NAME",
+		Short: "Serve a database to replicating peers until Ctrl-C",
+		Long: `Serve a database to peers (the passive side of replication). Prints the
+URLs peers can use, the TLS certificate fingerprint, and live connection
+counts. TLS is on by default with an anonymous self-signed certificate that
+is generated once and reused.`,
+		Example: "  peersync listen --db notes --port 4984\n  peersync listen --db notes --tls=off --read-only\n  peersync listen --db notes --user alice --password-file pw.txt",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withDatabase(db, func(d *syncengine.Database) error {
+				cfg := syncengine.ListenerConfig{Database: d, Port: port, NetworkInterface: iface, ReadOnly: readOnly,
+					EnableDeltaSync: delta, Collections: collections}
+				if err := applyListenerTLS(d.Engine(), &cfg, tlsMode); err != nil {
+					return err
+				}
+				if err := applyListenerAuth(&cfg, user, passwordFile, clientCA); err != nil {
+					return err
+				}
+				l, err := d.Engine().NewListener(cfg)
+				if err != nil {
+					return err
+				}
+				if err := l.Start(); err != nil {
+					return err
+				}
+				defer l.Stop()
+				for _, u := range l.URLs() {
+					fmt.Fprintln(g.stdout, u)
+				}
+				if id := l.TLSIdentity(); id != nil {
+					fmt.Fprintf(g.stdout, "certificate SHA-256: %s\n", tlsid.FormatFingerprint(id.Fingerprint()))
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+				defer stop()
+				var last syncengine.ListenerStatus
+				t := time.NewTicker(time.Second)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return nil
+					case <-t.C:
+						if st := l.Status(); st != last {
+							fmt.Fprintf(g.stdout, "connections: %d (%d active)\n", st.ConnectionCount, st.ActiveConnectionCount)
+							last = st
+						}
+					}
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "database to serve (required)")
+	f.IntVar(&port, "port", 0, "TCP port (0 picks a free one)")
+	f.StringVar(&iface, "interface", "", "network interface name or IP address to bind (default all)")
+	f.StringVar(&tlsMode, "tls", "anonymous", "off, anonymous (generated self-signed certificate) or the label of a stored identity")
+	f.StringVar(&user, "user", "", "require this user name (with --password-file)")
+	f.StringVar(&passwordFile, "password-file", "", "file holding the password for --user")
+	f.StringVar(&clientCA, "client-ca", "", "require client certificates issued by the CA certificates in this PEM file")
+	f.BoolVar(&readOnly, "read-only", false, "refuse pushes from peers")
+	f.BoolVar(&delta, "delta", false, "allow delta sync")
+	f.StringSliceVar(&collections, "collections", nil, "collections to share (scope.name, comma-separated; default the default collection)")
+	return cmd
+}
+
+func applyListenerTLS(e *syncengine.Engine, cfg *syncengine.ListenerConfig, mode string) error {
+	switch mode {
+	case "off":
+		cfg.DisableTLS = true
+	case "anonymous", "":
+	default:
+		ids, err := e.Identities()
+		if err != nil {
+			return err
+		}
+		id, err := ids.Get(mode)
+		if err != nil {
+			return fmt.Errorf("--tls %q: %w", mode, err)
+		}
+		cfg.TLSIdentity = id
+	}
+	return nil
+}
+
+func applyListenerAuth(cfg *syncengine.ListenerConfig, user, passwordFile, clientCA string) error {
+	switch {
+	case user != "" && clientCA != "":
+		return errors.New("use either --user or --client-ca, not both")
+	case user != "":
+		pw, err := readPassword(passwordFile)
+		if err != nil {
+			return err
+		}
+		hash, err := HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		cfg.Authenticator = syncengine.PasswordAuthenticator(func(u, p string) bool {
+			return u == user && CheckPassword(hash, p)
+		})
+	case clientCA != "":
+		pemData, err := os.ReadFile(clientCA)
+		if err != nil {
+			return err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemData) {
+			return fmt.Errorf("--client-ca %s: no PEM certificates found", clientCA)
+		}
+		cfg.Authenticator = syncengine.CertificateAuthenticator{Roots: pool}
+	}
+	return nil
+}
+
+func readPassword(file string) (string, error) {
+	if file == "" {
+		return "", errors.New("a password is needed: give --password-file FILE")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	pw := strings.TrimRight(string(data), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("%s is empty", file)
+	}
+	return pw, nil
+}
+
+func newReplicateCommand(g *globals) *cobra.Command {
+	var (
+		db, target, typ, user, passwordFile, clientCert, pin, resolver string
+		continuous, reset, acceptSelfSigned, delta                     bool
+		docIDs, collections                                            []string
+	)
+	cmd := &cobra.Command{
+		Use:   "replicate --db NAME --target URL",
+		Short: "Replicate a database with a peer (one-shot, or --continuous until Ctrl-C)",
+		Long: `Replicate with a peer (the active side). Shows a progress bar on a
+terminal and a summary at the end; exits 0 only when the replication
+completed. Transient errors are retried with backoff; permanent ones
+(wrong password, unknown database, untrusted certificate) stop at once.`,
+		Example: "  peersync replicate --db notes --target wss://192.168.1.20:4984/notes --accept-self-signed\n  peersync replicate --db notes --target ws://127.0.0.1:4984/notes --type pull --continuous",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rt, err := syncengine.ParseReplicatorType(typ)
+			if err != nil {
+				return err
+			}
+			return g.withDatabase(db, func(d *syncengine.Database) error {
+				cfg := syncengine.ReplicatorConfig{Database: d, Target: target, Type: rt, Continuous: continuous,
+					DocumentIDs: docIDs, Collections: collections, AcceptOnlySelfSignedServerCertificate: acceptSelfSigned,
+					EnableDeltaSync: delta}
+				if err := applyReplicatorAuth(d.Engine(), &cfg, user, passwordFile, clientCert, pin); err != nil {
+					return err
+				}
+				switch resolver {
+				case "default", "":
+				case "local":
+					cfg.ConflictResolver = syncengine.LocalWins
+				case "remote":
+					cfg.ConflictResolver = syncengine.RemoteWins
+				default:
+					return fmt.Errorf("--conflicts %q: use default, local or remote", resolver)
+				}
+				r, err := d.Engine().NewReplicator(cfg)
+				if err != nil {
+					return err
+				}
+				return runReplication(g, r, reset)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "local database (required)")
+	f.StringVar(&target, "target", "", "peer URL: ws[s]://host:port/<db>")
+	f.StringVar(&typ, "type", "pushAndPull", "push, pull or pushAndPull")
+	f.BoolVar(&continuous, "continuous", false, "keep replicating until Ctrl-C")
+	f.BoolVar(&reset, "reset", false, "ignore checkpoints and start from the beginning")
+	f.StringSliceVar(&docIDs, "doc-ids", nil, "only these document IDs (comma-separated)")
+	f.StringSliceVar(&collections, "collections", nil, "collections to replicate (default the default collection)")
+	f.StringVar(&user, "user", "", "user name for the peer (with --password-file)")
+	f.StringVar(&passwordFile, "password-file", "", "file holding the password for --user")
+	f.StringVar(&clientCert, "client-cert", "", "authenticate with the stored identity of this label")
+	f.StringVar(&pin, "pin", "", "trust only this server certificate: a SHA-256 fingerprint or a PEM file")
+	f.BoolVar(&acceptSelfSigned, "accept-self-signed", false, "accept self-signed server certificates (CA-issued ones are still verified)")
+	f.StringVar(&resolver, "conflicts", "default", "conflict resolution: default, local or remote")
+	f.BoolVar(&delta, "delta", false, "use delta sync when the peer allows it")
+	cmd.MarkFlagRequired("db")
+	cmd.MarkFlagRequired("target")
+	return cmd
+}
+
+func applyReplicatorAuth(e *syncengine.Engine, cfg *syncengine.ReplicatorConfig, user, passwordFile, clientCert, pin string) error {
+	if user != "" {
+		pw, err := readPassword(passwordFile)
+		if err != nil {
+			return err
+		}
+		cfg.Authenticator = syncengine.BasicAuthenticator{Username: user, Password: pw}
+	}
+	if clientCert != "" {
+		ids, err := e.Identities()
+		if err != nil {
+			return err
+		}
+		id, err := ids.Get(clientCert)
+		if err != nil {
+			return fmt.Errorf("--client-cert %q: %w", clientCert, err)
+		}
+		cfg.Authenticator = syncengine.ClientCertAuthenticator{Identity: id}
+	}
+	if pin != "" {
+		if data, err := os.ReadFile(pin); err == nil {
+			block, _ := pem.Decode(data)
+			if block == nil {
+				return fmt.Errorf("--pin %s: not a PEM certificate", pin)
+			}
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return fmt.Errorf("--pin %s: %w", pin, err)
+			}
+			cfg.PinnedServerCertificate = cert
+		} else {
+			cfg.PinnedServerFingerprint = pin
+		}
+	}
+	return nil
+}
+
+// runReplication starts r, shows progress, and returns its final error.
+func runReplication(g *globals, r *syncengine.Replicator, reset bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	bar := newProgress(g, -1, "replicating")
+	r.Start(reset)
+	done := r.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	lastErr := ""
+	for {
+		select {
+		case <-ctx.Done():
+			r.Stop()
+			bar.Finish()
+			printSummary(g, r.Status())
+			return nil
+		case <-done:
+			bar.Finish()
+			st := r.Status()
+			printSummary(g, st)
+			return st.Error
+		case <-t.C:
+		}
+		st := r.Status()
+		if st.Progress.Total > 0 {
+			bar.ChangeMax64(st.Progress.Total)
+			bar.Set64(st.Progress.Completed)
+		}
+		if st.Activity == syncengine.Offline && st.Error != nil && st.Error.Error() != lastErr {
+			lastErr = st.Error.Error()
+			fmt.Fprintf(g.stderr, "peersync: %s (retrying at %s)\n", lastErr, st.NextAttempt.Format(time.TimeOnly))
+		}
+	}
+}
+
+func printSummary(g *globals, st syncengine.ReplicatorStatus) {
+	fmt.Fprintf(g.stdout, "pushed %d, pulled %d documents\n", st.Pushed, st.Pulled)
+}

@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"peersync/syncengine/tlsid"
+)
+
+// controlSocketName is the Unix socket a running instance answers status
+// requests on. It is created 0600 in the data directory (itself 0700), so
+// only the same user can read it.
+const controlSocketName = "peersync.sock"
+
+type control struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+func startControl(path string, rn *Runner, log *slog.Logger) (*control, error) {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("another PeerSync instance is running on this data directory (%s)", filepath.Dir(path))
+	}
+	os.Remove(path) // a stale socket from a crash
+	old := umask(0o177)
+	ln, err := net.Listen("unix", path)
+	umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	os.Chmod(path, 0o600)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(rn.Status())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return &control{ln: ln, srv: srv}, nil
+}
+
+func (c *control) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.srv.Shutdown(ctx)
+}
+
+// fetchStatus asks the instance running on dataDir for its status.
+func fetchStatus(dataDir string) (*StatusReport, error) {
+	path := filepath.Join(dataDir, controlSocketName)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}}}
+	resp, err := client.Get("http://peersync/status")
+	if err != nil {
+		return nil, errNotRunning
+	}
+	defer resp.Body.Close()
+	var rep StatusReport
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		return nil, errors.New("the running instance sent a bad status reply")
+	}
+	return &rep, nil
+}
+
+func newStatusCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "status",
+		Short:   "Show the listeners and replications of the running headless instance",
+		Example: "  peersync status\n  peersync status --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := fetchStatus(DataDir(g.dataDir))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g, rep)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "LISTENER\tDATABASE\tCONNECTIONS\tURLS\tFINGERPRINT")
+			for _, l := range rep.Listeners {
+				fp := "-"
+				if l.Fingerprint != "" {
+					fp = tlsid.FormatFingerprint(l.Fingerprint)[:23] + "…"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d (%d active)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, l.URLs, fp)
+			}
+			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROGRESS\tLAST ERROR")
+			for _, r := range rep.Replications {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\n", r.Name, r.Database, r.Activity, r.Completed, r.Total, r.Pushed, r.Pulled, r.Error)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

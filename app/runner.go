@@ -1,0 +1,239 @@
+package app
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"sort"
+	"sync"
+
+	"peersync/syncengine"
+)
+
+// Runner runs the listeners and replications a Config describes, and
+// applies a changed Config by restarting only what changed. The headless
+// service and the GUI both use it.
+type Runner struct {
+	e   *syncengine.Engine
+	log *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[string]*runningListener
+	repls     map[string]*runningRepl
+}
+
+type runningListener struct {
+	cfg ListenerConfig
+	l   *syncengine.Listener
+}
+
+type runningRepl struct {
+	cfg ReplicationConfig
+	r   *syncengine.Replicator
+}
+
+// NewRunner returns a runner with nothing running.
+func NewRunner(e *syncengine.Engine) *Runner {
+	return &Runner{e: e, log: e.Logger(), listeners: map[string]*runningListener{}, repls: map[string]*runningRepl{}}
+}
+
+// Apply makes the running set match cfg: what was removed or changed stops,
+// what is new or changed starts, and what is unchanged keeps running.
+// Errors starting one item are collected; the others still start.
+func (rn *Runner) Apply(cfg *Config) error {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	var errs []error
+	want := map[string]ListenerConfig{}
+	for _, l := range cfg.Listeners {
+		want[l.Name] = l
+	}
+	for name, cur := range rn.listeners {
+		if w, ok := want[name]; !ok || !reflect.DeepEqual(w, cur.cfg) {
+			cur.l.Stop()
+			delete(rn.listeners, name)
+		}
+	}
+	for _, lc := range cfg.Listeners {
+		if rn.listeners[lc.Name] != nil {
+			continue
+		}
+		l, err := rn.startListener(lc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
+			continue
+		}
+		rn.listeners[lc.Name] = &runningListener{cfg: lc, l: l}
+	}
+	wantR := map[string]ReplicationConfig{}
+	for _, r := range cfg.Replications {
+		wantR[r.Name] = r
+	}
+	for name, cur := range rn.repls {
+		if w, ok := wantR[name]; !ok || !reflect.DeepEqual(w, cur.cfg) {
+			cur.r.Stop()
+			delete(rn.repls, name)
+		}
+	}
+	for _, rc := range cfg.Replications {
+		if rn.repls[rc.Name] != nil || !rc.AutoStart {
+			continue
+		}
+		r, err := rn.newReplicator(rc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("replication %q: %w", rc.Name, err))
+			continue
+		}
+		r.Start(false)
+		rn.repls[rc.Name] = &runningRepl{cfg: rc, r: r}
+	}
+	return errors.Join(errs...)
+}
+
+func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error) {
+	db, err := rn.e.OpenDatabase(lc.Database)
+	if err != nil {
+		return nil, err
+	}
+	cfg := syncengine.ListenerConfig{Database: db, Port: lc.Port, NetworkInterface: lc.Interface, ReadOnly: lc.ReadOnly,
+		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections}
+	if err := applyListenerTLS(rn.e, &cfg, lc.TLS); err != nil {
+		return nil, err
+	}
+	if len(lc.Users) > 0 {
+		users := map[string]string{}
+		for _, u := range lc.Users {
+			users[u.Name] = u.PasswordHash
+		}
+		cfg.Authenticator = syncengine.PasswordAuthenticator(func(u, p string) bool {
+			h, ok := users[u]
+			return ok && CheckPassword(h, p)
+		})
+	}
+	if lc.ClientCA != "" {
+		pemData, err := os.ReadFile(lc.ClientCA)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemData) {
+			return nil, fmt.Errorf("client_ca %s: no PEM certificates", lc.ClientCA)
+		}
+		cfg.Authenticator = syncengine.CertificateAuthenticator{Roots: pool}
+	}
+	l, err := rn.e.NewListener(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return l, l.Start()
+}
+
+func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, error) {
+	db, err := rn.e.OpenDatabase(rc.Database)
+	if err != nil {
+		return nil, err
+	}
+	typ := syncengine.PushAndPull
+	if rc.Type != "" {
+		if typ, err = syncengine.ParseReplicatorType(rc.Type); err != nil {
+			return nil, err
+		}
+	}
+	cfg := syncengine.ReplicatorConfig{Database: db, Target: rc.Target, Type: typ, Continuous: rc.Continuous,
+		DocumentIDs: rc.DocIDs, Collections: rc.Collections, AcceptOnlySelfSignedServerCertificate: rc.AcceptSelfSigned,
+		MaxAttempts: rc.MaxAttempts, MaxAttemptWaitTime: rc.MaxAttemptWait.Duration, Heartbeat: rc.Heartbeat.Duration,
+		EnableDeltaSync: rc.DeltaSync}
+	if err := applyReplicatorAuth(rn.e, &cfg, rc.User, rc.PasswordFile, rc.ClientCert, rc.Pin); err != nil {
+		return nil, err
+	}
+	switch rc.Conflicts {
+	case "local":
+		cfg.ConflictResolver = syncengine.LocalWins
+	case "remote":
+		cfg.ConflictResolver = syncengine.RemoteWins
+	}
+	return rn.e.NewReplicator(cfg)
+}
+
+// Stop stops replications (saving checkpoints), then listeners.
+func (rn *Runner) Stop() {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	for name, r := range rn.repls {
+		r.r.Stop()
+		delete(rn.repls, name)
+	}
+	for name, l := range rn.listeners {
+		l.l.Stop()
+		delete(rn.listeners, name)
+	}
+}
+
+// StatusReport is what `peersync status` prints.
+type StatusReport struct {
+	Listeners    []ListenerReport    `json:"listeners"`
+	Replications []ReplicationReport `json:"replications"`
+}
+
+// ListenerReport describes a running listener.
+type ListenerReport struct {
+	Name        string   `json:"name"`
+	Database    string   `json:"database"`
+	URLs        []string `json:"urls"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	Connections int      `json:"connections"`
+	Active      int      `json:"active"`
+}
+
+// ReplicationReport describes a running replication.
+type ReplicationReport struct {
+	Name      string `json:"name"`
+	Database  string `json:"database"`
+	Target    string `json:"target"`
+	Activity  string `json:"activity"`
+	Completed int64  `json:"completed"`
+	Total     int64  `json:"total"`
+	Pushed    int64  `json:"pushed"`
+	Pulled    int64  `json:"pulled"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Status reports what runs.
+func (rn *Runner) Status() StatusReport {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	rep := StatusReport{Listeners: []ListenerReport{}, Replications: []ReplicationReport{}}
+	for name, l := range rn.listeners {
+		st := l.l.Status()
+		lr := ListenerReport{Name: name, Database: l.cfg.Database, URLs: l.l.URLs(), Connections: st.ConnectionCount, Active: st.ActiveConnectionCount}
+		if id := l.l.TLSIdentity(); id != nil {
+			lr.Fingerprint = id.Fingerprint()
+		}
+		rep.Listeners = append(rep.Listeners, lr)
+	}
+	for name, r := range rn.repls {
+		st := r.r.Status()
+		rr := ReplicationReport{Name: name, Database: r.cfg.Database, Target: r.cfg.Target, Activity: st.Activity.String(),
+			Completed: st.Progress.Completed, Total: st.Progress.Total, Pushed: st.Pushed, Pulled: st.Pulled}
+		if st.Error != nil {
+			rr.Error = st.Error.Error()
+		}
+		rep.Replications = append(rep.Replications, rr)
+	}
+	sort.Slice(rep.Listeners, func(i, j int) bool { return rep.Listeners[i].Name < rep.Listeners[j].Name })
+	sort.Slice(rep.Replications, func(i, j int) bool { return rep.Replications[i].Name < rep.Replications[j].Name })
+	return rep
+}
+
+// Listener returns a running listener by name.
+func (rn *Runner) Listener(name string) *syncengine.Listener {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if l := rn.listeners[name]; l != nil {
+		return l.l
+	}
+	return nil
+}

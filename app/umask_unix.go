@@ -1,0 +1,7 @@
+//go:build !windows
+
+package app
+
+import "syscall"
+
+func umask(m int) int { return syscall.Umask(m) }
