@@ -21,9 +21,9 @@ import (
 func newListenCommand(g *globals) *cobra.Command {
 	var (
 		db, iface, tlsMode, user, passwordFile, clientCA string
-		port                                           int
-		readOnly, delta                                bool
-		collections                                    []string
+		port                                             int
+		readOnly, delta                                  bool
+		collections                                      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "listen --db NAME",

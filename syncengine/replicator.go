@@ -75,8 +75,8 @@ type Progress struct{ Completed, Total int64 }
 type ReplicatorStatus struct {
 	Activity    Activity
 	Progress    Progress
-	Pushed      int64     // documents sent
-	Pulled      int64     // documents received
+	Pushed      int64 // documents sent
+	Pulled      int64 // documents received
 	Delta       DeltaStats
 	Error       error     // the last error; nil when fine
 	Transient   bool      // whether Error will be retried
