@@ -35,15 +35,22 @@ type browserScreen struct {
 	paged  int // counts pager moves, so a load for an old position is dropped
 	docs   []*syncengine.Document
 	reload reloader
+
+	discard *dialog.ConfirmDialog // the open "discard your edit?" question, for tests
 }
 
 func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 	b := &browserScreen{u: u, db: db, close: close, pager: newPager(pageSize)}
 	b.reload = reloader{run: u.run, prepare: b.prepareLoad}
 
-	back := widget.NewButtonWithIcon("Databases", theme.NavigateBackIcon(), close)
+	back := widget.NewButtonWithIcon("Databases", theme.NavigateBackIcon(), func() { b.unlessDirty("close “"+db.Name()+"”", close) })
 	b.title = widget.NewLabelWithStyle(db.Name(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	b.collSelect = widget.NewSelect([]string{syncengine.DefaultCollection}, b.collectionChosen)
+	b.collSelect = widget.NewSelect([]string{syncengine.DefaultCollection}, func(name string) {
+		if b.coll != nil && b.coll.Name() == name {
+			return
+		}
+		b.unlessDirty("switch to "+name, func() { b.collectionChosen(name) })
+	})
 	b.search = widget.NewEntry()
 	b.search.SetPlaceHolder("Search by ID prefix (Ctrl+F)")
 	b.search.OnChanged = func(prefix string) {
@@ -117,9 +124,6 @@ func (b *browserScreen) load() {
 }
 
 func (b *browserScreen) collectionChosen(name string) {
-	if b.coll != nil && b.coll.Name() == name {
-		return
-	}
 	db := b.db
 	call(b.u.run, func() (Collection, error) { return db.Collection(name) }, func(c Collection, err error) {
 		if err != nil {
@@ -192,34 +196,50 @@ func (b *browserScreen) documentChosen(i widget.ListItemID) {
 	if id == b.editor.docID() {
 		return
 	}
+	b.unlessDirty("open “"+id+"”", func() { b.editor.open(id) })
+}
+
+// unlessDirty runs action at once when the editor has no unsaved edit, and
+// otherwise only after the user agrees to discard it.
+func (b *browserScreen) unlessDirty(what string, action func()) {
 	if !b.editor.dirty() {
-		b.editor.open(id)
+		action()
 		return
 	}
+	name := b.editor.docID()
+	if b.editor.isNew {
+		name = "the new document"
+	} else {
+		name = "“" + name + "”"
+	}
 	d := dialog.NewConfirm("Discard your edit?",
-		"You have unsaved changes to “"+b.editor.docID()+"”. Open “"+id+"” and discard them?",
+		"You have unsaved changes to "+name+". Discard them to "+what+"?",
 		func(discard bool) {
+			b.discard = nil
 			if discard {
-				b.editor.open(id)
-			} else {
-				b.reselect()
+				b.editor.clear()
+				action()
+				return
+			}
+			b.reselect()
+			if b.coll != nil {
+				b.collSelect.SetSelected(b.coll.Name())
 			}
 		}, b.u.win)
 	d.SetConfirmText("Discard")
 	d.SetDismissText("Keep editing")
 	d.Show()
+	b.discard = d
 }
 
 func (b *browserScreen) newDocument() {
 	if b.coll == nil {
 		return
 	}
-	if b.editor.dirty() {
-		showError(b.u.win, "start a new document", errUnsaved)
-		return
-	}
-	b.list.UnselectAll()
-	b.editor.startNew()
+	b.unlessDirty("start a new document", func() {
+		b.list.UnselectAll()
+		b.editor.startNew()
+	})
 }
 
 func enable(w fyne.Disableable, on bool) {

@@ -312,3 +312,34 @@ func assertWinner(t *testing.T, db *syncengine.Database, id, body, parent string
 		t.Errorf("%s: winner %s (parent %s, conflicted %v), want %s on top of %s", id, d.Body, r.Parent, d.Conflicted, body, parent)
 	}
 }
+
+func TestLeavingTheBrowserAsksAboutAnUnsavedEdit(t *testing.T) {
+	h := newHarness(t)
+	db := h.database("notes")
+	save(t, db, "a", "", `{"v":1}`)
+	save(t, db, "b", "", `{"v":2}`)
+	b := h.openBrowser("notes")
+	b.list.Select(0)
+	h.settle()
+	b.editor.body.SetText(`{"v": "edit"}`)
+
+	b.list.Select(1) // another document
+	if b.discard == nil {
+		t.Fatal("no question before opening another document")
+	}
+	test.Tap(button(h.topDialog(), "Keep editing"))
+	h.settle()
+	if b.editor.docID() != "a" || b.editor.body.Text != `{"v": "edit"}` || b.list.Length() != 2 {
+		t.Fatalf("keep editing: editor on %q with %q", b.editor.docID(), b.editor.body.Text)
+	}
+
+	test.Tap(button(b.view(), "Databases")) // back to the list
+	if b.discard == nil || h.u.databases.browser == nil {
+		t.Fatal("no question before closing the browser")
+	}
+	b.discard.Confirm()
+	h.settle()
+	if h.u.databases.browser != nil {
+		t.Error("the browser stayed open after discarding")
+	}
+}

@@ -12,14 +12,9 @@ import (
 	"peersync/syncengine/tlsid"
 )
 
-// errUnsaved refuses what would throw away the editor's unsaved edit.
-var errUnsaved = errors.New("the document in the editor has unsaved changes")
-
 // advice says what to do next about an error, in one sentence.
 func advice(err error) string {
 	switch {
-	case errors.Is(err, errUnsaved):
-		return "Save it (Ctrl+S) or revert it first."
 	case errors.Is(err, syncengine.ErrConflict):
 		return "The document changed since you opened it. Reload it, or save again to overwrite."
 	case errors.Is(err, syncengine.ErrInvalidDatabaseName):

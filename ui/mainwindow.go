@@ -98,6 +98,7 @@ func newMainUI(a fyne.App, eng Engine, r runner, version string) *mainUI {
 	for _, s := range u.shortcuts() {
 		u.win.Canvas().AddShortcut(s.shortcut, func(fyne.Shortcut) { s.action() })
 	}
+	u.win.SetCloseIntercept(func() { u.unlessEditing(u.win.Close) })
 	u.win.Resize(fyne.NewSize(1000, 650))
 	u.nav.Select(navDatabases)
 	return u
@@ -168,6 +169,8 @@ func (u *mainUI) mainMenu() *fyne.MainMenu {
 		item("New document", sc[0]),
 		item("Find documents", sc[1]),
 		item("Save document", sc[2]),
+		fyne.NewMenuItemSeparator(),
+		quitItem(u),
 	)
 	go_ := fyne.NewMenu("Go")
 	for i, it := range u.items {
@@ -204,4 +207,24 @@ func (u *mainUI) save() {
 	if b := u.databases.browser; b != nil && u.current == navDatabases {
 		b.editor.save()
 	}
+}
+
+// unlessEditing runs quit at once, or after the user agrees to discard an
+// unsaved edit in the document editor.
+func (u *mainUI) unlessEditing(quit func()) {
+	b := u.databases.browser
+	if b == nil || !b.editor.dirty() {
+		quit()
+		return
+	}
+	u.show(navDatabases)
+	b.unlessDirty("quit PeerSync", quit)
+}
+
+// quitItem quits, but asks first about an unsaved edit. The drivers treat
+// an item marked IsQuit as the app's Quit instead of adding their own.
+func quitItem(u *mainUI) *fyne.MenuItem {
+	q := fyne.NewMenuItem("Quit", func() { u.unlessEditing(u.app.Quit) })
+	q.IsQuit = true
+	return q
 }

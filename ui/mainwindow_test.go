@@ -114,3 +114,64 @@ func TestPumpBatchesEventsUntilTheSubscriptionCloses(t *testing.T) {
 		t.Fatal("the pump did not stop when the subscription closed")
 	}
 }
+
+// trayApp is a desktop app as far as the tray is concerned.
+type trayApp struct {
+	fyne.App
+	menu *fyne.Menu
+	icon fyne.Resource
+	win  fyne.Window
+}
+
+func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)    { a.menu = m }
+func (a *trayApp) SetSystemTrayIcon(r fyne.Resource) { a.icon = r }
+func (a *trayApp) SetSystemTrayWindow(w fyne.Window) { a.win = w }
+func (a *trayApp) Quit()                             { a.menu = nil }
+
+func TestTrayMenuShowsTheWindowAndQuits(t *testing.T) {
+	h := newHarness(t)
+	tray := &trayApp{App: h.u.app}
+	h.u.app = tray
+	h.u.setupTray()
+	if tray.menu == nil || tray.icon == nil || tray.win != h.u.win {
+		t.Fatalf("tray not set up: %+v", tray)
+	}
+	items := tray.menu.Items
+	if len(items) != 3 || items[0].Label != "Show window" || items[2].Label != "Quit" || !items[2].IsQuit {
+		t.Fatalf("tray menu %v", items)
+	}
+	h.u.win.Hide()
+	items[0].Action()
+	if !h.u.win.Content().Visible() {
+		t.Error("Show window did not show it")
+	}
+	items[2].Action()
+	if tray.menu != nil {
+		t.Error("Quit did not quit")
+	}
+}
+
+func TestQuitAsksAboutAnUnsavedEdit(t *testing.T) {
+	h := newHarness(t)
+	db := h.database("notes")
+	save(t, db, "a", "", `{"v":1}`)
+	b := h.openBrowser("notes")
+	b.list.Select(0)
+	h.settle()
+	b.editor.body.SetText(`{"v": "unsaved"}`)
+	quits := 0
+	h.u.show(navActivity)
+	h.u.unlessEditing(func() { quits++ })
+	if quits != 0 || b.discard == nil || h.u.current != navDatabases {
+		t.Fatalf("quit with an unsaved edit: quits %d, question %v", quits, b.discard)
+	}
+	test.Tap(button(h.topDialog(), "Keep editing"))
+	if quits != 0 || b.editor.body.Text != `{"v": "unsaved"}` {
+		t.Fatal("keep editing lost the edit or quit")
+	}
+	h.u.unlessEditing(func() { quits++ })
+	b.discard.Confirm()
+	if quits != 1 {
+		t.Errorf("discarding did not quit")
+	}
+}

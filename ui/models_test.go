@@ -128,7 +128,7 @@ func TestAdviceCoversEngineErrors(t *testing.T) {
 	generic := advice(fmt.Errorf("something else"))
 	for _, err := range []error{syncengine.ErrConflict, syncengine.ErrInvalidDatabaseName, syncengine.ErrDatabaseExists,
 		syncengine.ErrNotFound, syncengine.ErrInvalidBody, syncengine.ErrBodyTooLarge, syncengine.ErrInvalidDocID,
-		syncengine.ErrMissingBlob, syncengine.ErrInUse, syncengine.ErrClosed, errUnsaved} {
+		syncengine.ErrMissingBlob, syncengine.ErrInUse, syncengine.ErrClosed} {
 		if a := advice(fmt.Errorf("wrapped: %w", err)); a == generic || a == "" {
 			t.Errorf("%v gets the generic advice", err)
 		}

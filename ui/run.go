@@ -69,8 +69,7 @@ func (u *mainUI) setupTray() {
 		u.win.Show()
 		u.win.RequestFocus()
 	})
-	quit := fyne.NewMenuItem("Quit", u.app.Quit)
-	quit.IsQuit = true
-	desk.SetSystemTrayMenu(fyne.NewMenu("PeerSync", show, fyne.NewMenuItemSeparator(), quit))
+	desk.SetSystemTrayMenu(fyne.NewMenu("PeerSync", show, fyne.NewMenuItemSeparator(), quitItem(u)))
 	desk.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	desk.SetSystemTrayWindow(u.win)
 }
