@@ -108,7 +108,9 @@ func (c *inCodec) inflate(dst, payload []byte, limit int) ([]byte, error) {
 			return dst, errTooBig
 		}
 		if cap(dst)-len(dst) < 512 {
-			dst = growSlice(dst, min(inflateReadChunk, limit+1-len(dst)+512))
+			// Guess 4× the payload first: small messages stay small.
+			want := min(max(512, 4*len(payload)), inflateReadChunk)
+			dst = growSlice(dst, min(want, limit+1-len(dst)+512))
 		}
 		n, err := c.inflater.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]

@@ -108,10 +108,9 @@ func (c *Conn) onAck(key msgKey, bytes uint64) {
 	c.mu.Lock()
 	m := c.outgoing[key]
 	if m != nil {
-		if bytes > uint64(m.flowSent) {
-			bytes = uint64(m.flowSent) // never more than was sent
-		}
-		m.acked = max(m.acked, int(bytes))
+		// The ACK may count more than flowSent (peers count differently, and
+		// afterFrame may not have run yet); that only means less unacked.
+		m.acked = max(m.acked, int(min(bytes, uint64(m.size())*2)))
 		if m.paused && !m.needsPause() {
 			m.paused = false
 			c.out.push(m, false)
