@@ -15,6 +15,11 @@
 // then changes; a subscriber that does not keep up loses events rather than
 // stalling the browser.
 //
+// The mDNS library keeps one IPv4 and one IPv6 address per answer, so a
+// peer that announces several addresses of one family is listed with one of
+// them. Answers are read when a query's listening window ends, because the
+// library may still be filling them in until then.
+//
 // LoadOrCreatePeerID keeps the peer ID in the data directory so a peer is
 // recognised across restarts.
 //
