@@ -33,6 +33,9 @@ func TestAddManualValidates(t *testing.T) {
 		{"host/path", 4984, "db", "bad character"},
 		{"fe80::1%eth0", 4984, "db", "bad character"},
 		{strings.Repeat("a", 254), 4984, "db", "longer than 253"},
+		{".", 4984, "db", "empty or over-long part"},
+		{"a..b", 4984, "db", "empty or over-long part"},
+		{strings.Repeat("a", 64) + ".com", 4984, "db", "empty or over-long part"},
 		{"host", 0, "db", "out of range"},
 		{"host", 65536, "db", "out of range"},
 		{"host", 4984, "", "must be non-empty"},
@@ -58,7 +61,7 @@ func TestAddManualForms(t *testing.T) {
 	if p.Host != "fd00::7" || p.Key() != "[fd00::7]:4984/db" || p.URL() != "wss://[fd00::7]:4984/db/_blipsync" || !p.Manual {
 		t.Errorf("IPv6 manual peer = %+v (key %q, URL %q)", p, p.Key(), p.URL())
 	}
-	p, err = b.AddManual("nas.example.org", 4984, "db", false)
+	p, err = b.AddManual("nas.example.org.", 4984, "db", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,13 +76,19 @@ func cleanManualHost(host string) (string, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.String(), nil
 	}
+	host = strings.TrimSuffix(host, ".") // a fully qualified name is fine
 	if len(host) > 253 {
 		return "", errors.New("discovery: manual peer: host name is longer than 253 characters")
 	}
-	for _, r := range host {
-		ok := r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		if !ok {
-			return "", fmt.Errorf("discovery: manual peer: host %q is not an IP address or host name (bad character %q)", host, r)
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 {
+			return "", fmt.Errorf("discovery: manual peer: host %q is not an IP address or host name (empty or over-long part)", host)
+		}
+		for _, r := range label {
+			ok := r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+			if !ok {
+				return "", fmt.Errorf("discovery: manual peer: host %q is not an IP address or host name (bad character %q)", host, r)
+			}
 		}
 	}
 	return host, nil
