@@ -22,6 +22,10 @@ import (
 
 // Listener defaults.
 const (
+	// replMaxInFlight lets a session keep its 200 revs, a few change
+	// batches and blob requests outstanding at once.
+	replMaxInFlight = 400
+
 	DefaultMaxConnections   = 100
 	DefaultHandshakeTimeout = 10 * time.Second
 )
@@ -411,7 +415,7 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 }
 
 func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string) {
-	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log})
+	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log, MaxInFlight: replMaxInFlight})
 	if err != nil {
 		return // Accept has answered with an HTTP error
 	}

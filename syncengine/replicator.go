@@ -399,7 +399,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	}
 	idle := r.cfg.Heartbeat + max(r.cfg.Heartbeat/2, 5*time.Second)
 	conn, err := blip.Dial(ctx, r.target.String(), blip.DialOptions{Header: header, TLSConfig: tc,
-		HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log}})
+		HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log, MaxInFlight: replMaxInFlight}})
 	if err != nil {
 		return false, err
 	}

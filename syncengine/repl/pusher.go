@@ -162,6 +162,14 @@ func (p *pusher) waitRevs(ctx context.Context) {
 // offerBatch reads the next batch of changes and offers them; it returns
 // how many feed entries it consumed.
 func (p *pusher) offerBatch(ctx context.Context) (int, error) {
+	p.remoteMu.Lock()
+	full := len(p.remoteRevs) >= maxUnsavedRemoteRevs
+	p.remoteMu.Unlock()
+	if full {
+		if err := p.flushRemoteRevs(); err != nil {
+			return 0, err
+		}
+	}
 	var changes []store.Change
 	rows := []offer{}
 	err := p.s.db.View(func(tx *store.Tx) (err error) {
@@ -517,12 +525,11 @@ func (p *pusher) noteRemoteRev(docID, rev string) {
 	}
 	p.remoteMu.Lock()
 	p.remoteRevs[docID] = rev
-	full := len(p.remoteRevs) >= 1000
 	p.remoteMu.Unlock()
-	if full {
-		p.flushRemoteRevs()
-	}
 }
+
+// maxUnsavedRemoteRevs bounds remembered remote revisions between saves.
+const maxUnsavedRemoteRevs = 5000
 
 // flushRemoteRevs saves the remembered remote revisions in one transaction.
 func (p *pusher) flushRemoteRevs() error {

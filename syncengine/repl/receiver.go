@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/delta"
@@ -16,12 +15,13 @@ import (
 	"peersync/syncengine/store"
 )
 
-// Batching of incoming revisions: a transaction commits when it holds this
-// many revisions or the oldest has waited this long.
+// Incoming revisions are group-committed: each transaction takes every
+// revision already queued (up to insertBatch), so revisions that arrive
+// while one commit is syncing go together in the next. Nothing waits for a
+// batch to fill.
 const (
-	insertBatch    = 100
-	insertMaxDelay = 20 * time.Millisecond
-	insertQueue    = 1000
+	insertBatch = 200
+	insertQueue = 1000
 )
 
 // receiver is the receiving half of a session: it answers changes and
@@ -391,19 +391,15 @@ func (r *receiver) insertLoop() {
 		case <-r.done:
 			return
 		}
-		timer := time.NewTimer(insertMaxDelay)
 	collect:
 		for len(batch) < insertBatch {
 			select {
 			case in := <-r.queue:
 				batch = append(batch, in)
-			case <-timer.C:
-				break collect
-			case <-r.done:
+			default:
 				break collect
 			}
 		}
-		timer.Stop()
 		r.save(batch)
 	}
 }
