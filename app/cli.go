@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,10 @@ type globals struct {
 	stdout    io.Writer
 	stderr    io.Writer
 	set       func(name string) bool
+
+	// engine, when set, is a running instance's engine that commands use
+	// (and do not close): how the control socket runs forwarded commands.
+	engine *syncengine.Engine
 }
 
 // Main runs PeerSync with the given arguments (without the program name)
@@ -33,17 +38,55 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
-	root := newRootCommand(g)
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
+	rec := &recordingReader{r: stdin}
+	g := &globals{stdin: rec, stdout: stdout, stderr: stderr}
+	err := execute(g, args)
+	if errors.Is(err, syncengine.ErrInUse) {
+		// A running instance holds the database: let it run the command.
+		if code, ferr := forward(DataDir(dataDirFlag(args)), args, io.MultiReader(bytes.NewReader(rec.buf.Bytes()), stdin), stdout, stderr); ferr == nil {
+			return code
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "peersync: %s\n", oneLine(err))
 		return 1
 	}
 	return 0
+}
+
+func execute(g *globals, args []string) error {
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	return root.Execute()
+}
+
+// recordingReader keeps what a command read from stdin, so the command can
+// be forwarded with the same input.
+type recordingReader struct {
+	r   io.Reader
+	buf bytes.Buffer
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.buf.Write(p[:n])
+	return n, err
+}
+
+// dataDirFlag finds --data-dir in raw arguments (before cobra parses them).
+func dataDirFlag(args []string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--data-dir="); ok {
+			return v
+		}
+		if a == "--data-dir" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 func oneLine(err error) string {
@@ -111,6 +154,9 @@ func (g *globals) openEngine() (*syncengine.Engine, error) {
 
 // withEngine runs fn with an open engine and closes it afterwards.
 func (g *globals) withEngine(fn func(*syncengine.Engine) error) error {
+	if g.engine != nil {
+		return fn(g.engine)
+	}
 	e, err := g.openEngine()
 	if err != nil {
 		return err

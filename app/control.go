@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,6 +48,21 @@ func startControl(path string, rn *Runner, log *slog.Logger) (*control, error) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(rn.Status())
 	})
+	mux.HandleFunc("POST /run", func(w http.ResponseWriter, r *http.Request) {
+		var req forwardRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 128<<20)).Decode(&req); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		var out, errOut bytes.Buffer
+		g := &globals{stdin: bytes.NewReader(req.Stdin), stdout: &out, stderr: &errOut, engine: rn.e}
+		code := 0
+		if err := execute(g, req.Args); err != nil {
+			fmt.Fprintf(&errOut, "peersync: %s\n", oneLine(err))
+			code = 1
+		}
+		json.NewEncoder(w).Encode(forwardReply{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Code: code})
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return &control{ln: ln, srv: srv}, nil
@@ -57,15 +74,50 @@ func (c *control) Close() error {
 	return c.srv.Shutdown(ctx)
 }
 
-// fetchStatus asks the instance running on dataDir for its status.
-func fetchStatus(dataDir string) (*StatusReport, error) {
+type forwardRequest struct {
+	Args  []string
+	Stdin []byte
+}
+
+type forwardReply struct {
+	Stdout, Stderr []byte
+	Code           int
+}
+
+// forward runs a command inside the instance running on dataDir, for
+// commands whose database that instance holds open.
+func forward(dataDir string, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	in, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
+	if err != nil {
+		return 0, err
+	}
+	body, _ := json.Marshal(forwardRequest{Args: args, Stdin: in})
+	resp, err := controlClient(dataDir).Post("http://peersync/run", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, errNotRunning
+	}
+	defer resp.Body.Close()
+	var rep forwardReply
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		return 0, err
+	}
+	stdout.Write(rep.Stdout)
+	stderr.Write(rep.Stderr)
+	return rep.Code, nil
+}
+
+func controlClient(dataDir string) *http.Client {
 	path := filepath.Join(dataDir, controlSocketName)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+	return &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", path)
 		}}}
-	resp, err := client.Get("http://peersync/status")
+}
+
+// fetchStatus asks the instance running on dataDir for its status.
+func fetchStatus(dataDir string) (*StatusReport, error) {
+	resp, err := controlClient(dataDir).Get("http://peersync/status")
 	if err != nil {
 		return nil, errNotRunning
 	}

@@ -1,0 +1,214 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// headlessBinary builds the no-GUI binary once per test run.
+func headlessBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "peersync")
+	cmd := exec.Command("go", "build", "-tags", "headless", "-o", bin, "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type instance struct {
+	t       *testing.T
+	bin     string
+	dataDir string
+	cmd     *exec.Cmd
+	logs    *bytes.Buffer
+}
+
+func (in *instance) cli(stdin string, args ...string) (string, int) {
+	in.t.Helper()
+	cmd := exec.Command(in.bin, append([]string{"--data-dir", in.dataDir}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return string(out), code
+}
+
+func (in *instance) writeConfig(text string) {
+	in.t.Helper()
+	if err := os.WriteFile(filepath.Join(in.dataDir, ConfigFileName), []byte(text), 0o600); err != nil {
+		in.t.Fatal(err)
+	}
+}
+
+func (in *instance) start() {
+	in.t.Helper()
+	in.logs = &bytes.Buffer{}
+	in.cmd = exec.Command(in.bin, "--data-dir", in.dataDir, "--headless", "--log-format", "json")
+	in.cmd.Stdout, in.cmd.Stderr = in.logs, in.logs
+	if err := in.cmd.Start(); err != nil {
+		in.t.Fatal(err)
+	}
+	in.t.Cleanup(func() {
+		if in.cmd.ProcessState == nil {
+			in.cmd.Process.Kill()
+			in.cmd.Wait()
+		}
+	})
+	in.waitStatus(func(StatusReport) bool { return true })
+}
+
+func (in *instance) stop() {
+	in.t.Helper()
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	if err := in.cmd.Wait(); err != nil {
+		in.t.Fatalf("headless exit after SIGTERM: %v\n%s", err, in.logs)
+	}
+}
+
+func (in *instance) status() (StatusReport, bool) {
+	out, code := in.cli("", "status", "--json")
+	var rep StatusReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		return rep, false
+	}
+	return rep, true
+}
+
+func (in *instance) waitStatus(cond func(StatusReport) bool) StatusReport {
+	in.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if rep, ok := in.status(); ok && cond(rep) {
+			return rep
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("timed out waiting for status; logs:\n%s", in.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (in *instance) waitDoc(id string) {
+	in.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, code := in.cli("", "doc", "get", "--db", "notes", id); code == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("document %s never arrived; logs:\n%s", id, in.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHeadlessEndToEnd runs two headless instances with a continuous
+// replication, writes through the CLI (forwarded to the running instance),
+// restarts one and checks it resumes from its checkpoint, and adds a
+// listener with SIGHUP without dropping the first.
+func TestHeadlessEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin := headlessBinary(t)
+	a := &instance{t: t, bin: bin, dataDir: t.TempDir()}
+	b := &instance{t: t, bin: bin, dataDir: t.TempDir()}
+	for _, in := range []*instance{a, b} {
+		if out, code := in.cli("", "db", "create", "notes"); code != 0 {
+			t.Fatalf("db create: %s", out)
+		}
+	}
+	b.writeConfig(`
+[discovery]
+announce = false
+browse = false
+[[listener]]
+name = "lan"
+database = "notes"
+interface = "127.0.0.1"
+tls = "off"
+`)
+	b.start()
+	rep := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 && len(r.Listeners[0].URLs) == 1 })
+	url := rep.Listeners[0].URLs[0]
+	a.writeConfig(`
+[discovery]
+announce = false
+browse = false
+[[replication]]
+name = "to-b"
+database = "notes"
+target = "` + url + `"
+continuous = true
+auto_start = true
+`)
+	a.start()
+	// Written through the CLI while A runs: the command is forwarded to A.
+	if out, code := a.cli(`{"from":"a"}`, "doc", "put", "--db", "notes", "one"); code != 0 {
+		t.Fatalf("doc put through the running instance: %s", out)
+	}
+	b.waitDoc("one")
+	if out, code := b.cli(`{"from":"b"}`, "doc", "put", "--db", "notes", "two"); code != 0 {
+		t.Fatalf("doc put on b: %s", out)
+	}
+	a.waitDoc("two")
+
+	// Stop A, write on B meanwhile, restart A: it resumes from its checkpoint.
+	a.stop()
+	for _, id := range []string{"three", "four"} {
+		if out, code := b.cli(`{"late":true}`, "doc", "put", "--db", "notes", id); code != 0 {
+			t.Fatalf("doc put: %s", out)
+		}
+	}
+	a.start()
+	a.waitDoc("four")
+	a.waitDoc("three")
+	rep = a.waitStatus(func(r StatusReport) bool {
+		return len(r.Replications) == 1 && r.Replications[0].Activity == "idle"
+	})
+	if r := rep.Replications[0]; r.Pulled != 2 || r.Pushed != 0 {
+		t.Errorf("after restart pulled %d pushed %d; want 2 and 0 (resumed from the checkpoint)", r.Pulled, r.Pushed)
+	}
+
+	// SIGHUP adds a listener and keeps the first one (and its connection).
+	before := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 && r.Listeners[0].Connections == 1 })
+	b.writeConfig(`
+[discovery]
+announce = false
+browse = false
+[[listener]]
+name = "lan"
+database = "notes"
+interface = "127.0.0.1"
+tls = "off"
+[[listener]]
+name = "second"
+database = "notes"
+interface = "127.0.0.1"
+`)
+	b.cmd.Process.Signal(syscall.SIGHUP)
+	after := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 2 })
+	if after.Listeners[0].URLs[0] != before.Listeners[0].URLs[0] || after.Listeners[0].Connections != 1 {
+		t.Errorf("the first listener was restarted: before %+v after %+v", before.Listeners[0], after.Listeners[0])
+	}
+	if after.Listeners[1].Fingerprint == "" {
+		t.Error("the new listener should use TLS by default")
+	}
+	if out, code := a.cli(`{"after":"hup"}`, "doc", "put", "--db", "notes", "five"); code != 0 {
+		t.Fatalf("doc put: %s", out)
+	}
+	b.waitDoc("five")
+	a.stop()
+	b.stop()
+}

@@ -1,0 +1,95 @@
+package repl
+
+import (
+	"testing"
+)
+
+func TestSeqTrackerAdvancesOverContiguousPrefix(t *testing.T) {
+	tr := newSeqTracker("0")
+	for _, s := range []string{"1", "2", "3", "4"} {
+		tr.add(s)
+	}
+	tr.finish("2")
+	tr.finish("4")
+	if got := tr.checkpoint(); got != "0" {
+		t.Fatalf("checkpoint after 2 and 4 = %s, want 0 (1 is unfinished)", got)
+	}
+	tr.finish("1")
+	if got := tr.checkpoint(); got != "2" || tr.busy() != 2 {
+		t.Fatalf("checkpoint = %s busy = %d, want 2 and 2", got, tr.busy())
+	}
+	tr.finish("3")
+	if got := tr.checkpoint(); got != "4" || tr.busy() != 0 {
+		t.Fatalf("checkpoint = %s busy = %d, want 4 and 0", got, tr.busy())
+	}
+	// Opaque sequences (Sync Gateway sends strings like "12:34").
+	tr.add(`"5:1"`)
+	tr.finish(`"5:1"`)
+	if tr.checkpoint() != `"5:1"` {
+		t.Errorf("opaque sequence checkpoint = %s", tr.checkpoint())
+	}
+}
+
+func TestParseLocalSeq(t *testing.T) {
+	for in, want := range map[string]uint64{"": 0, "0": 0, "42": 42, `"42"`: 42} {
+		if got, err := parseLocalSeq(in); err != nil || got != want {
+			t.Errorf("parseLocalSeq(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"-1", `"x"`, "[1]", "{"} {
+		if _, err := parseLocalSeq(bad); err == nil {
+			t.Errorf("parseLocalSeq(%q) accepted", bad)
+		}
+	}
+}
+
+func TestDefaultResolver(t *testing.T) {
+	live := func(id string) Revision { return Revision{RevID: id, Body: []byte(`{}`)} }
+	dead := func(id string) Revision { return Revision{RevID: id, Deleted: true} }
+	cases := []struct {
+		local, remote Revision
+		want          string
+	}{
+		{live("3-a"), live("2-z"), "3-a"},   // higher generation
+		{live("2-a"), live("2-b"), "2-b"},   // tie: greater revID
+		{live("5-a"), dead("2-b"), "2-b"},   // a deletion wins
+		{dead("2-a"), live("9-b"), "2-a"},   // a local deletion wins too
+		{live("10-a"), live("9-z"), "10-a"}, // generations compare as numbers
+	}
+	for _, c := range cases {
+		got, _ := DefaultResolver(Conflict{Local: c.local, Remote: c.remote})
+		if got.RevID != c.want {
+			t.Errorf("DefaultResolver(%s vs %s) = %s, want %s", c.local.RevID, c.remote.RevID, got.RevID, c.want)
+		}
+	}
+}
+
+func TestStripSpecialAndProposeAnswers(t *testing.T) {
+	out, err := stripSpecial([]byte(`{"_id":"x","_rev":"1-a","_revisions":{},"keep":1,"_attachments":{}}`))
+	if err != nil || string(out) != `{"_attachments":{},"keep":1}` {
+		t.Errorf("stripSpecial = %s, %v", out, err)
+	}
+	if out, _ := stripSpecial(nil); string(out) != "{}" {
+		t.Errorf("empty body = %s", out)
+	}
+	if _, err := stripSpecial([]byte(`["_x"]`)); err == nil {
+		t.Error("non-object body with _ accepted")
+	}
+	if s, r := parseProposeAnswer([]byte(`{"status":409,"rev":"3-c"}`)); s != 409 || r != "3-c" {
+		t.Errorf("object answer = %d %q", s, r)
+	}
+	if s, _ := parseProposeAnswer([]byte(`304`)); s != 304 {
+		t.Errorf("int answer = %d", s)
+	}
+}
+
+func TestBlobProofMatchesFormula(t *testing.T) {
+	// sha1(len(nonce) ‖ nonce ‖ blob), base64, "sha1-" prefix: recompute by hand.
+	got := blobProof([]byte{1, 2, 3}, []byte("data"))
+	if len(got) != len("sha1-")+28 || got[:5] != "sha1-" {
+		t.Errorf("proof %q has the wrong shape", got)
+	}
+	if got == blobProof([]byte{1, 2, 4}, []byte("data")) {
+		t.Error("different nonces give the same proof")
+	}
+}
