@@ -121,7 +121,7 @@ command below.`,
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
-		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g))
+		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g))
 	return root
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -119,5 +120,45 @@ func TestDataDirPrecedence(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/xdg")
 	if got := DataDir(""); got != filepath.Join("/xdg", "PeerSync") {
 		t.Errorf("default = %s", got)
+	}
+}
+
+func TestCLIIdentities(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(dir, "no-bus")) // keys go to 0600 files here
+	out, e, code := cli(t, dir, "", "identity", "create", "srv", "--cn", "srv.local", "--san", "srv.local,127.0.0.1")
+	if code != 0 || !strings.Contains(out, "created srv") {
+		t.Fatalf("create: %s %s", out, e)
+	}
+	if _, e, code := cli(t, dir, "", "identity", "create", "nocn"); code == 0 || !strings.Contains(e, "ommon") {
+		t.Errorf("create without CN: %q", e)
+	}
+	out, _, _ = cli(t, dir, "", "identity", "list")
+	if !strings.Contains(out, "srv.local") {
+		t.Errorf("list: %s", out)
+	}
+	chain, _, _ := cli(t, dir, "", "identity", "export", "srv")
+	if !strings.Contains(chain, "CERTIFICATE") || strings.Contains(chain, "PRIVATE KEY") {
+		t.Errorf("export without --private-key: %s", chain)
+	}
+	full, _, _ := cli(t, dir, "", "identity", "export", "srv", "--private-key")
+	pemFile := filepath.Join(dir, "srv.pem")
+	os.WriteFile(pemFile, []byte(full), 0o600)
+	if out, e, code := cli(t, dir, "", "identity", "import", "copy", pemFile); code != 0 {
+		t.Fatalf("import: %s %s", out, e)
+	}
+	a, _, _ := cli(t, dir, "", "identity", "show", "srv", "--json")
+	b, _, _ := cli(t, dir, "", "identity", "show", "copy", "--json")
+	var x, y map[string]any
+	json.Unmarshal([]byte(a), &x)
+	json.Unmarshal([]byte(b), &y)
+	if x["sha256"] == nil || x["sha256"] != y["sha256"] {
+		t.Errorf("imported copy differs: %v vs %v", x["sha256"], y["sha256"])
+	}
+	if _, _, code := cli(t, dir, "", "identity", "delete", "copy"); code != 0 {
+		t.Error("delete failed")
+	}
+	if _, _, code := cli(t, dir, "", "identity", "show", "copy"); code == 0 {
+		t.Error("deleted identity still shown")
 	}
 }
