@@ -49,6 +49,7 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int) {
 		fill1KB(b, src, n)
 		runtime.GC()
 		r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: l.URLs()[0], Type: typ})
+		stopSampling := sampleHeap()
 		b.StartTimer()
 		start := time.Now()
 		r.Start(false)
@@ -57,6 +58,7 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int) {
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
+		b.ReportMetric(float64(stopSampling())/(1<<20), "peak-heap-MB")
 		if c, _ := a.coll().Count(); c != n {
 			b.Fatalf("replicated %d of %d", c, n)
 		}
@@ -69,6 +71,37 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+}
+
+// sampleHeap records the peak Go heap in use until the returned function
+// is called. (Process RSS also counts both databases' memory-mapped files.)
+func sampleHeap() func() uint64 {
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var max uint64
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			max = maxU(max, ms.HeapInuse)
+			select {
+			case <-t.C:
+			case <-done:
+				peak <- max
+				return
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-peak }
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func newBenchPeer(b *testing.B, name string) *peer {
