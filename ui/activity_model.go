@@ -63,38 +63,42 @@ func describeChanges(cs []syncengine.Change) string {
 	return s
 }
 
-// activityLog keeps the last max lines in a ring.
+// activityLog keeps the last max lines in a ring, each with its text
+// lower-cased once so filtering on every event batch stays cheap.
 type activityLog struct {
 	max   int
 	lines []activityLine
-	next  int // where the next line goes once the ring is full
+	lower []string // lower[i] is lines[i] as filtered
+	next  int      // where the next line goes once the ring is full
 }
 
 func newActivityLog(max int) *activityLog { return &activityLog{max: max} }
 
 func (a *activityLog) add(l activityLine) {
+	lower := strings.ToLower(l.String())
 	if len(a.lines) < a.max {
 		a.lines = append(a.lines, l)
+		a.lower = append(a.lower, lower)
 		return
 	}
-	a.lines[a.next] = l
+	a.lines[a.next], a.lower[a.next] = l, lower
 	a.next = (a.next + 1) % a.max
 }
 
 func (a *activityLog) len() int { return len(a.lines) }
 
-func (a *activityLog) clear() { a.lines, a.next = nil, 0 }
+func (a *activityLog) clear() { a.lines, a.lower, a.next = nil, nil, 0 }
 
 // newestFirst returns the lines containing filter (case-insensitive; ""
 // matches all), newest first.
 func (a *activityLog) newestFirst(filter string) []activityLine {
 	filter = strings.ToLower(filter)
 	out := make([]activityLine, 0, len(a.lines))
-	for i := range a.lines {
-		// Walk back from the newest line.
-		l := a.lines[(a.next-1-i+2*len(a.lines))%len(a.lines)]
-		if filter == "" || strings.Contains(strings.ToLower(l.String()), filter) {
-			out = append(out, l)
+	n := len(a.lines)
+	for i := range n {
+		j := (a.next - 1 - i + 2*n) % n // walk back from the newest line
+		if filter == "" || strings.Contains(a.lower[j], filter) {
+			out = append(out, a.lines[j])
 		}
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // prettyJSON indents a body for reading; bodies that do not parse are shown
@@ -24,6 +25,9 @@ func prettyJSON(body []byte) string {
 // wrong while the user types: a JSON object whose top-level keys do not
 // start with '_'. Syntax errors name the line and column.
 func checkBody(text string) error {
+	if !utf8.ValidString(text) {
+		return errors.New("the body is not valid UTF-8 text")
+	}
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" || trimmed[0] != '{' {
 		return errors.New("the body must be a JSON object: {…}")
