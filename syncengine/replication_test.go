@@ -132,10 +132,10 @@ func TestPushPullPushAndPull(t *testing.T) {
 			a, b := newPeer(t, "a"), newPeer(t, "b")
 			_, url := b.listen(t, nil)
 			if typ != Pull {
-				a.putMany(t, 3000, "a")
+				a.putMany(t, 10000, "a")
 			}
 			if typ != Push {
-				b.putMany(t, 3000, "b")
+				b.putMany(t, 10000, "b")
 			}
 			r := a.replicate(t, ReplicatorConfig{Target: url, Type: typ})
 			sameDocs(t, a, b)
@@ -144,9 +144,9 @@ func TestPushPullPushAndPull(t *testing.T) {
 				t.Errorf("final status %+v", st)
 			}
 			n, _ := a.coll().Count()
-			want := 3000
+			want := 10000
 			if typ == PushAndPull {
-				want = 6000
+				want = 20000
 			}
 			if n != want {
 				t.Errorf("count = %d, want %d", n, want)
