@@ -106,8 +106,13 @@ command below.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			g.set = func(name string) bool {
+				f := cmd.Flags().Lookup(name)
+				return f != nil && f.Changed
+			}
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g.set = func(name string) bool { return cmd.Flags().Changed(name) }
 			if g.headless {
 				return runHeadless(cmd.Context(), g)
 			}
@@ -118,7 +123,7 @@ command below.`,
 	f.StringVar(&g.dataDir, "data-dir", "", "data directory (default $PEERSYNC_DATA_DIR, else the per-user data directory)")
 	f.StringVar(&g.config, "config", "", "configuration file (default <data-dir>/peersync.toml)")
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error (commands other than --headless log errors only unless set)")
 	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
 		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g))
@@ -127,6 +132,11 @@ command below.`,
 
 func (g *globals) logger() (*slog.Logger, error) {
 	var level slog.Level
+	if !g.headless && g.engine == nil && !g.flagSet("log-level") {
+		// One-shot commands report their outcome themselves; only errors
+		// beyond that are worth a log line.
+		g.logLevel = "error"
+	}
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)
 	}

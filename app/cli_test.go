@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"peersync/syncengine"
 	"runtime"
 	"strings"
 	"testing"
@@ -160,5 +161,38 @@ func TestCLIIdentities(t *testing.T) {
 	}
 	if _, _, code := cli(t, dir, "", "identity", "show", "copy"); code == 0 {
 		t.Error("deleted identity still shown")
+	}
+}
+
+// TestCLIReplicate runs `peersync replicate` against a listener in this
+// process: exit 0 with a summary on success, one line and exit 1 otherwise.
+func TestCLIReplicate(t *testing.T) {
+	srvDir := t.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: srvDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	db, _ := e.CreateDatabase("shared")
+	db.DefaultCollection().Save("remote-doc", []byte(`{"x":1}`), syncengine.SaveOptions{})
+	l, _ := e.NewListener(syncengine.ListenerConfig{Database: db, NetworkInterface: "127.0.0.1", DisableTLS: true})
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Stop()
+
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "mine")
+	cli(t, dir, `{"y":2}`, "doc", "put", "--db", "mine", "local-doc")
+	out, e2, code := cli(t, dir, "", "replicate", "--db", "mine", "--target", l.URLs()[0])
+	if code != 0 || !strings.Contains(out, "pushed 1, pulled 1 documents") {
+		t.Fatalf("replicate: %d %q %q", code, out, e2)
+	}
+	if _, err := db.DefaultCollection().Get("local-doc"); err != nil {
+		t.Errorf("pushed document missing: %v", err)
+	}
+	_, e2, code = cli(t, dir, "", "replicate", "--db", "mine", "--target", strings.Replace(l.URLs()[0], "/shared/", "/nope/", 1))
+	if code != 1 || strings.Count(e2, "\n") != 1 || !strings.Contains(e2, "404") {
+		t.Errorf("unknown remote database: %d %q", code, e2)
 	}
 }

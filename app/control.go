@@ -153,9 +153,10 @@ func newStatusCommand(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d (%d active)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, l.URLs, fp)
 			}
-			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROGRESS\tLAST ERROR")
+			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROGRESS\tDELTAS\tLAST ERROR")
 			for _, r := range rep.Replications {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\n", r.Name, r.Database, r.Activity, r.Completed, r.Total, r.Pushed, r.Pulled, r.Error)
+				deltas := fmt.Sprintf("%d sent, %d received, %s saved", r.Delta.SentAsDelta, r.Delta.ReceivedAsDelta, humanBytes(r.Delta.BytesSaved))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\n", r.Name, r.Database, r.Activity, r.Completed, r.Total, r.Pushed, r.Pulled, deltas, r.Error)
 			}
 			return tw.Flush()
 		},

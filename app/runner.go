@@ -190,15 +190,16 @@ type ListenerReport struct {
 
 // ReplicationReport describes a running replication.
 type ReplicationReport struct {
-	Name      string `json:"name"`
-	Database  string `json:"database"`
-	Target    string `json:"target"`
-	Activity  string `json:"activity"`
-	Completed int64  `json:"completed"`
-	Total     int64  `json:"total"`
-	Pushed    int64  `json:"pushed"`
-	Pulled    int64  `json:"pulled"`
-	Error     string `json:"error,omitempty"`
+	Name      string                `json:"name"`
+	Database  string                `json:"database"`
+	Target    string                `json:"target"`
+	Activity  string                `json:"activity"`
+	Completed int64                 `json:"completed"`
+	Total     int64                 `json:"total"`
+	Pushed    int64                 `json:"pushed"`
+	Pulled    int64                 `json:"pulled"`
+	Error     string                `json:"error,omitempty"`
+	Delta     syncengine.DeltaStats `json:"delta"`
 }
 
 // Status reports what runs.
@@ -217,7 +218,7 @@ func (rn *Runner) Status() StatusReport {
 	for name, r := range rn.repls {
 		st := r.r.Status()
 		rr := ReplicationReport{Name: name, Database: r.cfg.Database, Target: r.cfg.Target, Activity: st.Activity.String(),
-			Completed: st.Progress.Completed, Total: st.Progress.Total, Pushed: st.Pushed, Pulled: st.Pulled}
+			Completed: st.Progress.Completed, Total: st.Progress.Total, Pushed: st.Pushed, Pulled: st.Pulled, Delta: st.Delta}
 		if st.Error != nil {
 			rr.Error = st.Error.Error()
 		}
