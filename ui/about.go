@@ -16,5 +16,4 @@ func (u *mainUI) showAbout() {
 	d := dialog.NewCustom("About PeerSync", "Close", container.NewVBox(title, version, blurb), u.win)
 	d.Resize(fyne.NewSize(420, 220))
 	d.Show()
-	u.about = d
 }

@@ -177,7 +177,7 @@ func (s *conflictsScreen) showLeaves(ref conflictRef, cd conflictDetail) {
 	s.coll, s.leaves = cd.coll, liveLeaves(cd.doc)
 	diff := differingKeys(leafBodies(s.leaves))
 	s.heading.SetText(fmt.Sprintf("%s — %d competing revisions", ref, len(s.leaves)))
-	s.leafGrid.Layout = container.NewGridWithColumns(max(len(s.leaves), 1)).Layout
+	s.leafGrid.Layout = layout.NewGridLayoutWithColumns(max(len(s.leaves), 1))
 	s.leafGrid.Objects = nil
 	s.keepBtns = nil
 	for _, l := range s.leaves {

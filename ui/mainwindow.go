@@ -51,14 +51,6 @@ type mainUI struct {
 	conflicts  *conflictsScreen
 	identities *identitiesScreen
 	activity   *activityScreen
-
-	about fyneDialog // the open About dialog, for tests
-}
-
-// fyneDialog is the part of dialog.Dialog the UI keeps hold of.
-type fyneDialog interface {
-	Show()
-	Hide()
 }
 
 func newMainUI(a fyne.App, eng Engine, r runner, version string) *mainUI {
