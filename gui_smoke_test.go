@@ -37,7 +37,13 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { xvfb.Process.Kill(); xvfb.Wait() }()
-	env := append(os.Environ(), "DISPLAY="+display, "PEERSYNC_DATA_DIR="+filepath.Join(dir, "data"), "LIBGL_ALWAYS_SOFTWARE=1")
+	env := append(os.Environ(), "DISPLAY="+display, "PEERSYNC_DATA_DIR="+filepath.Join(dir, "data"),
+		"LIBGL_ALWAYS_SOFTWARE=1", "LANG=en_US.UTF-8")
+	waitUntil(t, 20*time.Second, "the X server to start", func() bool {
+		cmd := exec.Command("xwininfo", "-root")
+		cmd.Env = env
+		return cmd.Run() == nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	app := exec.CommandContext(ctx, bin)
@@ -50,11 +56,12 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	defer func() { app.Process.Kill(); app.Wait() }()
 
 	deadline := time.Now().Add(30 * time.Second)
+	window := ""
 	for {
 		cmd := exec.Command("xwininfo", "-root", "-tree")
 		cmd.Env = env
 		out, _ := cmd.Output()
-		if strings.Contains(string(out), `"PeerSync"`) {
+		if window = windowID(string(out), `"PeerSync"`); window != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -64,7 +71,7 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second) // let the first frames render
 	shot := filepath.Join(dir, "main-window.png")
-	cmd := exec.Command("import", "-window", "root", shot)
+	cmd := exec.Command("import", "-window", window, shot)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshot: %v\n%s", err, out)
@@ -82,4 +89,27 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 		os.MkdirAll("docs/screenshots", 0o755)
 		os.WriteFile("docs/screenshots/main-window.png", data, 0o644)
 	}
+}
+
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// windowID finds the X window ID on the xwininfo -tree line naming title.
+func windowID(tree, title string) string {
+	for _, line := range strings.Split(tree, "\n") {
+		if strings.Contains(line, title) {
+			if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "0x") {
+				return f[0]
+			}
+		}
+	}
+	return ""
 }
