@@ -126,7 +126,8 @@ command below.`,
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error (commands other than --headless log errors only unless set)")
 	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
-		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g))
+		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g),
+		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g))
 	return root
 }
 

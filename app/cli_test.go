@@ -196,3 +196,35 @@ func TestCLIReplicate(t *testing.T) {
 		t.Errorf("unknown remote database: %d %q", code, e2)
 	}
 }
+
+func TestCLICollectionsBlobsResolve(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "n")
+	if _, e, code := cli(t, dir, "", "collection", "create", "--db", "n", "app.tasks"); code != 0 {
+		t.Fatalf("collection create: %s", e)
+	}
+	out, _, _ := cli(t, dir, "", "collection", "list", "--db", "n")
+	if out != "_default._default\napp.tasks\n" {
+		t.Errorf("collections: %q", out)
+	}
+	file := filepath.Join(dir, "pic.png")
+	os.WriteFile(file, []byte("not really a png"), 0o600)
+	ref, e, code := cli(t, dir, "", "blob", "put", "--db", "n", file)
+	if code != 0 || !strings.Contains(ref, `"content_type":"image/png"`) {
+		t.Fatalf("blob put: %q %q", ref, e)
+	}
+	if _, e, code := cli(t, dir, `{"pic":`+ref+`}`, "doc", "put", "--db", "n", "p1"); code != 0 {
+		t.Fatalf("doc with blob: %s", e)
+	}
+	var r struct{ Digest string }
+	json.Unmarshal([]byte(ref), &r)
+	data, _, _ := cli(t, dir, "", "blob", "get", "--db", "n", r.Digest)
+	if data != "not really a png" {
+		t.Errorf("blob get: %q", data)
+	}
+	// Resolve needs a conflict; without one, naming a non-leaf fails cleanly.
+	rev, _, _ := cli(t, dir, "", "doc", "get", "--db", "n", "p1", "--json")
+	if _, e, code := cli(t, dir, "", "resolve", "--db", "n", "p1", "--winner", "9-nope"); code == 0 || !strings.Contains(e, "not a leaf") {
+		t.Errorf("resolve with a bad winner: %q (doc %s)", e, rev)
+	}
+}
