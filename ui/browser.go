@@ -95,7 +95,8 @@ func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 	b.pageLabel = widget.NewLabel("")
 	b.editor = newEditor(b)
 
-	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, b.collSelect), newBtn, b.search)
+	collBox := container.NewGridWrap(fyne.NewSize(210, b.collSelect.MinSize().Height), b.collSelect)
+	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, collBox), newBtn, b.search)
 	paging := container.NewHBox(b.prevBtn, b.nextBtn, layout.NewSpacer(), b.pageLabel)
 	left := container.NewBorder(nil, paging, nil, nil, b.list)
 	split := container.NewHSplit(left, b.editor.view())

@@ -70,7 +70,13 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 			cells[2].(*widget.Label).SetText(r.sizeText())
 		},
 	)
-	s.list.OnSelected = func(i widget.ListItemID) { s.selected = s.rows[i].Name; s.updateButtons() }
+	s.list.OnSelected = func(i widget.ListItemID) {
+		s.selected = s.rows[i].Name
+		s.updateButtons()
+		if err := s.rows[i].Err; err != nil {
+			s.status.SetText(s.selected + " is unavailable: " + err.Error() + ". " + advice(err))
+		}
+	}
 	s.list.OnUnselected = func(widget.ListItemID) { s.selected = ""; s.updateButtons() }
 
 	s.openBtn = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), func() { s.open(s.selected) })

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -136,5 +138,24 @@ func TestFormatSize(t *testing.T) {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestBrokenDatabaseIsListedWithItsError(t *testing.T) {
+	h := newHarness(t)
+	if err := os.WriteFile(filepath.Join(h.e.DataDir(), "broken.peersync"), []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.database("good")
+	s := h.u.databases
+	if len(s.rows) != 2 || s.rows[0].Name != "broken" || s.rows[0].Err == nil || s.rows[1].Err != nil {
+		t.Fatalf("rows %+v", s.rows)
+	}
+	if !hasText(s.list, "unavailable") {
+		t.Errorf("list shows %q", texts(s.list))
+	}
+	s.list.Select(0)
+	if !strings.HasPrefix(s.status.Text, "broken is unavailable: ") {
+		t.Errorf("status %q", s.status.Text)
 	}
 }
