@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -97,7 +96,8 @@ func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 
 	collBox := container.NewGridWrap(fyne.NewSize(210, b.collSelect.MinSize().Height), b.collSelect)
 	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, collBox), newBtn, b.search)
-	paging := container.NewHBox(b.prevBtn, b.nextBtn, layout.NewSpacer(), b.pageLabel)
+	b.pageLabel.Truncation = fyne.TextTruncateEllipsis
+	paging := container.NewBorder(nil, nil, container.NewHBox(b.prevBtn, b.nextBtn), nil, b.pageLabel)
 	left := container.NewBorder(nil, paging, nil, nil, b.list)
 	split := container.NewHSplit(left, b.editor.view())
 	split.Offset = 0.35
@@ -241,12 +241,4 @@ func (b *browserScreen) newDocument() {
 		b.list.UnselectAll()
 		b.editor.startNew()
 	})
-}
-
-func enable(w fyne.Disableable, on bool) {
-	if on {
-		w.Enable()
-	} else {
-		w.Disable()
-	}
 }

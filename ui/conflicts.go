@@ -27,6 +27,7 @@ type conflictsScreen struct {
 	merge    *widget.Entry
 	problem  *widget.Label
 	mergeBtn *widget.Button
+	mergeBox *fyne.Container // holds problem
 	detail   *fyne.Container
 	form     fyne.CanvasObject
 	empty    *widget.Label
@@ -59,6 +60,7 @@ func newConflictsScreen(u *mainUI) *conflictsScreen {
 	}
 	s.status = widget.NewLabel("")
 	s.heading = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.heading.Truncation = fyne.TextTruncateEllipsis
 	s.legend = widget.NewLabel("Keys marked * (highlighted) differ between the revisions.")
 	s.leafGrid = container.NewGridWithColumns(2)
 	s.merge = widget.NewMultiLineEntry()
@@ -71,12 +73,12 @@ func newConflictsScreen(u *mainUI) *conflictsScreen {
 	s.mergeBtn = widget.NewButtonWithIcon("Save merge", theme.DocumentSaveIcon(), s.saveMerge)
 	s.mergeBtn.Importance = widget.HighImportance
 
-	mergeBox := container.NewBorder(
+	s.mergeBox = container.NewBorder(
 		widget.NewLabelWithStyle("Or edit a merge (saved on top of the current winner):", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
 		container.NewVBox(s.problem, container.NewHBox(layout.NewSpacer(), s.mergeBtn)), nil, nil, s.merge)
 	s.form = container.NewVSplit(
-		container.NewBorder(container.NewVBox(s.heading, s.legend), nil, nil, nil, container.NewVScroll(s.leafGrid)),
-		mergeBox)
+		container.NewBorder(container.NewVBox(s.heading, s.legend), nil, nil, nil, s.leafGrid),
+		s.mergeBox)
 	s.empty = widget.NewLabelWithStyle("Select a document in conflict.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	s.detail = container.NewStack(container.NewCenter(s.empty))
 
@@ -187,9 +189,11 @@ func (s *conflictsScreen) showLeaves(ref conflictRef, cd conflictDetail) {
 		}
 		keep := widget.NewButtonWithIcon("Keep this revision", theme.ConfirmIcon(), func() { s.askKeep(l) })
 		s.keepBtns = append(s.keepBtns, keep)
-		card := container.NewBorder(
-			widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			keep, nil, nil, leafText(l.Body, diff))
+		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		heading.Truncation = fyne.TextTruncateEllipsis
+		// Each body scrolls on its own so long values never push the
+		// other revisions off screen.
+		card := container.NewBorder(heading, keep, nil, nil, container.NewScroll(leafText(l.Body, diff)))
 		s.leafGrid.Objects = append(s.leafGrid.Objects, card)
 	}
 	s.leafGrid.Refresh()
@@ -244,12 +248,11 @@ func (s *conflictsScreen) askKeep(l conflictLeaf) {
 
 func (s *conflictsScreen) validateMerge() {
 	err := checkBody(s.merge.Text)
+	problem := ""
 	if err != nil {
-		s.problem.SetText(err.Error())
-		s.problem.Show()
-	} else {
-		s.problem.Hide()
+		problem = err.Error()
 	}
+	setMessage(s.problem, s.mergeBox, problem)
 	enable(s.mergeBtn, err == nil && len(s.leaves) > 0)
 }
 

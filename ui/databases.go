@@ -33,7 +33,7 @@ type databasesScreen struct {
 	reload   reloader
 
 	root     *fyne.Container // the list page or the browser
-	listPage fyne.CanvasObject
+	listPage *fyne.Container
 	browser  *browserScreen // nil while the list is shown
 
 	confirm *dialog.ConfirmDialog // the open delete confirmation, for tests
@@ -153,12 +153,7 @@ func (s *databasesScreen) updateButtons() {
 // nameChanged checks the new name as the user types.
 func (s *databasesScreen) nameChanged(name string) {
 	problem := nameProblem(name, syncengine.ValidateDatabaseName)
-	s.nameError.SetText(problem)
-	if problem == "" {
-		s.nameError.Hide()
-	} else {
-		s.nameError.Show()
-	}
+	setMessage(s.nameError, s.listPage, problem)
 	if name == "" || problem != "" {
 		s.createBtn.Disable()
 	} else {

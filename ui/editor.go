@@ -36,7 +36,7 @@ type editor struct {
 	restoreBtn *widget.Button
 	empty      *widget.Label
 	stack      *fyne.Container
-	form       fyne.CanvasObject
+	form       *fyne.Container // the notice and problem labels live in here
 
 	doc    *syncengine.Document // the revision the edit is based on; nil when new
 	isNew  bool
@@ -67,7 +67,7 @@ func newEditor(b *browserScreen) *editor {
 	e.body.OnChanged = func(string) { e.validate() }
 	e.problem = widget.NewLabel("")
 	e.problem.Importance = widget.DangerImportance
-	e.problem.Wrapping = fyne.TextWrapWord
+	e.problem.Truncation = fyne.TextTruncateEllipsis
 	e.problem.Hide()
 
 	e.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), e.save)
@@ -159,7 +159,7 @@ func (e *editor) setDoc(d *syncengine.Document) {
 	e.revLabel.SetText(rev)
 	e.base = prettyJSON(d.Body)
 	e.body.SetText(e.base)
-	e.notice.Hide()
+	setMessage(e.notice, e.form, "")
 	e.showForm()
 	e.validate()
 }
@@ -171,7 +171,7 @@ func (e *editor) startNew() {
 	e.idEntry.SetText("")
 	e.revLabel.SetText("New document in " + e.b.coll.Name())
 	e.body.SetText(e.base)
-	e.notice.Hide()
+	setMessage(e.notice, e.form, "")
 	e.restoreBtn.Hide()
 	e.showForm()
 	e.validate()
@@ -187,12 +187,11 @@ func (e *editor) validate() {
 			err = fmt.Errorf("ID: %v", idErr)
 		}
 	}
+	problem := ""
 	if err != nil {
-		e.problem.SetText(err.Error())
-		e.problem.Show()
-	} else {
-		e.problem.Hide()
+		problem = err.Error()
 	}
+	setMessage(e.problem, e.form, problem)
 	enable(e.saveBtn, err == nil && !e.saving && (e.isNew || e.dirty()))
 	enable(e.revertBtn, e.dirty() && !e.saving)
 	existing := e.doc != nil && !e.saving
@@ -304,8 +303,7 @@ func (e *editor) changedElsewhere(c syncengine.Change) {
 		e.open(c.DocID)
 		return
 	}
-	e.notice.SetText(fmt.Sprintf("Changed elsewhere (now at %s). Saving will ask whether to overwrite.", c.RevID))
-	e.notice.Show()
+	setMessage(e.notice, e.form, fmt.Sprintf("Changed elsewhere (now at %s). Saving will ask whether to overwrite.", c.RevID))
 }
 
 func (e *editor) askDelete() {

@@ -48,25 +48,25 @@ func newIdentitiesScreen(u *mainUI) *identitiesScreen {
 		func() int { return len(s.rows) },
 		func() fyne.CanvasObject {
 			name := widget.NewLabelWithStyle("label", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			expiry := widget.NewLabel("expiry")
 			fp := widget.NewLabel("fingerprint")
 			fp.TextStyle = fyne.TextStyle{Monospace: true}
-			fp.Truncation = fyne.TextTruncateEllipsis
-			return container.NewVBox(container.NewHBox(name, widget.NewLabel("cn"), layout.NewSpacer(), widget.NewLabel("expiry")), fp)
+			for _, l := range []*widget.Label{name, expiry, fp} {
+				l.Truncation = fyne.TextTruncateEllipsis
+			}
+			return container.NewVBox(name, expiry, fp)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			r := s.rows[i]
-			top := o.(*fyne.Container).Objects[0].(*fyne.Container).Objects
-			top[0].(*widget.Label).SetText(r.Label)
-			top[1].(*widget.Label).SetText(r.CommonName + " · " + r.Usage)
-			exp := top[3].(*widget.Label)
-			exp.SetText(r.Expiry)
+			lines := o.(*fyne.Container).Objects
+			lines[0].(*widget.Label).SetText(r.Label + " — " + r.CommonName + " · " + r.Usage)
+			exp := lines[1].(*widget.Label)
+			exp.Importance = widget.MediumImportance
 			if r.Warn {
 				exp.Importance = widget.WarningImportance
-			} else {
-				exp.Importance = widget.MediumImportance
 			}
-			exp.Refresh()
-			o.(*fyne.Container).Objects[1].(*widget.Label).SetText("SHA-256 " + r.Fingerprint)
+			exp.SetText(r.Expiry)
+			lines[2].(*widget.Label).SetText("SHA-256 " + r.Fingerprint)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { s.selected = i; s.updateButtons() }
 	s.list.OnUnselected = func(widget.ListItemID) { s.selected = -1; s.updateButtons() }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"peersync/syncengine/tlsid"
@@ -54,7 +55,7 @@ func expiryText(id *tlsid.Identity, now time.Time) (string, bool) {
 }
 
 func daysText(d time.Duration) string {
-	days := int(d.Hours() / 24)
+	days := int(math.Round(d.Hours() / 24))
 	switch days {
 	case 0:
 		return "less than a day"

@@ -34,7 +34,7 @@ func TestIdentitiesShowFingerprintAndFlagExpiry(t *testing.T) {
 	if !s.rows[0].Warn || !strings.Contains(s.rows[0].Expiry, "renew it soon") {
 		t.Errorf("an identity expiring in 10 days: %+v", s.rows[0])
 	}
-	if s.rows[1].Warn || !strings.Contains(s.rows[1].Expiry, "(in 364 days)") {
+	if s.rows[1].Warn || !strings.Contains(s.rows[1].Expiry, "(in 365 days)") {
 		t.Errorf("a year-long identity: %+v", s.rows[1])
 	}
 	fp := tlsid.FormatFingerprint(soon.Fingerprint())
