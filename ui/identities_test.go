@@ -109,3 +109,32 @@ func TestExpiryText(t *testing.T) {
 		}
 	}
 }
+
+func TestImportPEMIdentity(t *testing.T) {
+	h := newHarness(t)
+	other := tlsid.NewStore(t.TempDir(), tlsid.NewMemoryKeyStore())
+	src, err := other.CreateSelfSigned(tlsid.CreateOptions{Label: "src", Attributes: tlsid.Attributes{CommonName: "elsewhere"}, Usage: tlsid.UsageClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := src.PrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.u.identities
+	h.u.show(navIdentities)
+	h.settle()
+	s.askImport(false, "from-file", append(src.ChainPEM(), key...))
+	test.Tap(button(h.topDialog(), "Import"))
+	h.settle()
+	if len(s.rows) != 1 || s.rows[0].Label != "from-file" || s.rows[0].Fingerprint != tlsid.FormatFingerprint(src.Fingerprint()) {
+		t.Fatalf("rows after import: %+v", s.rows)
+	}
+
+	s.askImport(false, "garbage", []byte("not PEM"))
+	test.Tap(button(h.topDialog(), "Import"))
+	h.settle()
+	if d := h.topDialog(); d == nil || !hasText(d, "Could not import identity") || !hasText(d, advice(tlsid.ErrInvalid)) {
+		t.Errorf("bad PEM: dialog shows %q", texts(d))
+	}
+}
