@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"peersync/syncengine"
@@ -17,7 +18,7 @@ func TestAddDocumentInTheBrowser(t *testing.T) {
 	db := h.database("notes")
 	b := h.openBrowser("notes")
 
-	h.u.newDocument() // Ctrl+N
+	h.press(fyne.KeyN)
 	e := b.editor
 	if !e.isNew || !e.idEntry.Visible() || e.idEntry.Disabled() {
 		t.Fatal("Ctrl+N did not start a new document")
@@ -109,7 +110,7 @@ func TestEditAndSaveUsesTheCurrentRevision(t *testing.T) {
 	b.list.Select(0)
 	h.settle()
 	b.editor.body.SetText(`{"v": 2}`)
-	h.u.save()
+	h.press(fyne.KeyS)
 	h.settle()
 	d, err := db.DefaultCollection().Get("a")
 	if err != nil {
@@ -224,7 +225,7 @@ func TestPagingAndPrefixSearch(t *testing.T) {
 	if got := ids(); got[0] != "doc100" || got[99] != "doc199" {
 		t.Fatalf("back to page two: %s…%s", got[0], got[99])
 	}
-	h.u.find() // Ctrl+F
+	h.press(fyne.KeyF)
 	if h.u.win.Canvas().Focused() != b.search {
 		t.Error("Ctrl+F did not focus the search field")
 	}

@@ -192,3 +192,13 @@ func entry(o fyne.CanvasObject, placeholder string) *widget.Entry {
 	})
 	return found
 }
+
+// press sends Ctrl+key (Cmd on macOS) to the window, as the keyboard would.
+func (h *harness) press(k fyne.KeyName) {
+	h.t.Helper()
+	sc, ok := h.u.win.Canvas().(fyne.Shortcutable)
+	if !ok {
+		h.t.Fatal("the test canvas takes no shortcuts")
+	}
+	sc.TypedShortcut(ctrl(k))
+}
