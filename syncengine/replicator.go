@@ -553,9 +553,3 @@ func (r *Replicator) IsDocumentPending(id string) (bool, error) {
 	ids, err := r.PendingDocumentIDs()
 	return slices.Contains(ids, id), err
 }
-
-type (
-	blipHTTPError  = blip.HTTPError
-	blipCloseError = blip.CloseError
-	blipError      = blip.Error
-)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"peersync/syncengine/blip"
 	"peersync/syncengine/repl"
 	"peersync/syncengine/tlsid"
 )
@@ -87,9 +88,9 @@ func IsTransient(err error) bool {
 	if err == nil {
 		return false
 	}
-	var httpErr *blipHTTPError
-	var closeErr *blipCloseError
-	var blipErr *blipError
+	var httpErr *blip.HTTPError
+	var closeErr *blip.CloseError
+	var blipErr *blip.Error
 	var pin *PinMismatchError
 	var unknownCA x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
