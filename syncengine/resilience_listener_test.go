@@ -1,0 +1,129 @@
+package syncengine
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"peersync/syncengine/blip"
+	"peersync/syncengine/internal/faultproxy"
+)
+
+// TestResilienceListenerRestart stops a listener under two continuous
+// replicators and starts a new one on the same port: both see close 1001,
+// go offline, reconnect by themselves and finish what was written meanwhile.
+func TestResilienceListenerRestart(t *testing.T) {
+	checkNoLeaks(t)
+	a, b, c := newPeer(t, "a"), newPeer(t, "b"), newPeer(t, "c")
+	l, url := b.listen(t, nil)
+	port := l.Port()
+	a.putMany(t, 300, "a")
+	c.putMany(t, 300, "c")
+	reps := []*Replicator{
+		a.startReplicator(t, ReplicatorConfig{Target: url, Type: PushAndPull, Continuous: true}),
+		c.startReplicator(t, ReplicatorConfig{Target: url, Type: PushAndPull, Continuous: true}),
+	}
+	for _, r := range reps {
+		waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
+	}
+	l.Stop()
+	for i, r := range reps {
+		waitUntil(t, 10*time.Second, "offline", func() bool { return r.Status().Activity == Offline })
+		var ce *blip.CloseError
+		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != 1001 || !st.Transient || st.NextAttempt.IsZero() {
+			t.Errorf("replicator %d after listener stop: %+v, want close 1001, transient, a next attempt", i, st)
+		}
+	}
+	// Writes while the listener is down.
+	a.putMany(t, 100, "a-late")
+	b.putMany(t, 100, "b-late")
+	l2, _ := b.listen(t, func(c *ListenerConfig) { c.Port = port })
+	if l2.Port() != port {
+		t.Fatalf("new listener on port %d, want %d", l2.Port(), port)
+	}
+	waitUntil(t, 45*time.Second, "everything replicated after the restart", func() bool {
+		na, _ := a.coll().Count()
+		nb, _ := b.coll().Count()
+		nc, _ := c.coll().Count()
+		return na == 800 && nb == 800 && nc == 800
+	})
+	for _, r := range reps {
+		waitUntil(t, 30*time.Second, "idle again", func() bool { return r.Status().Activity == Idle })
+	}
+	sameDocs(t, a, b)
+	sameDocs(t, c, b)
+}
+
+// TestResilienceVanishedClientFreesConnection cuts a replicator's TCP
+// connection under the listener (RST, no close frame): the listener must
+// notice and drop the session.
+func TestResilienceVanishedClientFreesConnection(t *testing.T) {
+	checkNoLeaks(t)
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	l, _ := b.listen(t, nil)
+	proxy, err := faultproxy.New(localAddr(l.Port()), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	a.putMany(t, 200, "a")
+	r := a.startReplicator(t, ReplicatorConfig{Target: wsURL(proxy.Addr(), "b"), Type: PushAndPull,
+		Continuous: true, MaxAttemptWaitTime: time.Hour})
+	waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
+	if n := l.Status().ConnectionCount; n != 1 {
+		t.Fatalf("connection count %d, want 1", n)
+	}
+	proxy.SetRefuse(true) // the client does not come back
+	proxy.DropAll()
+	waitUntil(t, 20*time.Second, "listener frees the connection", func() bool { return l.Status().ConnectionCount == 0 })
+	waitUntil(t, 20*time.Second, "replicator offline", func() bool { return r.Status().Activity == Offline })
+	// The listener still serves a new client normally.
+	c := newPeer(t, "c")
+	c.put(t, "from-c", `{}`)
+	c.replicate(t, ReplicatorConfig{Target: wsURL(localAddr(l.Port()), "b"), Type: Push})
+	if _, err := b.coll().Get("from-c"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResilienceHeartbeatDetectsDeadPeer stalls the connection in both
+// directions: a replicator with a 200 ms heartbeat must declare it dead
+// within heartbeat plus the idle grace (5 s here), then retry and carry on
+// once the path works again.
+func TestResilienceHeartbeatDetectsDeadPeer(t *testing.T) {
+	checkNoLeaks(t)
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	l, _ := b.listen(t, nil)
+	proxy, err := faultproxy.New(localAddr(l.Port()), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	const heartbeat = 200 * time.Millisecond
+	grace := max(heartbeat/2, 5*time.Second) // as the replicator computes its idle timeout
+	r := a.startReplicator(t, ReplicatorConfig{Target: wsURL(proxy.Addr(), "b"), Type: PushAndPull,
+		Continuous: true, Heartbeat: heartbeat})
+	waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
+	time.Sleep(3 * heartbeat) // pings flow and keep an idle connection alive
+	if st := r.Status(); st.Activity != Idle {
+		t.Fatalf("idle connection with heartbeat did not stay up: %+v", st)
+	}
+	proxy.SetStall(true)
+	stalled := time.Now()
+	waitUntil(t, heartbeat+grace+20*time.Second, "dead connection detected", func() bool { return r.Status().Activity == Offline })
+	took := time.Since(stalled)
+	proxy.SetStall(false)
+	if err := r.Status().Error; !errors.Is(err, blip.ErrIdleTimeout) {
+		t.Errorf("error = %v, want the idle timeout", err)
+	}
+	if took < grace-time.Second {
+		t.Errorf("declared dead after %v, before the %v grace", took, grace)
+	}
+	t.Logf("dead connection detected after %v (heartbeat %v, idle timeout %v)", took, heartbeat, heartbeat+grace)
+	for i := range 3 {
+		a.put(t, fmt.Sprintf("after-%d", i), `{}`)
+	}
+	waitUntil(t, 30*time.Second, "replication resumes", func() bool { n, _ := b.coll().Count(); return n == 3 })
+	waitUntil(t, 30*time.Second, "listener drops the dead session", func() bool { return l.Status().ConnectionCount == 1 })
+}
