@@ -1,36 +1,56 @@
 package repl
 
-import "sync"
+import (
+	"encoding/json"
+	"sync"
+)
 
 // seqTracker follows sequences in the order they were seen and reports the
-// last one before which everything is finished. Sequences are opaque JSON
-// texts (a peer's sequences need not be numbers).
+// last one before which everything is finished. Sequences are opaque (a
+// peer's need not be numbers): each has a key, used to finish it, and the
+// JSON text saved in checkpoints.
 type seqTracker struct {
 	mu      sync.Mutex
-	pending []string        // in arrival order, oldest first
-	done    map[string]bool // finished but not yet at the front
-	last    string          // the newest sequence with everything before it finished
+	pending []string          // keys in arrival order, oldest first
+	raw     map[string]string // key → JSON text, for pending keys
+	done    map[string]bool   // finished but not yet at the front
+	last    string            // JSON text of the newest sequence with everything before it finished
 }
 
 func newSeqTracker(start string) *seqTracker {
-	return &seqTracker{done: map[string]bool{}, last: start}
+	return &seqTracker{raw: map[string]string{}, done: map[string]bool{}, last: start}
 }
 
-// add records a sequence as started.
+// add records a sequence as started; seq is its JSON text.
 func (t *seqTracker) add(seq string) {
+	key := seqKey(seq)
 	t.mu.Lock()
-	t.pending = append(t.pending, seq)
+	t.pending = append(t.pending, key)
+	t.raw[key] = seq
 	t.mu.Unlock()
 }
 
-// finish marks a sequence done and advances over the finished prefix.
+// seqKey identifies a sequence whether it came as JSON text (a changes row:
+// 12 or "12:34") or as a plain property value (a rev's sequence: 12:34).
+func seqKey(s string) string {
+	var str string
+	if len(s) > 1 && s[0] == '"' && json.Unmarshal([]byte(s), &str) == nil {
+		return str
+	}
+	return s
+}
+
+// finish marks a sequence done (by JSON text or plain value) and advances
+// over the finished prefix.
 func (t *seqTracker) finish(seq string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.done[seq] = true
+	t.done[seqKey(seq)] = true
 	for len(t.pending) > 0 && t.done[t.pending[0]] {
-		delete(t.done, t.pending[0])
-		t.last = t.pending[0]
+		key := t.pending[0]
+		delete(t.done, key)
+		t.last = t.raw[key]
+		delete(t.raw, key)
 		t.pending = t.pending[1:]
 	}
 }
