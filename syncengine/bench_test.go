@@ -162,3 +162,12 @@ func BenchmarkContinuousLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// BenchmarkDeltaWireBytes reports the bytes on the wire of an update push
+// with deltas as a percentage of the same push without (goal: ≤ 10%).
+func BenchmarkDeltaWireBytes(b *testing.B) {
+	for b.Loop() {
+		with, without := deltaWire(b, true), deltaWire(b, false)
+		b.ReportMetric(100*float64(with)/float64(without), "wire-%")
+	}
+}

@@ -13,7 +13,7 @@ func tenKB(i int, status string) string {
 	return string(body)
 }
 
-func updateAll(t *testing.T, p *peer, n int, status string) {
+func updateAll(t testing.TB, p *peer, n int, status string) {
 	t.Helper()
 	err := p.db.Batch(func(b *Batch) error {
 		for i := range n {
@@ -53,6 +53,29 @@ func TestDeltaSync(t *testing.T) {
 				t.Errorf("pull delta stats %+v: want %d received as deltas", st, n)
 			}
 		})
+	}
+}
+
+// deltaWire pushes 100 ~9 KB documents, updates one field in each and
+// pushes again; it returns the bytes the second push wrote to the network.
+func deltaWire(t testing.TB, delta bool) int64 {
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	_, url := b.listen(t, func(c *ListenerConfig) { c.EnableDeltaSync = delta })
+	updateAll(t, a, 100, "open")
+	a.replicate(t, ReplicatorConfig{Target: url, Type: Push, EnableDeltaSync: delta})
+	updateAll(t, a, 100, "shipped")
+	r := a.replicate(t, ReplicatorConfig{Target: url, Type: Push, EnableDeltaSync: delta})
+	sameDocs(t, a, b)
+	return r.Status().WireSent
+}
+
+// TestDeltaSavesWireBytes checks deltas really shrink what crosses the
+// network; the size of the saving is a benchmark figure (see
+// BenchmarkDeltaWireBytes and docs/benchmarks.md).
+func TestDeltaSavesWireBytes(t *testing.T) {
+	with, without := deltaWire(t, true), deltaWire(t, false)
+	if with >= without {
+		t.Errorf("with deltas %d bytes on the wire, without %d", with, without)
 	}
 }
 

@@ -18,7 +18,7 @@ type peer struct {
 	db *Database
 }
 
-func newPeer(t *testing.T, name string) *peer {
+func newPeer(t testing.TB, name string) *peer {
 	t.Helper()
 	dir := t.TempDir()
 	e, err := New(Options{DataDir: dir, Identities: tlsid.NewStore(dir+"/ids", tlsid.NewMemoryKeyStore())})
@@ -41,7 +41,7 @@ func newPeer(t *testing.T, name string) *peer {
 func (p *peer) coll() *Collection { return p.db.DefaultCollection() }
 
 // listen starts a plain ws:// listener on 127.0.0.1 and returns its URL.
-func (p *peer) listen(t *testing.T, mod func(*ListenerConfig)) (*Listener, string) {
+func (p *peer) listen(t testing.TB, mod func(*ListenerConfig)) (*Listener, string) {
 	t.Helper()
 	cfg := ListenerConfig{Database: p.db, NetworkInterface: "127.0.0.1", DisableTLS: true}
 	if mod != nil {
@@ -59,7 +59,7 @@ func (p *peer) listen(t *testing.T, mod func(*ListenerConfig)) (*Listener, strin
 }
 
 // replicate runs a one-shot replication to completion.
-func (p *peer) replicate(t *testing.T, cfg ReplicatorConfig) *Replicator {
+func (p *peer) replicate(t testing.TB, cfg ReplicatorConfig) *Replicator {
 	t.Helper()
 	cfg.Database = p.db
 	r, err := p.e.NewReplicator(cfg)
@@ -75,7 +75,7 @@ func (p *peer) replicate(t *testing.T, cfg ReplicatorConfig) *Replicator {
 	return r
 }
 
-func (p *peer) put(t *testing.T, id, body string) *Document {
+func (p *peer) put(t testing.TB, id, body string) *Document {
 	t.Helper()
 	d, err := p.coll().Save(id, []byte(body), SaveOptions{LastWriteWins: true})
 	if err != nil {
@@ -84,7 +84,7 @@ func (p *peer) put(t *testing.T, id, body string) *Document {
 	return d
 }
 
-func (p *peer) putMany(t *testing.T, n int, prefix string) {
+func (p *peer) putMany(t testing.TB, n int, prefix string) {
 	t.Helper()
 	for start := 0; start < n; start += 1000 {
 		err := p.db.Batch(func(b *Batch) error {
@@ -102,7 +102,7 @@ func (p *peer) putMany(t *testing.T, n int, prefix string) {
 }
 
 // sameDocs checks that two databases hold the same documents, winners and bodies.
-func sameDocs(t *testing.T, a, b *peer) {
+func sameDocs(t testing.TB, a, b *peer) {
 	t.Helper()
 	da, _ := a.coll().List(ListOptions{IncludeDeleted: true})
 	db, _ := b.coll().List(ListOptions{IncludeDeleted: true})

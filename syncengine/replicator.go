@@ -78,6 +78,8 @@ type ReplicatorStatus struct {
 	Pushed      int64 // documents sent
 	Pulled      int64 // documents received
 	Delta       DeltaStats
+	WireSent    int64     // bytes written to the network (BLIP frames) by this replicator
+	WireRecv    int64     // bytes read from the network
 	Error       error     // the last error; nil when fine
 	Transient   bool      // whether Error will be retried
 	NextAttempt time.Time // when Offline: when the next attempt starts
@@ -175,10 +177,14 @@ type Replicator struct {
 	pushed     int64
 	pulled     int64
 	deltaBase  deltaTotals // delta statistics of earlier connections
+	wireBase   wireTotals  // network bytes of earlier connections
 }
 
 // deltaTotals accumulates delta statistics across reconnections.
 type deltaTotals struct{ DeltaStats }
+
+// wireTotals accumulates network byte counts across reconnections.
+type wireTotals struct{ sent, recv int64 }
 
 func (d deltaTotals) add(s DeltaStats) DeltaStats {
 	return DeltaStats{SentAsDelta: d.SentAsDelta + s.SentAsDelta, SentFull: d.SentFull + s.SentFull,
@@ -415,7 +421,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	r.session = sess
 	r.mu.Unlock()
 	conn.Start()
-	stopReports := r.reportProgress(sess)
+	stopReports := r.reportProgress(sess, conn)
 	defer stopReports()
 	err = sess.Run(ctx, repl.RunConfig{Push: r.cfg.Type != Pull, Pull: r.cfg.Type != Push,
 		Continuous: r.cfg.Continuous, Reset: reset})
@@ -423,7 +429,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 }
 
 // reportProgress publishes coalesced status while a session runs.
-func (r *Replicator) reportProgress(sess *repl.Session) (stop func()) {
+func (r *Replicator) reportProgress(sess *repl.Session, conn *blip.Conn) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	update := func() {
@@ -438,6 +444,8 @@ func (r *Replicator) reportProgress(sess *repl.Session) (stop func()) {
 			s.Progress = Progress{Completed: st.PushDone + st.PullDone, Total: st.PushTotal + st.PullTotal}
 			s.Pushed, s.Pulled = r.pushed, r.pulled
 			s.Delta = r.deltaBase.add(st.Delta)
+			cs := conn.Stats()
+			s.WireSent, s.WireRecv = r.wireBase.sent+cs.BytesSentWire, r.wireBase.recv+cs.BytesReceivedWire
 		})
 	}
 	go func() {
@@ -459,6 +467,9 @@ func (r *Replicator) reportProgress(sess *repl.Session) (stop func()) {
 		<-finished
 		r.mu.Lock()
 		r.deltaBase = deltaTotals{r.deltaBase.add(sess.Stats().Delta)}
+		cs := conn.Stats()
+		r.wireBase.sent += cs.BytesSentWire
+		r.wireBase.recv += cs.BytesReceivedWire
 		r.mu.Unlock()
 	}
 }
