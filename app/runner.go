@@ -238,3 +238,14 @@ func (rn *Runner) Listener(name string) *syncengine.Listener {
 	}
 	return nil
 }
+
+// Replicator returns a started replication's replicator by name (it may
+// have stopped since), or nil.
+func (rn *Runner) Replicator(name string) *syncengine.Replicator {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if r := rn.repls[name]; r != nil {
+		return r.r
+	}
+	return nil
+}
