@@ -23,6 +23,7 @@ type Runner struct {
 	mu        sync.Mutex
 	listeners map[string]*runningListener
 	repls     map[string]*runningRepl
+	disc      *lanDiscovery
 }
 
 type runningListener struct {
@@ -37,7 +38,8 @@ type runningRepl struct {
 
 // NewRunner returns a runner with nothing running.
 func NewRunner(e *syncengine.Engine) *Runner {
-	return &Runner{e: e, log: e.Logger(), listeners: map[string]*runningListener{}, repls: map[string]*runningRepl{}}
+	return &Runner{e: e, log: e.Logger(), listeners: map[string]*runningListener{}, repls: map[string]*runningRepl{},
+		disc: newLANDiscovery(e.DataDir(), e.Logger())}
 }
 
 // Apply makes the running set match cfg: what was removed or changed stops,
@@ -53,6 +55,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 	}
 	for name, cur := range rn.listeners {
 		if w, ok := want[name]; !ok || !reflect.DeepEqual(w, cur.cfg) {
+			rn.disc.withdraw(name)
 			cur.l.Stop()
 			delete(rn.listeners, name)
 		}
@@ -67,6 +70,9 @@ func (rn *Runner) Apply(cfg *Config) error {
 			continue
 		}
 		rn.listeners[lc.Name] = &runningListener{cfg: lc, l: l}
+	}
+	if err := rn.disc.apply(cfg.Discovery, rn.listeners); err != nil {
+		errs = append(errs, err)
 	}
 	wantR := map[string]ReplicationConfig{}
 	for _, r := range cfg.Replications {
@@ -158,10 +164,12 @@ func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, e
 	return rn.e.NewReplicator(cfg)
 }
 
-// Stop stops replications (saving checkpoints), then listeners.
+// Stop stops discovery and replications (saving checkpoints), then
+// listeners.
 func (rn *Runner) Stop() {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
+	rn.disc.stop()
 	for name, r := range rn.repls {
 		r.r.Stop()
 		delete(rn.repls, name)
