@@ -26,6 +26,9 @@ type globals struct {
 	stderr    io.Writer
 	set       func(name string) bool
 
+	// noAnnounce and noBrowse override the configuration's [discovery].
+	noAnnounce, noBrowse bool
+
 	// engine, when set, is a running instance's engine that commands use
 	// (and do not close): how the control socket runs forwarded commands.
 	engine *syncengine.Engine
@@ -125,9 +128,11 @@ command below.`,
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error (commands other than --headless log errors only unless set)")
 	root.Flags().BoolVar(&g.headless, "headless", false, "run without a window: start the configured listeners and replications")
+	root.Flags().BoolVar(&g.noAnnounce, "no-announce", false, "with --headless: announce no listener on the local network, whatever the configuration says")
+	root.Flags().BoolVar(&g.noBrowse, "no-browse", false, "with --headless: do not look for peers on the local network, whatever the configuration says")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
 		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g),
-		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g))
+		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g), newPeersCommand(g))
 	return root
 }
 

@@ -30,7 +30,7 @@ type lanDiscovery struct {
 	log      *slog.Logger
 	announce announceFunc
 
-	peerID    string // loaded on first use
+	peerID    string                   // loaded on first use
 	announced map[string]*announcement // by listener name
 
 	browser    *discovery.Browser
@@ -259,4 +259,15 @@ func (rn *Runner) PeerID() (string, error) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	return rn.disc.loadPeerID()
+}
+
+// overrideDiscovery applies --no-announce and --no-browse, which win over
+// the configuration file so one run can stay quiet without editing it.
+func (g *globals) overrideDiscovery(cfg *Config) {
+	if g.noAnnounce {
+		cfg.Discovery.Announce = false
+	}
+	if g.noBrowse {
+		cfg.Discovery.Browse = false
+	}
 }

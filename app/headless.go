@@ -29,6 +29,7 @@ func runHeadless(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
+	g.overrideDiscovery(cfg)
 	if !g.flagSet("log-format") && cfg.Log.Format != "" {
 		g.logFormat = cfg.Log.Format
 	}
@@ -73,6 +74,7 @@ func runHeadless(ctx context.Context, g *globals) error {
 				log.Error("configuration not reloaded", "error", err.Error())
 				continue
 			}
+			g.overrideDiscovery(next)
 			if err := rn.Apply(next); err != nil {
 				log.Error("some configured items did not start", "error", err.Error())
 			}
