@@ -25,16 +25,25 @@ define install-pkgs
 	fi
 endef
 
-.PHONY: run test deps-run deps-test build headless vet
+.PHONY: run test deps-run deps-test build headless vet print-version \
+	package-linux package-windows smoke-windows deps-windows deps-wine fyne-tool
+
+# VERSION is the app version in FyneApp.toml; every build stamps it into
+# app.Version so --version, the About box and the package names agree.
+VERSION := $(shell awk -F'"' '/^[[:space:]]*Version[[:space:]]*=/ {print $$2; exit}' FyneApp.toml)
+VERSION_LDFLAGS := -X peersync/app.Version=$(VERSION)
 
 run: deps-run
 	$(GO) run . $(ARGS)
 
 build: deps-run
-	$(GO) build -o peersync .
+	$(GO) build -ldflags "$(VERSION_LDFLAGS)" -o peersync .
 
 headless:
-	CGO_ENABLED=0 $(GO) build -tags headless -o peersync-headless .
+	CGO_ENABLED=0 $(GO) build -tags headless -ldflags "$(VERSION_LDFLAGS)" -o peersync-headless .
+
+print-version:
+	@echo $(VERSION)
 
 deps-run:
 	$(call install-pkgs,$(RUN_PKGS))
@@ -55,3 +64,63 @@ test: deps-test vet
 	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
 	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	  PEERSYNC_REQUIRE_KEYRING=1 $(GO) test -race -timeout 20m ./...'
+
+# ---- Release packages (everything lands in the gitignored dist/) ----------
+#
+# The fyne tool writes into the source directory while it packages (it injects
+# a metadata file, a Windows resource .syso, bumps Build in FyneApp.toml), so
+# each package is built from a copy of the tree in dist/stage/, never from the
+# working tree that others may be building at the same time.
+
+FYNE_TOOL_VERSION := v1.7.4
+FYNE              := $(CURDIR)/dist/tools/fyne-$(FYNE_TOOL_VERSION)/fyne
+GOARCH_HOST       := $(shell $(GO) env GOARCH)
+MINGW_CC          := x86_64-w64-mingw32-gcc
+WINDOWS_PKGS      := gcc-mingw-w64-x86-64
+WINE_PKGS         := $(WINDOWS_PKGS) wine64 xvfb x11-utils imagemagick
+# fyne takes extra linker flags from GOFLAGS (it passes its own -ldflags).
+FYNE_GOFLAGS      := $(shell $(GO) env GOFLAGS) -ldflags=-X=peersync/app.Version=$(VERSION)
+
+LINUX_PKG       := dist/PeerSync-$(VERSION)-linux-$(GOARCH_HOST).tar.xz
+WINDOWS_GUI     := dist/PeerSync-$(VERSION)-windows-amd64.exe
+WINDOWS_CLI     := dist/peersync-headless-$(VERSION)-windows-amd64.exe
+
+# stage-source copies the working tree (without .git, dist and binaries) to $(1).
+define stage-source
+	rm -rf $(1) && mkdir -p $(1)
+	tar -cf - --anchored --exclude=./.git --exclude=./dist --exclude=./fyne-cross \
+	  --exclude=./peersync --exclude=./peersync-headless . | tar -xf - -C $(1)
+endef
+
+fyne-tool: $(FYNE)
+
+$(FYNE):
+	GOBIN=$(dir $(FYNE)) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOL_VERSION)
+
+deps-windows:
+	$(call install-pkgs,$(WINDOWS_PKGS))
+
+deps-wine:
+	$(call install-pkgs,$(WINE_PKGS))
+
+# The Linux desktop package: binary, .desktop file and icon in a tar.xz.
+package-linux: deps-run $(FYNE)
+	$(call stage-source,dist/stage/linux)
+	cd dist/stage/linux && GOFLAGS="$(FYNE_GOFLAGS)" $(FYNE) package -os linux --release
+	mv dist/stage/linux/PeerSync.tar.xz $(LINUX_PKG)
+	@echo built $(LINUX_PKG)
+
+# The Windows x86-64 GUI (cgo through MinGW-w64, icon and version resources
+# from FyneApp.toml) and the headless CLI (no cgo).
+package-windows: deps-windows $(FYNE)
+	$(call stage-source,dist/stage/windows)
+	cd dist/stage/windows && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(MINGW_CC) \
+	  GOFLAGS="$(FYNE_GOFLAGS)" $(FYNE) package -os windows --release
+	mv dist/stage/windows/PeerSync.exe $(WINDOWS_GUI)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags headless \
+	  -ldflags "$(VERSION_LDFLAGS)" -o $(WINDOWS_CLI) .
+	@echo built $(WINDOWS_GUI) $(WINDOWS_CLI)
+
+# Runs both Windows builds under Wine (builds them first when missing or stale).
+smoke-windows: deps-wine
+	PEERSYNC_WINE_SMOKE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestWindows' ./packaging
