@@ -39,9 +39,16 @@ type harness struct {
 	u    *mainUI
 	loop *testLoop
 	sub  *syncengine.Subscription
+	ws   *testWorkspace
 }
 
-func newHarness(t *testing.T) *harness {
+// harnessOption adjusts a harness before its window is built.
+type harnessOption func(*harness)
+
+// withBrowser gives the workspace a peer browser (discovery on).
+func withBrowser(b PeerBrowser) harnessOption { return func(h *harness) { h.ws.browser = b } }
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
@@ -51,13 +58,19 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, e: e, loop: &testLoop{queue: make(chan func(), 10000)}}
+	h.ws = newTestWorkspace(e)
+	for _, o := range opts {
+		o(h)
+	}
 	eng := NewEngine(e)
 	h.sub = eng.Subscribe(4096)
-	h.u = newMainUI(a, eng, h.loop, "1.2.3")
+	h.u = newMainUI(a, eng, h.ws, h.loop, "1.2.3")
 	h.u.activity.now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 	h.u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {
+		h.ws.stopAll()
 		h.settle() // let background work finish before the engine closes
+		h.u.peers.stop()
 		h.u.win.Close()
 		h.sub.Close()
 		if err := e.Close(); err != nil {

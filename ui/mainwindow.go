@@ -3,6 +3,7 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -39,6 +40,7 @@ type mainUI struct {
 	app     fyne.App
 	win     fyne.Window
 	eng     Engine
+	ws      Workspace
 	run     runner
 	version string
 
@@ -47,25 +49,33 @@ type mainUI struct {
 	body    *fyne.Container
 	current int
 
-	databases  *databasesScreen
-	conflicts  *conflictsScreen
-	identities *identitiesScreen
-	activity   *activityScreen
+	databases    *databasesScreen
+	conflicts    *conflictsScreen
+	listeners    *listenersScreen
+	peers        *peersScreen
+	replications *replicationsScreen
+	identities   *identitiesScreen
+	activity     *activityScreen
+
+	trustDialog dialog.Dialog // the open trust-on-first-use question, for tests
 }
 
-func newMainUI(a fyne.App, eng Engine, r runner, version string) *mainUI {
-	u := &mainUI{app: a, eng: eng, run: r, version: version, current: -1}
+func newMainUI(a fyne.App, eng Engine, ws Workspace, r runner, version string) *mainUI {
+	u := &mainUI{app: a, eng: eng, ws: ws, run: r, version: version, current: -1}
 	u.win = a.NewWindow("PeerSync")
 	u.databases = newDatabasesScreen(u)
 	u.conflicts = newConflictsScreen(u)
+	u.listeners = newListenersScreen(u)
+	u.peers = newPeersScreen(u, ws.Peers())
+	u.replications = newReplicationsScreen(u)
 	u.identities = newIdentitiesScreen(u)
 	u.activity = newActivityScreen(u)
 	u.items = []navItem{
 		navDatabases:    {"Databases", theme.StorageIcon(), u.databases},
 		navConflicts:    {"Conflicts", theme.WarningIcon(), u.conflicts},
-		navListeners:    {"Listeners", theme.ComputerIcon(), comingSoon("Listeners", "Listeners let other peers connect to this computer and sync a database.")},
-		navPeers:        {"Peers", theme.AccountIcon(), comingSoon("Peers", "Peers found on the local network, and ones you add by address, will be listed here.")},
-		navReplications: {"Replications", theme.ViewRefreshIcon(), comingSoon("Replications", "Replications push and pull a database to and from another peer.")},
+		navListeners:    {"Listeners", theme.ComputerIcon(), u.listeners},
+		navPeers:        {"Peers", theme.AccountIcon(), u.peers},
+		navReplications: {"Replications", theme.ViewRefreshIcon(), u.replications},
 		navIdentities:   {"Identities", theme.LoginIcon(), u.identities},
 		navActivity:     {"Activity", theme.ListIcon(), u.activity},
 	}
@@ -110,7 +120,7 @@ func (u *mainUI) show(i int) {
 
 // handle takes a batch of engine events on the UI goroutine.
 func (u *mainUI) handle(evs []syncengine.Event) {
-	dbsChanged := false
+	dbsChanged, listenersChanged := false, false
 	docsChanged := map[string][]syncengine.Change{}
 	for _, ev := range evs {
 		u.activity.add(ev)
@@ -119,7 +129,16 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 			dbsChanged = true
 		case syncengine.DocumentsChanged:
 			docsChanged[ev.Database] = append(docsChanged[ev.Database], ev.Changes...)
+		case syncengine.ListenerStarted, syncengine.ListenerStopped, syncengine.ConnectionOpened, syncengine.ConnectionClosed:
+			listenersChanged = true
+		case syncengine.ReplicatorStatusChanged:
+			u.replications.statusChanged(ev)
+		case syncengine.DocumentsReplicated:
+			u.replications.documentsReplicated(ev)
 		}
+	}
+	if listenersChanged {
+		u.listeners.reload.trigger()
 	}
 	if dbsChanged || len(docsChanged) > 0 {
 		u.databases.refresh()

@@ -17,15 +17,17 @@ const AppID = "org.peersync.app"
 // reload from the engine, so they stay correct.
 const eventBuffer = 1024
 
-// Run opens the main window and blocks until the app quits.
-func Run(e *syncengine.Engine, version string) error {
+// Run opens the main window and blocks until the app quits. ws holds the
+// listeners and replications the window shows and edits.
+func Run(e *syncengine.Engine, ws Workspace, version string) error {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	eng := NewEngine(e)
 	sub := eng.Subscribe(eventBuffer)
 	defer sub.Close()
 
-	u := newMainUI(a, eng, fyneRunner{}, version)
+	u := newMainUI(a, eng, ws, fyneRunner{}, version)
+	defer u.peers.stop()
 	u.activity.dropped = sub.Dropped
 	u.setupTray()
 	go pumpEvents(sub, u.run, u.handle)

@@ -1,0 +1,459 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"peersync/discovery"
+	"peersync/ui"
+)
+
+// workspace is the GUI's view of the configuration file and the runner:
+// each change is validated, saved (so it survives a restart and headless
+// mode sees it) and then applied. What the user starts or stops by hand
+// lasts for this session only; the file decides what runs at start-up.
+type workspace struct {
+	path    string // the configuration file
+	dataDir string // where replication password files go
+	rn      *Runner
+	browser *discovery.Browser // nil when discovery is off
+
+	mu               sync.Mutex
+	cfg              *Config
+	stoppedListeners map[string]bool   // stopped by the user this session
+	runRepls         map[string]bool   // replications that should run now
+	startErrs        map[string]string // "l:name" or "r:name" → why it did not start
+}
+
+var _ ui.Workspace = (*workspace)(nil)
+
+// newWorkspace wraps a loaded configuration and a runner, and applies the
+// configuration: listeners and auto-start replications start.
+func newWorkspace(path, dataDir string, cfg *Config, rn *Runner, browser *discovery.Browser) *workspace {
+	w := &workspace{path: path, dataDir: dataDir, rn: rn, browser: browser, cfg: cfg,
+		stoppedListeners: map[string]bool{}, runRepls: map[string]bool{}, startErrs: map[string]string{}}
+	for _, r := range cfg.Replications {
+		if r.AutoStart {
+			w.runRepls[r.Name] = true
+		}
+	}
+	w.mu.Lock()
+	w.applyLocked()
+	w.mu.Unlock()
+	return w
+}
+
+// applyLocked hands the runner the saved configuration minus what the
+// user stopped, plus what the user started.
+func (w *workspace) applyLocked() error {
+	eff := *w.cfg
+	eff.Listeners = nil
+	for _, l := range w.cfg.Listeners {
+		if !w.stoppedListeners[l.Name] {
+			eff.Listeners = append(eff.Listeners, l)
+		}
+	}
+	eff.Replications = nil
+	for _, r := range w.cfg.Replications {
+		r.AutoStart = w.runRepls[r.Name]
+		eff.Replications = append(eff.Replications, r)
+	}
+	err := w.rn.Apply(&eff)
+	clear(w.startErrs)
+	if err != nil {
+		for _, e := range unjoin(err) {
+			msg := e.Error()
+			for _, l := range w.cfg.Listeners {
+				if strings.HasPrefix(msg, fmt.Sprintf("listener %q: ", l.Name)) {
+					w.startErrs["l:"+l.Name] = msg
+				}
+			}
+			for _, r := range w.cfg.Replications {
+				if strings.HasPrefix(msg, fmt.Sprintf("replication %q: ", r.Name)) {
+					w.startErrs["r:"+r.Name] = msg
+				}
+			}
+		}
+	}
+	return err
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// change edits a copy of the configuration, validates and saves it, and
+// only then makes it current and applies it. The error of applying names
+// the item when it is the one being changed.
+func (w *workspace) change(edit func(c *Config) error, item string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	next := *w.cfg
+	next.Listeners = slices.Clone(w.cfg.Listeners)
+	next.Replications = slices.Clone(w.cfg.Replications)
+	if err := edit(&next); err != nil {
+		return err
+	}
+	if err := next.validate(); err != nil {
+		return err
+	}
+	if err := next.Save(w.path); err != nil {
+		return fmt.Errorf("saving %s: %w", w.path, err)
+	}
+	w.cfg = &next
+	w.applyLocked()
+	if msg := w.startErrs[item]; msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// replaceOrAdd puts v where the item named old is, or appends it.
+func replaceOrAdd[T any](list []T, name func(T) string, old string, v T) ([]T, error) {
+	if old != name(v) && slices.ContainsFunc(list, func(x T) bool { return name(x) == name(v) }) {
+		return nil, fmt.Errorf("the name %q is taken", name(v))
+	}
+	if i := slices.IndexFunc(list, func(x T) bool { return old != "" && name(x) == old }); i >= 0 {
+		list[i] = v
+		return list, nil
+	}
+	if old != "" {
+		return nil, fmt.Errorf("%q no longer exists", old)
+	}
+	return append(list, v), nil
+}
+
+// Listeners.
+
+func (w *workspace) Listeners() ([]ui.ListenerState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []ui.ListenerState
+	for _, lc := range w.cfg.Listeners {
+		st := ui.ListenerState{Settings: listenerSettings(lc), Error: w.startErrs["l:"+lc.Name]}
+		if l := w.rn.Listener(lc.Name); l != nil {
+			s := l.Status()
+			st.Running, st.ID, st.URLs = true, l.ID(), l.URLs()
+			st.Connections, st.Active = s.ConnectionCount, s.ActiveConnectionCount
+			if id := l.TLSIdentity(); id != nil {
+				st.Fingerprint = id.Fingerprint()
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func listenerSettings(lc ListenerConfig) ui.ListenerSettings {
+	s := ui.ListenerSettings{Name: lc.Name, Database: lc.Database, Port: lc.Port, Interface: lc.Interface, TLS: lc.TLS,
+		Auth: ui.AuthNone, ClientCA: lc.ClientCA, ReadOnly: lc.ReadOnly, DeltaSync: lc.DeltaSync, Announce: lc.Announce}
+	if s.TLS == "" {
+		s.TLS = ui.TLSAnonymous
+	}
+	switch {
+	case lc.ClientCA != "":
+		s.Auth = ui.AuthClientCA
+	case len(lc.Users) > 0:
+		s.Auth = ui.AuthPassword
+		for _, u := range lc.Users {
+			s.Users = append(s.Users, ui.ListenerUser{Name: u.Name})
+		}
+	}
+	return s
+}
+
+// listenerConfig turns the form into configuration, hashing new passwords
+// and keeping the hashes of users whose password was left empty.
+func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig, error) {
+	lc := ListenerConfig{Name: strings.TrimSpace(s.Name), Database: s.Database, Port: s.Port, Interface: s.Interface,
+		TLS: s.TLS, ReadOnly: s.ReadOnly, DeltaSync: s.DeltaSync, Announce: s.Announce}
+	if lc.TLS == ui.TLSAnonymous {
+		lc.TLS = ""
+	}
+	if old != nil {
+		lc.Collections, lc.MaxConnections = old.Collections, old.MaxConnections
+	}
+	switch s.Auth {
+	case ui.AuthNone, "":
+	case ui.AuthPassword:
+		if len(s.Users) == 0 {
+			return lc, errors.New("add at least one user, or choose no authentication")
+		}
+		for _, u := range s.Users {
+			name := strings.TrimSpace(u.Name)
+			if name == "" {
+				return lc, errors.New("every user needs a name")
+			}
+			if u.Password == "" {
+				i := -1
+				if old != nil {
+					i = slices.IndexFunc(old.Users, func(h UserHash) bool { return h.Name == name })
+				}
+				if i < 0 {
+					return lc, fmt.Errorf("user %q needs a password", name)
+				}
+				lc.Users = append(lc.Users, old.Users[i])
+				continue
+			}
+			hash, err := HashPassword(u.Password)
+			if err != nil {
+				return lc, err
+			}
+			lc.Users = append(lc.Users, UserHash{Name: name, PasswordHash: hash})
+		}
+	case ui.AuthClientCA:
+		if s.ClientCA == "" {
+			return lc, errors.New("choose a PEM file of client-certificate roots")
+		}
+		data, err := os.ReadFile(s.ClientCA)
+		if err != nil {
+			return lc, err
+		}
+		if !strings.Contains(string(data), "-----BEGIN CERTIFICATE-----") {
+			return lc, fmt.Errorf("%s holds no PEM certificates", s.ClientCA)
+		}
+		lc.ClientCA = s.ClientCA
+	default:
+		return lc, fmt.Errorf("unknown authentication %q", s.Auth)
+	}
+	return lc, nil
+}
+
+func (w *workspace) SaveListener(old string, s ui.ListenerSettings) error {
+	return w.change(func(c *Config) error {
+		var prev *ListenerConfig
+		if i := slices.IndexFunc(c.Listeners, func(l ListenerConfig) bool { return old != "" && l.Name == old }); i >= 0 {
+			prev = &c.Listeners[i]
+		}
+		lc, err := listenerConfig(s, prev)
+		if err != nil {
+			return err
+		}
+		c.Listeners, err = replaceOrAdd(c.Listeners, func(l ListenerConfig) string { return l.Name }, old, lc)
+		delete(w.stoppedListeners, old)
+		delete(w.stoppedListeners, lc.Name)
+		return err
+	}, "l:"+strings.TrimSpace(s.Name))
+}
+
+func (w *workspace) DeleteListener(name string) error {
+	return w.change(func(c *Config) error {
+		c.Listeners = slices.DeleteFunc(c.Listeners, func(l ListenerConfig) bool { return l.Name == name })
+		return nil
+	}, "")
+}
+
+func (w *workspace) StartListener(name string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.stoppedListeners, name)
+	w.applyLocked()
+	if msg := w.startErrs["l:"+name]; msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+func (w *workspace) StopListener(name string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stoppedListeners[name] = true
+	w.applyLocked()
+	return nil
+}
+
+// Interfaces lists the up interfaces by name.
+func (w *workspace) Interfaces() []string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp != 0 {
+			names = append(names, i.Name)
+		}
+	}
+	return names
+}
+
+func (w *workspace) Peers() ui.PeerBrowser {
+	if w.browser == nil {
+		return nil // a nil *Browser in the interface would not compare equal to nil
+	}
+	return w.browser
+}
+
+// Replications.
+
+func (w *workspace) Replications() ([]ui.ReplicationState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []ui.ReplicationState
+	for _, rc := range w.cfg.Replications {
+		st := ui.ReplicationState{Settings: replicationSettings(rc)}
+		if r := w.rn.Replicator(rc.Name); r != nil {
+			st.ID, st.Status = r.ID(), r.Status()
+			st.Running = r.Done() != nil
+			if cert := r.ServerCertificate(); cert != nil {
+				sum := sha256.Sum256(cert.Raw)
+				st.ServerFingerprint = hex.EncodeToString(sum[:])
+			}
+		} else if msg := w.startErrs["r:"+rc.Name]; msg != "" {
+			st.Status.Error = errors.New(msg)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func replicationSettings(rc ReplicationConfig) ui.ReplicationSettings {
+	s := ui.ReplicationSettings{Name: rc.Name, Database: rc.Database, Target: rc.Target, Type: rc.Type, Continuous: rc.Continuous,
+		User: rc.User, Pin: rc.Pin, AcceptSelfSigned: rc.AcceptSelfSigned, DocIDs: rc.DocIDs, Conflicts: rc.Conflicts,
+		DeltaSync: rc.DeltaSync, AutoStart: rc.AutoStart}
+	if s.Type == "" {
+		s.Type = ui.TypePushAndPull
+	}
+	if s.Conflicts == "" {
+		s.Conflicts = ui.ConflictsDefault
+	}
+	return s
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// passwordFile is where a replication's password is kept: a file only the
+// user can read, in the data directory, named after the replication.
+func (w *workspace) passwordFile(name string) string {
+	return filepath.Join(w.dataDir, "secrets", "replication-"+unsafeFileChars.ReplaceAllString(name, "_")+".password")
+}
+
+func writeSecret(path, secret string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error {
+	name := strings.TrimSpace(s.Name)
+	return w.change(func(c *Config) error {
+		rc := ReplicationConfig{Name: name, Database: s.Database, Target: strings.TrimSpace(s.Target), Type: s.Type,
+			Continuous: s.Continuous, AutoStart: s.AutoStart, DocIDs: s.DocIDs, Conflicts: s.Conflicts,
+			Pin: strings.TrimSpace(s.Pin), AcceptSelfSigned: s.AcceptSelfSigned, DeltaSync: s.DeltaSync, User: strings.TrimSpace(s.User)}
+		if rc.Pin != "" {
+			fp, err := parsePin(rc.Pin)
+			if err != nil {
+				return err
+			}
+			rc.Pin = fp
+		}
+		var prev *ReplicationConfig
+		if i := slices.IndexFunc(c.Replications, func(r ReplicationConfig) bool { return old != "" && r.Name == old }); i >= 0 {
+			prev = &c.Replications[i]
+			rc.Collections, rc.ClientCert = prev.Collections, prev.ClientCert
+			rc.MaxAttempts, rc.MaxAttemptWait, rc.Heartbeat = prev.MaxAttempts, prev.MaxAttemptWait, prev.Heartbeat
+		}
+		if rc.User != "" {
+			switch {
+			case s.Password != "":
+				rc.PasswordFile = w.passwordFile(name)
+				if err := writeSecret(rc.PasswordFile, s.Password); err != nil {
+					return err
+				}
+			case prev != nil && prev.PasswordFile != "":
+				rc.PasswordFile = prev.PasswordFile
+			default:
+				return fmt.Errorf("user %q needs a password", rc.User)
+			}
+		}
+		var err error
+		c.Replications, err = replaceOrAdd(c.Replications, func(r ReplicationConfig) string { return r.Name }, old, rc)
+		if err != nil {
+			return err
+		}
+		delete(w.runRepls, old)
+		if rc.AutoStart {
+			w.runRepls[name] = true
+		}
+		return nil
+	}, "r:"+name)
+}
+
+func parsePin(pin string) (string, error) {
+	clean := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(pin))
+	if b, err := hex.DecodeString(clean); err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("pin %q is not a SHA-256 fingerprint (64 hex digits)", pin)
+	}
+	return clean, nil
+}
+
+func (w *workspace) DeleteReplication(name string) error {
+	return w.change(func(c *Config) error {
+		i := slices.IndexFunc(c.Replications, func(r ReplicationConfig) bool { return r.Name == name })
+		if i < 0 {
+			return nil
+		}
+		if pf := c.Replications[i].PasswordFile; pf == w.passwordFile(name) {
+			os.Remove(pf)
+		}
+		c.Replications = slices.Delete(c.Replications, i, i+1)
+		delete(w.runRepls, name)
+		return nil
+	}, "")
+}
+
+func (w *workspace) StartReplication(name string, reset bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !slices.ContainsFunc(w.cfg.Replications, func(r ReplicationConfig) bool { return r.Name == name }) {
+		return fmt.Errorf("replication %q no longer exists", name)
+	}
+	w.runRepls[name] = true
+	w.applyLocked()
+	if msg := w.startErrs["r:"+name]; msg != "" {
+		return errors.New(msg)
+	}
+	r := w.rn.Replicator(name)
+	if r == nil {
+		return fmt.Errorf("replication %q did not start", name)
+	}
+	if reset {
+		r.Stop() // Start(true) only resets a stopped replicator
+	}
+	r.Start(reset) // also restarts one that finished; a running one is left alone
+	return nil
+}
+
+func (w *workspace) StopReplication(name string) error {
+	w.mu.Lock()
+	r := w.rn.Replicator(name)
+	w.mu.Unlock()
+	if r != nil {
+		r.Stop() // keeps the replicator and its last status on the list
+	}
+	return nil
+}
+
+func (w *workspace) RetryReplication(name string) error {
+	if r := w.rn.Replicator(name); r != nil {
+		r.RetryNow()
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"peersync/discovery"
+	"peersync/syncengine"
+)
+
+// Workspace is the saved set of listeners and replications and what of it
+// runs. The app implements it over its configuration file and runner, so
+// every change made here is validated, saved and applied; the UI only
+// shows it. All methods may block (disk, network): screens call them off
+// the UI goroutine.
+type Workspace interface {
+	Listeners() ([]ListenerState, error)
+	// SaveListener creates a listener (old == "") or replaces the one named
+	// old, and (re)starts it.
+	SaveListener(old string, s ListenerSettings) error
+	DeleteListener(name string) error
+	StartListener(name string) error
+	StopListener(name string) error
+
+	Replications() ([]ReplicationState, error)
+	// SaveReplication creates a replication (old == "") or replaces the one
+	// named old; it starts at once when AutoStart is set.
+	SaveReplication(old string, s ReplicationSettings) error
+	DeleteReplication(name string) error
+	// StartReplication starts it; reset discards its checkpoints first.
+	StartReplication(name string, reset bool) error
+	StopReplication(name string) error
+	RetryReplication(name string) error
+
+	// Interfaces lists the network interfaces a listener can bind to.
+	Interfaces() []string
+	// Peers is the LAN browser, or nil when discovery is off.
+	Peers() PeerBrowser
+}
+
+// PeerBrowser is the part of *discovery.Browser the Peers screen uses.
+type PeerBrowser interface {
+	Subscribe() (<-chan discovery.Event, func())
+	Peers() []discovery.Peer
+	AddManual(host string, port int, database string, tls bool) (discovery.Peer, error)
+	RemoveManual(key string)
+}
+
+var _ PeerBrowser = (*discovery.Browser)(nil)
+
+// Authentication modes of a listener.
+const (
+	AuthNone     = "none"
+	AuthPassword = "password"
+	AuthClientCA = "client-ca"
+)
+
+// TLS modes of a listener besides an identity label.
+const (
+	TLSOff       = "off"
+	TLSAnonymous = "anonymous"
+)
+
+// ListenerSettings is one listener as the user edits it.
+type ListenerSettings struct {
+	Name      string
+	Database  string
+	Port      int    // 0 picks a free port
+	Interface string // interface name; "" listens on all
+	TLS       string // TLSOff, TLSAnonymous or an identity label
+	Auth      string // AuthNone, AuthPassword or AuthClientCA
+	// Users for AuthPassword. A user whose Password is empty keeps the
+	// password saved before; passwords are never read back.
+	Users     []ListenerUser
+	ClientCA  string // PEM file of client-certificate roots, for AuthClientCA
+	ReadOnly  bool
+	DeltaSync bool
+	Announce  bool
+}
+
+// ListenerUser is a user name with a new password (or "" to keep the old).
+type ListenerUser struct{ Name, Password string }
+
+// ListenerState is a saved listener and, while it runs, what it serves.
+type ListenerState struct {
+	Settings    ListenerSettings
+	Running     bool
+	ID          string // the engine's listener ID (matches its events) while running
+	URLs        []string
+	Fingerprint string // SHA-256 of its certificate, lowercase hex; "" without TLS
+	Connections int
+	Active      int
+	Error       string // why it is not running, when it failed to start
+}
+
+// Replication types and conflict policies, as saved.
+const (
+	TypePushAndPull = "pushAndPull"
+	TypePush        = "push"
+	TypePull        = "pull"
+
+	ConflictsDefault = "default"
+	ConflictsLocal   = "local"
+	ConflictsRemote  = "remote"
+)
+
+// ReplicationSettings is one replication as the user edits it.
+type ReplicationSettings struct {
+	Name       string
+	Database   string
+	Target     string // ws:// or wss:// URL
+	Type       string // TypePushAndPull, TypePush or TypePull
+	Continuous bool
+	User       string
+	// Password is write-only: the app keeps it in a private file, never in
+	// the configuration. Empty keeps the one saved before.
+	Password         string
+	Pin              string // SHA-256 fingerprint of the server's certificate
+	AcceptSelfSigned bool
+	DocIDs           []string
+	Conflicts        string // ConflictsDefault, ConflictsLocal or ConflictsRemote
+	DeltaSync        bool
+	AutoStart        bool
+}
+
+// ReplicationState is a saved replication and its replicator's state.
+type ReplicationState struct {
+	Settings ReplicationSettings
+	Running  bool   // a replicator exists and has not stopped
+	ID       string // the engine's replicator ID (matches its events); "" when none
+	Status   syncengine.ReplicatorStatus
+	// ServerFingerprint is the certificate the server presented last,
+	// lowercase hex, for trust on first use; "" when unknown.
+	ServerFingerprint string
+}

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"peersync/syncengine"
+)
+
+// testWorkspace keeps listeners and replications in memory and runs them
+// on a real engine, as the app's configuration-backed workspace does.
+type testWorkspace struct {
+	e       *syncengine.Engine
+	browser PeerBrowser
+
+	mu        sync.Mutex
+	listeners []ListenerSettings
+	running   map[string]*syncengine.Listener
+	repls     []ReplicationSettings
+	repl      map[string]*syncengine.Replicator
+}
+
+func newTestWorkspace(e *syncengine.Engine) *testWorkspace {
+	return &testWorkspace{e: e, running: map[string]*syncengine.Listener{}, repl: map[string]*syncengine.Replicator{}}
+}
+
+func (w *testWorkspace) stopAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range w.repl {
+		r.Stop()
+	}
+	for _, l := range w.running {
+		l.Stop()
+	}
+}
+
+func (w *testWorkspace) Listeners() ([]ListenerState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []ListenerState
+	for _, s := range w.listeners {
+		st := ListenerState{Settings: s}
+		if l := w.running[s.Name]; l != nil {
+			ls := l.Status()
+			st.Running, st.ID, st.URLs, st.Connections, st.Active = true, l.ID(), l.URLs(), ls.ConnectionCount, ls.ActiveConnectionCount
+			if id := l.TLSIdentity(); id != nil {
+				st.Fingerprint = id.Fingerprint()
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (w *testWorkspace) SaveListener(old string, s ListenerSettings) error {
+	if s.Name == "" {
+		return errors.New("a listener needs a name")
+	}
+	w.mu.Lock()
+	w.listeners = slices.DeleteFunc(w.listeners, func(x ListenerSettings) bool { return x.Name == old })
+	w.listeners = append(w.listeners, s)
+	w.mu.Unlock()
+	w.StopListener(old)
+	return w.StartListener(s.Name)
+}
+
+func (w *testWorkspace) DeleteListener(name string) error {
+	w.StopListener(name)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.listeners = slices.DeleteFunc(w.listeners, func(x ListenerSettings) bool { return x.Name == name })
+	return nil
+}
+
+func (w *testWorkspace) StartListener(name string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i := slices.IndexFunc(w.listeners, func(x ListenerSettings) bool { return x.Name == name })
+	if i < 0 || w.running[name] != nil {
+		return nil
+	}
+	s := w.listeners[i]
+	db, err := w.e.OpenDatabase(s.Database)
+	if err != nil {
+		return err
+	}
+	l, err := w.e.NewListener(syncengine.ListenerConfig{Database: db, Port: s.Port, DisableTLS: s.TLS == TLSOff,
+		ReadOnly: s.ReadOnly, EnableDeltaSync: s.DeltaSync})
+	if err != nil {
+		return err
+	}
+	if err := l.Start(); err != nil {
+		return err
+	}
+	w.running[name] = l
+	return nil
+}
+
+func (w *testWorkspace) StopListener(name string) error {
+	w.mu.Lock()
+	l := w.running[name]
+	delete(w.running, name)
+	w.mu.Unlock()
+	if l != nil {
+		l.Stop()
+	}
+	return nil
+}
+
+func (w *testWorkspace) Replications() ([]ReplicationState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []ReplicationState
+	for _, s := range w.repls {
+		st := ReplicationState{Settings: s}
+		if r := w.repl[s.Name]; r != nil {
+			st.ID, st.Status, st.Running = r.ID(), r.Status(), r.Done() != nil
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (w *testWorkspace) SaveReplication(old string, s ReplicationSettings) error {
+	if s.Name == "" {
+		return errors.New("a replication needs a name")
+	}
+	w.mu.Lock()
+	w.repls = slices.DeleteFunc(w.repls, func(x ReplicationSettings) bool { return x.Name == old })
+	w.repls = append(w.repls, s)
+	r := w.repl[old]
+	delete(w.repl, old)
+	w.mu.Unlock()
+	if r != nil {
+		r.Stop()
+	}
+	if s.AutoStart {
+		return w.StartReplication(s.Name, false)
+	}
+	return nil
+}
+
+func (w *testWorkspace) DeleteReplication(name string) error {
+	w.StopReplication(name)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.repls = slices.DeleteFunc(w.repls, func(x ReplicationSettings) bool { return x.Name == name })
+	delete(w.repl, name)
+	return nil
+}
+
+func (w *testWorkspace) StartReplication(name string, reset bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.repl[name]
+	if r == nil {
+		i := slices.IndexFunc(w.repls, func(x ReplicationSettings) bool { return x.Name == name })
+		if i < 0 {
+			return fmt.Errorf("no replication %q", name)
+		}
+		s := w.repls[i]
+		db, err := w.e.OpenDatabase(s.Database)
+		if err != nil {
+			return err
+		}
+		typ, err := syncengine.ParseReplicatorType(s.Type)
+		if err != nil {
+			return err
+		}
+		r, err = w.e.NewReplicator(syncengine.ReplicatorConfig{Database: db, Target: s.Target, Type: typ,
+			Continuous: s.Continuous, DocumentIDs: s.DocIDs, PinnedServerFingerprint: s.Pin,
+			AcceptOnlySelfSignedServerCertificate: s.AcceptSelfSigned, EnableDeltaSync: s.DeltaSync})
+		if err != nil {
+			return err
+		}
+		w.repl[name] = r
+	}
+	if reset {
+		r.Stop()
+	}
+	r.Start(reset)
+	return nil
+}
+
+func (w *testWorkspace) StopReplication(name string) error {
+	w.mu.Lock()
+	r := w.repl[name]
+	w.mu.Unlock()
+	if r != nil {
+		r.Stop()
+	}
+	return nil
+}
+
+func (w *testWorkspace) RetryReplication(name string) error {
+	w.mu.Lock()
+	r := w.repl[name]
+	w.mu.Unlock()
+	if r != nil {
+		r.RetryNow()
+	}
+	return nil
+}
+
+func (w *testWorkspace) Interfaces() []string { return []string{"lo"} }
+
+func (w *testWorkspace) Peers() PeerBrowser { return w.browser }
