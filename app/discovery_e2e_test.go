@@ -1,0 +1,231 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"peersync/discovery"
+)
+
+// inProcess runs the CLI in this process (commands on a running
+// instance's data directory are forwarded over its control socket, which
+// works across network namespaces).
+func inProcess(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &out)
+	return out.String(), code
+}
+
+// inNamespace runs this test binary as `peersync args...` inside ns.
+func inNamespace(t *testing.T, ns string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(args)
+	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(raw))
+	return cmd
+}
+
+func hostOf(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Hostname()
+}
+
+// TestDiscoveryEndToEnd runs a headless PeerSync in namespace A that
+// announces its listener, discovers it from namespace B, pulls from the
+// discovered URL, moves A to a new address, and pulls again from the
+// re-announced URL: the second pull resumes from the checkpoint and
+// transfers only the new documents. It also checks A's browser logs a peer
+// that B announces (and not itself), `peersync peers` from B, and that a
+// SIGHUP turning announce off makes B lose the peer.
+func TestDiscoveryEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // registered first, so it runs after the other cleanups
+	lan := newTestLAN(t)
+	started := time.Now()
+	step := func(what string) { t.Logf("%6.2fs %s", time.Since(started).Seconds(), what) }
+
+	dataA := t.TempDir()
+	if out, code := inProcess(t, "", "--data-dir", dataA, "db", "create", "notes"); code != 0 {
+		t.Fatalf("db create: %s", out)
+	}
+	for _, id := range []string{"one", "two", "three"} {
+		if out, code := inProcess(t, `{"n":"`+id+`"}`, "--data-dir", dataA, "doc", "put", "--db", "notes", id); code != 0 {
+			t.Fatalf("doc put: %s", out)
+		}
+	}
+	configA := filepath.Join(dataA, ConfigFileName)
+	writeConfigA := func(announce bool) {
+		text := "[discovery]\nname = \"alpha\"\nannounce = true\nbrowse = true\n" +
+			"[[listener]]\nname = \"lan\"\ndatabase = \"notes\"\n"
+		if announce {
+			text += "announce = true\n"
+		}
+		if err := os.WriteFile(configA, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConfigA(true)
+
+	var logsA lockedBuffer
+	procA := inNamespace(t, lan.nsA, "--data-dir", dataA, "--headless", "--log-format", "json")
+	procA.Stdout, procA.Stderr = &logsA, &logsA
+	if err := procA.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			procA.Process.Kill()
+			procA.Wait()
+		}
+	})
+	var fingerprint string
+	for deadline := time.Now().Add(20 * time.Second); fingerprint == ""; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("headless A never reported its listener; logs:\n%s", logsA.String())
+		}
+		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
+		var rep StatusReport
+		if code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1 {
+			fingerprint = rep.Listeners[0].Fingerprint
+		}
+	}
+	step("headless A running")
+
+	b := startLANPeer(t, lan.nsB)
+	b.request(lanCommand{Op: "announce", Service: discovery.Service{PeerID: "6f1c9f0e-3b1a-4c55-9a43-0c2d1e7b8a91",
+		Name: "beta", Database: "other", Port: 4984}})
+	isAlpha := func(ev discovery.Event) bool { return ev.Peer.Name == "alpha" && ev.Peer.Database == "notes" }
+	seen := b.waitEvent(5*time.Second, "alpha/notes seen from B", func(ev discovery.Event) bool {
+		return ev.Kind == discovery.PeerSeen && isAlpha(ev)
+	})
+	step("B discovered A: " + seen.Peer.URL())
+	if !seen.Peer.TLS || seen.Peer.Fingerprint != fingerprint {
+		t.Errorf("discovered TLS %v fingerprint %q; want TLS with %q", seen.Peer.TLS, seen.Peer.Fingerprint, fingerprint)
+	}
+	if h := hostOf(t, seen.Peer.URL()); h != lanA4 {
+		t.Fatalf("discovered URL %s; want host %s", seen.Peer.URL(), lanA4)
+	}
+
+	first := b.request(lanCommand{Op: "pull", URL: seen.Peer.URL(), Fingerprint: seen.Peer.Fingerprint})
+	step("first pull done")
+	if first.Pulled != 3 {
+		t.Fatalf("first pull transferred %d documents; want 3", first.Pulled)
+	}
+
+	for _, id := range []string{"four", "five"} {
+		if out, code := inProcess(t, `{"late":true}`, "--data-dir", dataA, "doc", "put", "--db", "notes", id); code != 0 {
+			t.Fatalf("doc put on running A: %s", out)
+		}
+	}
+	const movedA4 = "10.232.0.7"
+	lan.moveAddrA(t, lanA4, movedA4)
+	moved := b.waitEvent(6*time.Second, "alpha/notes re-announced at the new address", func(ev discovery.Event) bool {
+		return ev.Kind != discovery.PeerLost && isAlpha(ev) && hostOf(t, ev.Peer.URL()) == movedA4
+	})
+	step("B saw A move: " + moved.Peer.URL())
+
+	second := b.request(lanCommand{Op: "pull", URL: moved.Peer.URL(), Fingerprint: moved.Peer.Fingerprint})
+	step("second pull done")
+	if second.Pulled != 2 {
+		t.Errorf("second pull transferred %d documents; want only the 2 new ones (resumed from the checkpoint)", second.Pulled)
+	}
+
+	// `peersync peers` in B lists A at its new address.
+	cmd := inNamespace(t, lan.nsB, "--data-dir", t.TempDir(), "peers", "--json", "--timeout", "2s")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("peers --json: %v", err)
+	}
+	var listed []peerJSON
+	if err := json.Unmarshal(out, &listed); err != nil {
+		t.Fatalf("peers --json printed %q: %v", out, err)
+	}
+	found := false
+	for _, p := range listed {
+		if p.Name == "alpha" && p.Database == "notes" {
+			found = true
+			if p.URL != moved.Peer.URL() || !p.TLS || p.Fingerprint != fingerprint {
+				t.Errorf("peers lists %+v; want %s with TLS and A's fingerprint", p, moved.Peer.URL())
+			}
+		}
+	}
+	if !found {
+		t.Errorf("peers --json did not list alpha/notes: %s", out)
+	}
+	step("peers --json listed A")
+
+	// A's own browser logged B's peer and never itself.
+	var sawBeta bool
+	for _, line := range strings.Split(logsA.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		if rec["msg"] == "peer seen" && rec["level"] == "INFO" {
+			switch rec["name"] {
+			case "beta":
+				sawBeta = true
+			case "alpha":
+				t.Errorf("A's browser reported its own announcement: %s", line)
+			}
+		}
+	}
+	if !sawBeta {
+		t.Errorf("A never logged B's peer at info level; logs:\n%s", logsA.String())
+	}
+
+	// SIGHUP with announce off for the listener: A withdraws it, B loses it.
+	writeConfigA(false)
+	procA.Process.Signal(syscall.SIGHUP)
+	b.waitEvent(8*time.Second, "alpha/notes lost after the listener stopped being announced", func(ev discovery.Event) bool {
+		return ev.Kind == discovery.PeerLost && isAlpha(ev)
+	})
+	step("B lost A after SIGHUP")
+
+	procA.Process.Signal(syscall.SIGTERM)
+	stopped = true
+	if err := procA.Wait(); err != nil {
+		t.Errorf("headless A exit: %v\n%s", err, logsA.String())
+	}
+}
+
+// TestPeersWithoutNetwork checks `peersync peers` explains in one line why
+// it cannot browse in a namespace with no interface up.
+func TestPeersWithoutNetwork(t *testing.T) {
+	ns := "psapp-n-" + skipWithoutNetns(t)
+	addNetns(t, ns)
+	cmd := inNamespace(t, ns, "--data-dir", t.TempDir(), "peers", "--timeout", "1s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; want status 1 (stdout %q, stderr %q)", err, stdout.String(), stderr.String())
+	}
+	msg := stderr.String()
+	if msg != "peersync: cannot browse the local network: no network interface that can multicast is up\n" {
+		t.Errorf("stderr = %q; want one line saying no interface can multicast", msg)
+	}
+}
