@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"peersync/discovery"
 )
 
@@ -60,8 +58,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // registered first, so it runs after the other cleanups
+	verifyNoLeaks(t)
 	lan := newTestLAN(t)
 	started := time.Now()
 	step := func(what string) { t.Logf("%6.2fs %s", time.Since(started).Seconds(), what) }
