@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/url"
@@ -173,6 +174,44 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		t.Errorf("peers --json did not list alpha/notes: %s", out)
 	}
 	step("peers --json listed A")
+
+	// `peersync peers --watch --json` prints A as seen, then stops on Ctrl-C.
+	watch := inNamespace(t, lan.nsB, "--data-dir", t.TempDir(), "peers", "--watch", "--json")
+	watchOut, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan peerJSON, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(watchOut)
+		for sc.Scan() {
+			var p peerJSON
+			if json.Unmarshal(sc.Bytes(), &p) == nil {
+				lines <- p
+			}
+		}
+	}()
+	timeout := time.After(5 * time.Second)
+	for watching := true; watching; {
+		select {
+		case p := <-lines:
+			watching = p.Event != "seen" || p.Name != "alpha" || p.URL != moved.Peer.URL()
+		case <-timeout:
+			watch.Process.Kill()
+			t.Fatal("peers --watch printed no seen event for alpha within 5s")
+		}
+	}
+	watch.Process.Signal(os.Interrupt)
+	for range lines {
+	}
+	if err := watch.Wait(); err != nil {
+		t.Errorf("peers --watch after Ctrl-C: %v; want exit status 0", err)
+	}
+	step("peers --watch saw A and stopped on SIGINT")
 
 	// A's own browser logged B's peer and never itself.
 	var sawBeta bool
