@@ -89,7 +89,8 @@ WINDOWS_CLI     := dist/peersync-headless-$(VERSION)-windows-amd64.exe
 define stage-source
 	rm -rf $(1) && mkdir -p $(1)
 	tar -cf - --anchored --exclude=./.git --exclude=./dist --exclude=./fyne-cross \
-	  --exclude=./peersync --exclude=./peersync-headless . | tar -xf - -C $(1)
+	  --exclude=./peersync --exclude=./peersync-headless --no-anchored --exclude='*.test' \
+	  --exclude='*.prof' . | tar -xf - -C $(1)
 endef
 
 fyne-tool: $(FYNE)

@@ -53,6 +53,13 @@ func fyneAppVersion(t *testing.T, root string) string {
 // runMake runs make with args in the repository and returns its output.
 func runMake(root string, args ...string) (string, error) {
 	cmd := exec.Command("make", append([]string{"-s", "-C", root}, args...)...)
+	// Under `make test` the parent's flags (and its jobserver, whose file
+	// descriptors are not inherited) would leak into this make.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "MAKEFLAGS" && name != "MFLAGS" && name != "MAKELEVEL" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
