@@ -108,9 +108,11 @@ func (s *listenersScreen) load() func() {
 		}
 		s.message.SetText(fmt.Sprintf("%d listeners, %d running", len(rows), running))
 		s.list.Refresh()
+		keep := s.selected // UnselectAll clears it
 		s.list.UnselectAll()
+		s.selected = keep
 		for i, r := range rows {
-			if r.Settings.Name == s.selected {
+			if r.Settings.Name == keep {
 				s.list.Select(i)
 			}
 		}

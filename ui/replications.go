@@ -135,9 +135,11 @@ func (s *replicationsScreen) load() func() {
 		s.message.SetText(fmt.Sprintf("%d replications", len(rows)))
 		s.list.Refresh()
 		s.refreshes++
+		keep := s.selected // UnselectAll clears it
 		s.list.UnselectAll()
+		s.selected = keep
 		for i, r := range rows {
-			if r.Settings.Name == s.selected {
+			if r.Settings.Name == keep {
 				s.list.Select(i)
 			}
 		}

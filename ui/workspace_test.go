@@ -87,7 +87,7 @@ func (w *testWorkspace) StartListener(name string) error {
 	if err != nil {
 		return err
 	}
-	l, err := w.e.NewListener(syncengine.ListenerConfig{Database: db, Port: s.Port, DisableTLS: s.TLS == TLSOff,
+	l, err := w.e.NewListener(syncengine.ListenerConfig{Database: db, Port: s.Port, NetworkInterface: s.Interface, DisableTLS: s.TLS == TLSOff,
 		ReadOnly: s.ReadOnly, EnableDeltaSync: s.DeltaSync})
 	if err != nil {
 		return err
