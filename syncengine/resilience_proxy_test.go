@@ -132,7 +132,7 @@ func TestResilienceRandomDropsConverge(t *testing.T) {
 	st := r.Status()
 	stats := proxy.Stats()
 	moved := st.Pushed + st.Pulled
-	needed := int64(2 * perSide)               // every document crosses once
+	needed := int64(2 * perSide)                // every document crosses once
 	most := needed + int64(edits) + 2*20 + 2*20 // plus every edit and conflict resolution
 	t.Logf("drops %d, connections %d, revs moved %d (needed at least %d), session start checkpoints %v",
 		stats.Dropped, stats.Accepted, moved, needed, starts)
