@@ -265,3 +265,60 @@ func TestPeersWithoutNetwork(t *testing.T) {
 		t.Errorf("stderr = %q; want one line saying no interface can multicast", msg)
 	}
 }
+
+// TestHeadlessNoAnnounceNoBrowse checks the flags win over a configuration
+// that turns discovery on: the listener runs but B never sees it, and A
+// neither announces nor browses.
+func TestHeadlessNoAnnounceNoBrowse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	verifyNoLeaks(t)
+	lan := newTestLAN(t)
+	dataA := t.TempDir()
+	if out, code := inProcess(t, "", "--data-dir", dataA, "db", "create", "notes"); code != 0 {
+		t.Fatalf("db create: %s", out)
+	}
+	config := "[discovery]\nname = \"alpha\"\nannounce = true\nbrowse = true\n[[listener]]\nname = \"lan\"\ndatabase = \"notes\"\nannounce = true\n"
+	if err := os.WriteFile(filepath.Join(dataA, ConfigFileName), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startLANPeer(t, lan.nsB)
+	var logsA lockedBuffer
+	procA := inNamespace(t, lan.nsA, "--data-dir", dataA, "--headless", "--no-announce", "--no-browse")
+	procA.Stdout, procA.Stderr = &logsA, &logsA
+	if err := procA.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		procA.Process.Signal(syscall.SIGTERM)
+		if err := procA.Wait(); err != nil {
+			t.Errorf("headless A exit: %v\n%s", err, logsA.String())
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
+		var rep StatusReport
+		if code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("headless A never reported its listener; logs:\n%s", logsA.String())
+		}
+	}
+	// B queries every 500ms; a few rounds without A is enough.
+	timeout := time.After(2 * time.Second)
+	for waiting := true; waiting; {
+		select {
+		case ev := <-b.events:
+			t.Errorf("B saw %v %+v although A runs with --no-announce", ev.Kind, ev.Peer)
+		case <-timeout:
+			waiting = false
+		}
+	}
+	for _, unwanted := range []string{"announcing on the local network", "browsing the local network"} {
+		if strings.Contains(logsA.String(), unwanted) {
+			t.Errorf("A logged %q despite --no-announce --no-browse:\n%s", unwanted, logsA.String())
+		}
+	}
+}
