@@ -49,10 +49,10 @@ func hostOf(t *testing.T, rawURL string) string {
 }
 
 // TestDiscoveryEndToEnd runs a headless PeerSync in namespace A that
-// announces its listener, discovers it from namespace B, pulls from the
-// discovered URL, moves A to a new address, and pulls again from the
-// re-announced URL: the second pull resumes from the checkpoint and
-// transfers only the new documents. It also checks A's browser logs a peer
+// announces its listener, discovers it from namespace B, pushes to the
+// discovered URL, moves A to a new address, and pushes again to the
+// re-announced URL: the second push resumes from the checkpoint and offers
+// and sends only the new documents. It also checks A's browser logs a peer
 // that B announces (and not itself), `peersync peers` from B, and that a
 // SIGHUP turning announce off makes B lose the peer.
 func TestDiscoveryEndToEnd(t *testing.T) {
@@ -67,11 +67,6 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	dataA := t.TempDir()
 	if out, code := inProcess(t, "", "--data-dir", dataA, "db", "create", "notes"); code != 0 {
 		t.Fatalf("db create: %s", out)
-	}
-	for _, id := range []string{"one", "two", "three"} {
-		if out, code := inProcess(t, `{"n":"`+id+`"}`, "--data-dir", dataA, "doc", "put", "--db", "notes", id); code != 0 {
-			t.Fatalf("doc put: %s", out)
-		}
 	}
 	configA := filepath.Join(dataA, ConfigFileName)
 	writeConfigA := func(announce bool) {
@@ -127,17 +122,17 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		t.Fatalf("discovered URL %s; want host %s", seen.Peer.URL(), lanA4)
 	}
 
-	first := b.request(lanCommand{Op: "pull", URL: seen.Peer.URL(), Fingerprint: seen.Peer.Fingerprint})
-	step("first pull done")
-	if first.Pulled != 3 {
-		t.Fatalf("first pull transferred %d documents; want 3", first.Pulled)
+	b.request(lanCommand{Op: "put", IDs: []string{"one", "two", "three"}})
+	first := b.request(lanCommand{Op: "push", URL: seen.Peer.URL(), Fingerprint: seen.Peer.Fingerprint})
+	step("first push done")
+	if first.Pushed != 3 || first.Total != 3 {
+		t.Fatalf("first push sent %d of %d offered; want 3 of 3", first.Pushed, first.Total)
+	}
+	if out, code := inProcess(t, "", "--data-dir", dataA, "doc", "get", "--db", "notes", "three"); code != 0 {
+		t.Fatalf("A lacks a pushed document: %s", out)
 	}
 
-	for _, id := range []string{"four", "five"} {
-		if out, code := inProcess(t, `{"late":true}`, "--data-dir", dataA, "doc", "put", "--db", "notes", id); code != 0 {
-			t.Fatalf("doc put on running A: %s", out)
-		}
-	}
+	b.request(lanCommand{Op: "put", IDs: []string{"four", "five"}})
 	const movedA4 = "10.232.0.7"
 	lan.moveAddrA(t, lanA4, movedA4)
 	moved := b.waitEvent(6*time.Second, "alpha/notes re-announced at the new address", func(ev discovery.Event) bool {
@@ -145,10 +140,14 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	})
 	step("B saw A move: " + moved.Peer.URL())
 
-	second := b.request(lanCommand{Op: "pull", URL: moved.Peer.URL(), Fingerprint: moved.Peer.Fingerprint})
-	step("second pull done")
-	if second.Pulled != 2 {
-		t.Errorf("second pull transferred %d documents; want only the 2 new ones (resumed from the checkpoint)", second.Pulled)
+	second := b.request(lanCommand{Op: "push", URL: moved.Peer.URL(), Fingerprint: moved.Peer.Fingerprint})
+	step("second push done")
+	// Without the checkpoint all five would be offered (and three refused).
+	if second.Pushed != 2 || second.Total != 2 {
+		t.Errorf("second push sent %d of %d offered; want 2 of 2 (resumed from the checkpoint)", second.Pushed, second.Total)
+	}
+	if out, code := inProcess(t, "", "--data-dir", dataA, "doc", "get", "--db", "notes", "five"); code != 0 {
+		t.Errorf("A lacks a document pushed after the move: %s", out)
 	}
 
 	// `peersync peers` in B lists A at its new address.

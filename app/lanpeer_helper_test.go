@@ -24,8 +24,9 @@ import (
 // in JSON lines: commands on stdin; replies and browser events on stdout.
 
 type lanCommand struct {
-	Op          string // announce, pull
+	Op          string // announce, put, push
 	Service     discovery.Service
+	IDs         []string
 	URL         string
 	Fingerprint string
 }
@@ -34,8 +35,9 @@ type lanMessage struct {
 	Type   string // ready, reply, event
 	Error  string `json:",omitempty"`
 	Event  *discovery.Event
-	Pulled int64
 	Pushed int64
+	Pulled int64
+	Total  int64 // revisions offered (push) and requested (pull)
 }
 
 func runLANPeer(dataDir string) int {
@@ -103,18 +105,27 @@ func lanPeer(dataDir string, in io.Reader, enc *json.Encoder) error {
 				announcers = append(announcers, a)
 			}
 			send(lanMessage{Type: "reply", Error: errText(err)})
-		case "pull":
-			st, err := pullOnce(e, db, cmd.URL, cmd.Fingerprint)
-			send(lanMessage{Type: "reply", Error: errText(err), Pulled: st.Pulled, Pushed: st.Pushed})
+		case "put":
+			var err error
+			for _, id := range cmd.IDs {
+				if _, err = db.DefaultCollection().Save(id, []byte(`{"from":"b"}`), syncengine.SaveOptions{}); err != nil {
+					break
+				}
+			}
+			send(lanMessage{Type: "reply", Error: errText(err)})
+		case "push":
+			st, err := pushOnce(e, db, cmd.URL, cmd.Fingerprint)
+			send(lanMessage{Type: "reply", Error: errText(err), Pushed: st.Pushed, Pulled: st.Pulled, Total: st.Progress.Total})
 		default:
 			send(lanMessage{Type: "reply", Error: "unknown op " + cmd.Op})
 		}
 	}
 }
 
-// pullOnce runs a one-shot pull from url, pinning the announced certificate.
-func pullOnce(e *syncengine.Engine, db *syncengine.Database, url, fingerprint string) (syncengine.ReplicatorStatus, error) {
-	r, err := e.NewReplicator(syncengine.ReplicatorConfig{Database: db, Target: url, Type: syncengine.Pull,
+// pushOnce runs a one-shot push to url, pinning the announced certificate.
+// A new replicator each time: only the checkpoint carries over.
+func pushOnce(e *syncengine.Engine, db *syncengine.Database, url, fingerprint string) (syncengine.ReplicatorStatus, error) {
+	r, err := e.NewReplicator(syncengine.ReplicatorConfig{Database: db, Target: url, Type: syncengine.Push,
 		PinnedServerFingerprint: fingerprint, MaxAttempts: 1})
 	if err != nil {
 		return syncengine.ReplicatorStatus{}, err
