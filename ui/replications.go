@@ -92,7 +92,7 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
 	s.trustBtn = widget.NewButtonWithIcon("Trust server certificate…", theme.ConfirmIcon(), s.askTrustServer)
-	buttons := container.NewGridWithColumns(4, s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn)
+	buttons := container.NewGridWithColumns(3, s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn)
 	top := container.NewVBox(s.info, s.errLabel, buttons,
 		widget.NewLabelWithStyle("Documents (last 200)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	s.detail = container.NewBorder(top, nil, nil, nil, s.docs)
@@ -104,7 +104,9 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	head := container.NewVBox(
 		widget.NewLabelWithStyle("Replications", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(newBtn, layout.NewSpacer()))
-	split := container.NewHSplit(s.list, s.detail)
+	// The scroll lets the split give the list its share however wide the
+	// buttons are.
+	split := container.NewHSplit(s.list, container.NewHScroll(s.detail))
 	split.Offset = 0.4
 	s.content = container.NewBorder(head, s.message, nil, nil, split)
 	s.showDetail()

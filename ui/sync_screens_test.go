@@ -167,3 +167,44 @@ func progressBar(o fyne.CanvasObject) *widget.ProgressBar {
 	})
 	return found
 }
+
+// TestListenersAndReplicationsScreens checks the saved-but-stopped state
+// of both screens, which renders the same on every run.
+func TestListenersAndReplicationsScreens(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	if err := h.ws.SaveListener("", ListenerSettings{Name: "share", Database: "notes", Port: 0, TLS: TLSOff, Auth: AuthNone, ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	h.ws.StopListener("share")
+	ls := h.u.listeners
+	h.u.show(navListeners)
+	h.settle()
+	ls.list.Select(0)
+	if ls.startBtn.Disabled() || !ls.stopBtn.Disabled() || !hasText(ls.detail, "Not running.") {
+		t.Errorf("stopped listener: start disabled=%v stop disabled=%v, detail %q", ls.startBtn.Disabled(), ls.stopBtn.Disabled(), texts(ls.detail))
+	}
+	test.AssertRendersToMarkup(t, "listeners.xml", h.u.win.Canvas())
+
+	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:1/notes",
+		Type: TypePull, Conflicts: ConflictsRemote}); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.settle()
+	rs.list.Select(0)
+	if rs.startBtn.Disabled() || !rs.stopBtn.Disabled() || !rs.retryBtn.Disabled() {
+		t.Error("a replication never started: only Start should be on")
+	}
+	test.AssertRendersToMarkup(t, "replications.xml", h.u.win.Canvas())
+
+	// Starting it against a closed port fails and says it will retry.
+	test.Tap(rs.startBtn)
+	h.waitFor("the retry notice", func() bool { return strings.Contains(rs.errLabel.Text, "Will retry") })
+	if rs.retryBtn.Disabled() {
+		t.Error("Retry now is off while the replication waits to retry")
+	}
+	test.Tap(rs.stopBtn)
+	h.waitFor("the stop", func() bool { return rs.status("to-desk").Activity == syncengine.Stopped })
+}
