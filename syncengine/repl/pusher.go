@@ -17,8 +17,20 @@ import (
 	"peersync/syncengine/store"
 )
 
-// maxChangesInFlight bounds changes/proposeChanges messages awaiting replies.
+// maxChangesInFlight bounds proposeChanges messages awaiting replies.
 const maxChangesInFlight = 4
+
+// changesInFlight is how many change batches may await replies. A puller
+// records sequences in the order changes messages arrive and checkpoints
+// over them in that order, so a serving pusher sends one at a time: a later
+// batch that overtook an earlier one could move the peer's checkpoint past
+// revisions it never received. Revs still overlap with the next batch.
+func changesInFlight(proposeMode bool) int {
+	if proposeMode {
+		return maxChangesInFlight
+	}
+	return 1
+}
 
 type pushConfig struct {
 	coll        string
@@ -58,7 +70,7 @@ func newPusher(s *Session, cfg pushConfig) *pusher {
 	p := &pusher{
 		s: s, cfg: cfg,
 		tracker:    newSeqTracker(strconv.FormatUint(cfg.since, 10)),
-		changesSem: make(chan struct{}, maxChangesInFlight),
+		changesSem: make(chan struct{}, changesInFlight(cfg.proposeMode)),
 		revs:       semaphore.NewWeighted(int64(s.opts.MaxBytesInFlight)),
 		revCount:   make(chan struct{}, s.opts.MaxRevsInFlight),
 		wake:       make(chan struct{}, 1),
@@ -304,13 +316,9 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 	for len(rows) > 0 && ctx.Err() == nil {
 		list := make([][]any, 0, len(rows))
 		for _, o := range rows {
-			row := []any{o.change.DocID, o.change.RevID}
-			if o.parent != "" {
-				row = append(row, o.parent)
-			} else {
-				row = append(row, nil)
-			}
-			list = append(list, append(row, o.change.BodySize))
+			// No parent is "", never null: Sync Gateway reads the
+			// parent as a string, and Couchbase Lite writes "" too.
+			list = append(list, []any{o.change.DocID, o.change.RevID, o.parent, o.change.BodySize})
 		}
 		body, _ := json.Marshal(list)
 		props := p.s.withCollection(blip.Properties{"Profile": "proposeChanges", "conflictIncludesRev": "true"}, p.cfg.idx)
