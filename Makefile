@@ -69,8 +69,8 @@ test: deps-test vet
 #
 # The fyne tool writes into the source directory while it packages (it injects
 # a metadata file, a Windows resource .syso, bumps Build in FyneApp.toml), so
-# each package is built from a copy of the tree in dist/stage/, never from the
-# working tree that others may be building at the same time.
+# each package is built from a copy of the sources in dist/stage/, never in
+# the working tree that others may be building at the same time.
 
 FYNE_TOOL_VERSION := v1.7.4
 FYNE              := $(CURDIR)/dist/tools/fyne-$(FYNE_TOOL_VERSION)/fyne
@@ -85,12 +85,18 @@ LINUX_PKG       := dist/PeerSync-$(VERSION)-linux-$(GOARCH_HOST).tar.xz
 WINDOWS_GUI     := dist/PeerSync-$(VERSION)-windows-amd64.exe
 WINDOWS_CLI     := dist/peersync-headless-$(VERSION)-windows-amd64.exe
 
-# stage-source copies the working tree (without .git, dist and binaries) to $(1).
+# stage-source puts the sources of the HEAD commit in $(1): packages come from
+# committed code, never from files someone is half-way through editing.
+# Outside a git checkout it copies the tree (without dist and binaries).
 define stage-source
 	rm -rf $(1) && mkdir -p $(1)
-	tar -cf - --anchored --exclude=./.git --exclude=./dist --exclude=./fyne-cross \
-	  --exclude=./peersync --exclude=./peersync-headless --no-anchored --exclude='*.test' \
-	  --exclude='*.prof' . | tar -xf - -C $(1)
+	if git rev-parse --verify -q HEAD >/dev/null 2>&1; then \
+	  git archive HEAD | tar -xf - -C $(1); \
+	else \
+	  tar -cf - --anchored --exclude=./.git --exclude=./dist --exclude=./fyne-cross \
+	    --exclude=./peersync --exclude=./peersync-headless --no-anchored --exclude='*.test' \
+	    --exclude='*.prof' . | tar -xf - -C $(1); \
+	fi
 endef
 
 fyne-tool: $(FYNE)
@@ -118,8 +124,8 @@ package-windows: deps-windows $(FYNE)
 	cd dist/stage/windows && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(MINGW_CC) \
 	  GOFLAGS="$(FYNE_GOFLAGS)" $(FYNE) package -os windows --release
 	mv dist/stage/windows/PeerSync.exe $(WINDOWS_GUI)
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags headless \
-	  -ldflags "$(VERSION_LDFLAGS)" -o $(WINDOWS_CLI) .
+	cd dist/stage/windows && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags headless \
+	  -ldflags "$(VERSION_LDFLAGS)" -o $(CURDIR)/$(WINDOWS_CLI) .
 	@echo built $(WINDOWS_GUI) $(WINDOWS_CLI)
 
 # Runs both Windows builds under Wine (builds them first when missing or stale).

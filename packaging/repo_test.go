@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,14 +65,23 @@ func runMake(root string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// newestSource is the latest modification time of the files that go into
-// a build: non-test Go files, go.mod, go.sum, FyneApp.toml, the Makefile
-// and the assets.
+// newestSource is when the inputs of the packages last changed. The
+// Makefile packages the HEAD commit, so in a git checkout that is the last
+// commit touching non-test Go files, go.mod, go.sum, FyneApp.toml or the
+// assets, or the Makefile's own modification time if later. Outside git it
+// is the newest of those files in the tree.
 func newestSource(t *testing.T, root string) time.Time {
 	t.Helper()
-	var newest time.Time
+	newest := modTime(t, filepath.Join(root, "Makefile"))
+	out, err := exec.Command("git", "-C", root, "log", "-1", "--format=%ct", "HEAD", "--",
+		"*.go", ":(exclude)*_test.go", "go.mod", "go.sum", "FyneApp.toml", "assets").Output()
+	if err == nil {
+		if secs, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil {
+			return later(newest, time.Unix(secs, 0))
+		}
+	}
 	skip := map[string]bool{".git": true, "dist": true, "docs": true, "testdata": true, "packaging": true, "fyne-cross": true}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -84,17 +94,10 @@ func newestSource(t *testing.T, root string) time.Time {
 		rel, _ := filepath.Rel(root, path)
 		name := d.Name()
 		isSource := (strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) ||
-			rel == "go.mod" || rel == "go.sum" || rel == "FyneApp.toml" || rel == "Makefile" ||
+			rel == "go.mod" || rel == "go.sum" || rel == "FyneApp.toml" ||
 			strings.HasPrefix(rel, "assets"+string(filepath.Separator))
-		if !isSource {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if info.ModTime().After(newest) {
-			newest = info.ModTime()
+		if isSource {
+			newest = later(newest, modTime(t, path))
 		}
 		return nil
 	})
@@ -102,6 +105,22 @@ func newestSource(t *testing.T, root string) time.Time {
 		t.Fatal(err)
 	}
 	return newest
+}
+
+func modTime(t *testing.T, path string) time.Time {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ModTime()
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // ensureBuilt runs `make target` unless every output exists and is newer
