@@ -20,8 +20,9 @@ func runGUI(g *globals) error {
 	defer e.Close()
 	rn := NewRunner(e)
 	defer rn.Stop()
-	// Discovery joins the runner separately; until then the Peers screen
-	// says that discovery is off.
 	ws := newWorkspace(path, e.DataDir(), cfg, rn, nil)
+	// Applying the configuration started discovery when browsing is on; a
+	// nil browser makes the Peers screen say that discovery is off.
+	ws.browser = rn.Browser()
 	return ui.Run(e, ws, Version)
 }
