@@ -278,7 +278,11 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 		list = append(list, []any{c.Sequence, c.DocID, c.RevID, del, c.BodySize})
 	}
 	body, _ := json.Marshal(list)
-	msg := &blip.Message{Properties: p.s.withCollection(blip.Properties{"Profile": "changes"}, p.cfg.idx), Body: body, Compressed: len(body) > 256}
+	// ignoreNoConflicts: Sync Gateway, pulling from us with its own
+	// replicator, refuses "changes" without it (409 "Use proposeChanges");
+	// its own passive side sets it. Other peers ignore the property.
+	props := blip.Properties{"Profile": "changes", "ignoreNoConflicts": "true"}
+	msg := &blip.Message{Properties: p.s.withCollection(props, p.cfg.idx), Body: body, Compressed: len(body) > 256}
 	resp, err := p.s.conn.Send(ctx, msg)
 	if err != nil {
 		p.s.failSend(err)
