@@ -295,3 +295,27 @@ func TestFailedLoginsAreRateLimited(t *testing.T) {
 }
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// TestExpiredServerCertificateRefused: pinning or accepting self-signed
+// certificates must not accept one that has expired.
+func TestExpiredServerCertificateRefused(t *testing.T) {
+	ca := newTestCA(t)
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	ids, _ := b.e.Identities()
+	expired := ca.issue(t, ids, "old-server", false, time.Now().Add(-time.Minute))
+	l, url := b.listen(t, func(c *ListenerConfig) { c.DisableTLS = false; c.TLSIdentity = expired })
+	a.put(t, "doc", `{}`)
+	for name, cfg := range map[string]ReplicatorConfig{
+		"pinned":      {Target: url, PinnedServerFingerprint: l.TLSIdentity().Fingerprint()},
+		"self-signed": {Target: url, AcceptOnlySelfSignedServerCertificate: true},
+		"system":      {Target: url},
+	} {
+		_, err := tryReplicate(t, a, cfg)
+		if err == nil || IsTransient(err) || !strings.Contains(err.Error(), "expired") && name != "self-signed" {
+			t.Errorf("%s: %v (want a permanent certificate error)", name, err)
+		}
+	}
+	if n, _ := b.coll().Count(); n != 0 {
+		t.Errorf("wrote %d documents through an expired certificate", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/repl"
@@ -59,6 +60,12 @@ func (r *Replicator) tlsConfig() (*tls.Config, error) {
 			return errors.New("server presented no certificate")
 		}
 		leaf := cs.PeerCertificates[0]
+		// Pinning and self-signed trust replace the chain check, not the
+		// validity dates: an expired certificate is refused either way.
+		if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+			return x509.CertificateInvalidError{Cert: leaf, Reason: x509.Expired,
+				Detail: fmt.Sprintf("valid from %s to %s", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))}
+		}
 		if pin != "" {
 			if got := tlsid.Fingerprint(leaf); got != pin {
 				return &PinMismatchError{Want: pin, Got: got}
