@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/pe"
 	"encoding/binary"
+	"os"
 	"path/filepath"
 	"testing"
 	"unicode/utf16"
@@ -17,6 +18,18 @@ const (
 	subsystemGUI     = 2
 	subsystemConsole = 3
 )
+
+// windowsEnv turns on the Windows tests (cross-build and Wine smoke test).
+// They are opt-in because a cold cross-build takes several minutes on a
+// small machine; make smoke-windows sets it.
+const windowsEnv = "PEERSYNC_WINE_SMOKE"
+
+func requireWindowsOptIn(t *testing.T) {
+	t.Helper()
+	if os.Getenv(windowsEnv) != "1" {
+		t.Skipf("set %s=1 (or run make smoke-windows) to cross-build for Windows and run the builds under Wine", windowsEnv)
+	}
+}
 
 // windowsBuilds names the two Windows executables of this version in dist/.
 func windowsBuilds(version string) (gui, cli string) {
@@ -46,6 +59,7 @@ func TestWindowsBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the Windows builds are not cross-compiled")
 	}
+	requireWindowsOptIn(t)
 	requireTools(t, "install make", "make")
 	root := repoRoot(t)
 	version := fyneAppVersion(t, root)

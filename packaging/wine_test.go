@@ -13,19 +13,13 @@ import (
 	"time"
 )
 
-// wineSmokeEnv turns the Wine smoke test on. It is opt-in because a cold
-// run (cross-build, Wine prefix, GUI start) takes minutes.
-const wineSmokeEnv = "PEERSYNC_WINE_SMOKE"
-
 // TestWindowsSmokeUnderWine runs both Windows builds under Wine: the CLI
 // creates, fills and lists a database; the GUI opens its window and draws.
 func TestWindowsSmokeUnderWine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no Wine smoke test")
 	}
-	if os.Getenv(wineSmokeEnv) != "1" {
-		t.Skipf("set %s=1 (or run make smoke-windows) to run the Windows builds under Wine", wineSmokeEnv)
-	}
+	requireWindowsOptIn(t)
 	requireTools(t, "install make", "make")
 	root := repoRoot(t)
 	if out, err := runMake(root, "deps-wine"); err != nil {
