@@ -168,3 +168,26 @@ func TestBadConfigsRejected(t *testing.T) {
 		t.Errorf("unknown interface: %v", err)
 	}
 }
+
+// TestTombstonesReplicatePurgesDoNot: a deletion reaches the peer; a purge
+// stays local (the peer keeps the document).
+func TestTombstonesReplicatePurgesDoNot(t *testing.T) {
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	_, url := b.listen(t, nil)
+	d := a.put(t, "deleted", `{"v":1}`)
+	a.put(t, "purged", `{"v":1}`)
+	a.replicate(t, ReplicatorConfig{Target: url, Type: Push})
+	if _, err := a.coll().Delete("deleted", d.RevID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.coll().Purge("purged"); err != nil {
+		t.Fatal(err)
+	}
+	a.replicate(t, ReplicatorConfig{Target: url, Type: Push})
+	if got, err := b.coll().GetWithTombstone("deleted"); err != nil || !got.Deleted {
+		t.Errorf("deletion did not replicate: %+v %v", got, err)
+	}
+	if _, err := b.coll().Get("purged"); err != nil {
+		t.Errorf("a purge replicated: %v", err)
+	}
+}
