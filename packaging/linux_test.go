@@ -53,9 +53,7 @@ func TestLinuxPackage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("peersync --version: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), version) {
-		t.Errorf("peersync --version printed %q, want the version %s from FyneApp.toml", out, version)
-	}
+	checkVersionOutput(t, string(out), version)
 
 	desktop, ok := files["org.peersync.app.desktop"]
 	if !ok {
@@ -145,4 +143,19 @@ func names(files map[string]string) []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// checkVersionOutput fails unless --version printed exactly version (not,
+// say, the unstamped default "0.1.0-dev").
+func checkVersionOutput(t *testing.T, out, version string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "peersync" && f[1] == "version" {
+			if f[2] != version {
+				t.Errorf("peersync --version says %s, want %s from FyneApp.toml", f[2], version)
+			}
+			return
+		}
+	}
+	t.Errorf("peersync --version printed %q, want \"peersync version %s\"", out, version)
 }
