@@ -135,7 +135,7 @@ func NewSession(conn *blip.Conn, opts Options) *Session {
 	conn.Handle("changes", s.guard(s.recv.handleChanges))
 	conn.Handle("proposeChanges", s.guard(s.recv.handleProposeChanges))
 	conn.Handle("rev", s.guard(s.recv.handleRev))
-	conn.Handle("norev", s.guard(s.recv.handleNorev))
+	conn.Handle("norev", s.guard(s.handleNorev))
 	conn.Handle("getAttachment", s.guard(s.handleGetAttachment))
 	conn.Handle("proveAttachment", s.guard(s.handleProveAttachment))
 	// Sync Gateway sends these; they need no action from us.
@@ -159,6 +159,17 @@ func (s *Session) guard(h func(*blip.Request)) blip.Handler {
 		}
 		h(r)
 	}
+}
+
+// handleNorev answers a norev sent as a request that wants a reply (peers
+// normally send it with NoReply), so such a peer is not left waiting.
+func (s *Session) handleNorev(req *blip.Request) {
+	if _, _, perr := s.collection(req); perr != nil {
+		respondErr(req, perr)
+		return
+	}
+	s.recv.handleNorev(req)
+	req.Respond(nil, nil)
 }
 
 // Done is closed when the session's connection ends or Close is called.
