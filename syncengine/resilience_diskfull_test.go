@@ -64,7 +64,7 @@ func TestResilienceDiskFullReceiver(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &peer{e: e, db: bdb}
-	_, url := b.listen(t, nil)
+	l, url := b.listen(t, nil)
 
 	sub := a.e.Subscribe(1 << 14)
 	defer sub.Close()
@@ -104,7 +104,16 @@ func TestResilienceDiskFullReceiver(t *testing.T) {
 	mu.Unlock()
 	t.Logf("pusher status error: %v (transient %v); %d document errors, first: %s", st.Error, st.Transient, nerrs, first)
 
-	// The receiver stays usable, and what it has is complete.
+	// The receiver's file reopens (what is on disk, not only what is in
+	// memory, is sound), stays usable, and what it has is complete.
+	port := l.Port()
+	if err := bdb.Close(); err != nil {
+		t.Logf("closing the receiver after ENOSPC: %v", err)
+	}
+	if bdb, err = e.OpenDatabase("b"); err != nil {
+		t.Fatalf("receiver database does not reopen after ENOSPC: %v", err)
+	}
+	b = &peer{e: e, db: bdb}
 	if err := bdb.Store().Check(); err != nil {
 		t.Fatalf("receiver consistency check after ENOSPC: %v", err)
 	}
@@ -126,6 +135,7 @@ func TestResilienceDiskFullReceiver(t *testing.T) {
 	if out, err := exec.Command("mount", "-o", "remount,size=64m", dir).CombinedOutput(); err != nil {
 		t.Fatalf("remount: %v: %s", err, out)
 	}
+	b.listen(t, func(c *ListenerConfig) { c.Port = port })
 	r.RetryNow()
 	waitUntil(t, 40*time.Second, "the push to finish once space is back", func() bool { return r.Done() == nil })
 	if st := r.Status(); st.Error != nil {
