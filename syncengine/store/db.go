@@ -197,13 +197,25 @@ func (db *DB) notify(changes []Change) {
 	}
 }
 
-// Check runs bbolt's consistency check over the whole file.
+// Check runs bbolt's consistency check over the whole file. It runs in a
+// write transaction (rolled back) because bbolt's check can report false
+// corruption while another transaction writes.
 func (db *DB) Check() error {
-	return db.View(func(tx *Tx) error {
-		var errs []error
-		for err := range tx.btx.Check() {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	var errs []error
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		for err := range btx.Check() {
 			errs = append(errs, err)
 		}
-		return errors.Join(errs...)
+		return errRollback
 	})
+	if err != errRollback {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
+
+var errRollback = errors.New("rollback")
