@@ -73,23 +73,26 @@ func (r *receiver) idle(coll string) bool {
 	return up && (t == nil || t.busy() == 0)
 }
 
-func (r *receiver) refusePush(req *blip.Request) bool {
+// pushTarget checks that a push message may be accepted and returns its
+// collection; on failure it has already answered with the error.
+func (r *receiver) pushTarget(req *blip.Request) (string, bool) {
 	if r.s.opts.ReadOnly {
 		respondErr(req, httpError(403, "this peer is read-only"))
-		return true
+		return "", false
 	}
-	return false
+	coll, _, perr := r.s.collection(req)
+	if perr != nil {
+		respondErr(req, perr)
+		return "", false
+	}
+	return coll, true
 }
 
 // handleChanges answers which of the offered revisions we want, listing the
 // leaves we have so the sender can cut the history short.
 func (r *receiver) handleChanges(req *blip.Request) {
-	if r.refusePush(req) {
-		return
-	}
-	coll, _, perr := r.s.collection(req)
-	if perr != nil {
-		respondErr(req, perr)
+	coll, ok := r.pushTarget(req)
+	if !ok {
 		return
 	}
 	var rows [][]json.RawMessage
@@ -161,12 +164,8 @@ func (r *receiver) handleChanges(req *blip.Request) {
 // handleProposeChanges tells a pushing peer, per revision: 0 send it,
 // 304 we have it, 409 it would conflict (with our current revision).
 func (r *receiver) handleProposeChanges(req *blip.Request) {
-	if r.refusePush(req) {
-		return
-	}
-	coll, _, perr := r.s.collection(req)
-	if perr != nil {
-		respondErr(req, perr)
+	coll, ok := r.pushTarget(req)
+	if !ok {
 		return
 	}
 	var rows [][]json.RawMessage
@@ -222,12 +221,8 @@ func (r *receiver) replyProps(p blip.Properties) blip.Properties {
 // handleRev receives a revision: it fetches missing blobs, then queues the
 // revision for the next batched transaction; the reply waits for the commit.
 func (r *receiver) handleRev(req *blip.Request) {
-	if r.refusePush(req) {
-		return
-	}
-	coll, _, perr := r.s.collection(req)
-	if perr != nil {
-		respondErr(req, perr)
+	coll, ok := r.pushTarget(req)
+	if !ok {
 		return
 	}
 	p := req.Properties
