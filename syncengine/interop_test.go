@@ -711,9 +711,11 @@ func startFakeSyncGateway(t *testing.T) *fakeSyncGateway {
 
 func (f *fakeSyncGateway) url() string { return strings.Replace(f.srv.URL, "http", "ws", 1) + "/db" }
 
-// TestPushToSyncGatewayStyleReceiver checks what Sync Gateway needs from a
-// pusher, without a Sync Gateway: a new document's proposeChanges row names
-// its parent as "" (Sync Gateway fails on null), as Couchbase Lite sends it.
+// TestPushToSyncGatewayStyleReceiver checks two things Sync Gateway needs
+// from a pusher, without a Sync Gateway: a new document's proposeChanges
+// row names its parent as "" (Sync Gateway fails on null), and a blob gets
+// a stand-in "_attachments" entry (Sync Gateway only fetches attachments
+// listed there), as Couchbase Lite sends them to a peer without blobs:"true".
 func TestPushToSyncGatewayStyleReceiver(t *testing.T) {
 	f := startFakeSyncGateway(t)
 	p := newPeer(t, "p")
@@ -736,6 +738,19 @@ func TestPushToSyncGatewayStyleReceiver(t *testing.T) {
 		if len(row) < 3 || row[2] != "" {
 			t.Errorf("proposeChanges row for a new document %v: want parent \"\"", row)
 		}
+	}
+	body := f.revs["withblob"]
+	atts, _ := body["_attachments"].(map[string]any)
+	stub, _ := atts["blob_/photo"].(map[string]any)
+	if stub == nil || stub["digest"] != ref.Digest || stub["stub"] != true || stub["revpos"] != float64(1) ||
+		stub["length"] != float64(len(data)) || stub["content_type"] != "text/plain" || stub["@type"] != nil {
+		t.Fatalf("rev body %v: want _attachments[blob_/photo] standing in for the blob", body)
+	}
+	if photo, _ := body["photo"].(map[string]any); photo["@type"] != "blob" || photo["digest"] != ref.Digest {
+		t.Fatalf("the blob itself changed: %v", body["photo"])
+	}
+	if _, has := f.revs["plain"]["_attachments"]; has {
+		t.Errorf("a document without blobs got _attachments: %v", f.revs["plain"])
 	}
 	if f.revProps["withblob"]["rev"] != d.RevID {
 		t.Errorf("rev property %q, want %q", f.revProps["withblob"]["rev"], d.RevID)

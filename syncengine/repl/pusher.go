@@ -14,6 +14,7 @@ import (
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/delta"
+	"peersync/syncengine/revtree"
 	"peersync/syncengine/store"
 )
 
@@ -293,6 +294,7 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 	}
 	maxHistory, _ := strconv.Atoi(resp.Properties["maxHistory"])
 	deltas := p.s.opts.EnableDelta && resp.Properties["deltas"] == "true"
+	legacy := resp.Properties["blobs"] != "true"
 	var answers []json.RawMessage
 	if len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, &answers); err != nil {
@@ -306,7 +308,7 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 			p.finish(o.change, nil, false) // not wanted
 			continue
 		}
-		if !p.sendRev(ctx, o.change, known, maxHistory, deltas) {
+		if !p.sendRev(ctx, o.change, known, maxHistory, deltas, legacy) {
 			return false
 		}
 	}
@@ -337,6 +339,7 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 			return
 		}
 		deltas := p.s.opts.EnableDelta && resp.Properties["deltas"] == "true"
+		legacy := resp.Properties["blobs"] != "true"
 		var retry []offer
 		for i, o := range rows {
 			status, current := 0, ""
@@ -349,7 +352,7 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 				if o.parent != "" {
 					known = append(known, o.parent)
 				}
-				if !p.sendRev(ctx, o.change, known, 0, deltas) {
+				if !p.sendRev(ctx, o.change, known, 0, deltas, legacy) {
 					return
 				}
 			case 304:
@@ -400,8 +403,9 @@ func (p *pusher) isAncestor(c store.Change, rev string) bool {
 }
 
 // sendRev sends one revision, with history up to the first revision the
-// peer has, and finishes it when the peer answers.
-func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, maxHistory int, deltas bool) bool {
+// peer has, and finishes it when the peer answers. legacy adds stand-ins
+// for blobs to "_attachments" for a peer that did not say blobs:"true".
+func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, maxHistory int, deltas, legacy bool) bool {
 	if maxHistory <= 0 || maxHistory > p.s.opts.MaxHistory {
 		maxHistory = p.s.opts.MaxHistory
 	}
@@ -422,6 +426,14 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 			return store.ErrNotFound
 		}
 		rev.body, rev.deleted = r.Body, r.Deleted
+		if legacy && !r.Deleted {
+			if gen, _, err := revtree.ParseRevID(c.RevID); err == nil {
+				var withStandIns bool
+				if rev.body, withStandIns = withLegacyAttachments(r.Body, gen); withStandIns {
+					deltas = false // a delta would be against the body without stand-ins
+				}
+			}
+		}
 		if deltas && !r.Deleted && len(r.Body) >= minDeltaBody {
 			rev.deltaSrc, rev.delta = deltaAgainst(d, r.Body, known)
 		}

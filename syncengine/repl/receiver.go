@@ -207,7 +207,9 @@ func (r *receiver) handleProposeChanges(req *blip.Request) {
 		answers = answers[:len(answers)-1]
 	}
 	body, _ := json.Marshal(answers)
-	req.Respond(r.replyProps(blip.Properties{}), body)
+	// blobs:"true", as Couchbase Lite answers: without it the pusher adds
+	// stand-in "_attachments" entries for its blobs.
+	req.Respond(r.replyProps(blip.Properties{"blobs": "true"}), body)
 }
 
 // replyProps adds deltas:"true" when we accept deltas.
@@ -324,7 +326,11 @@ func stripSpecial(body []byte) ([]byte, error) {
 	for _, k := range []string{"_id", "_rev", "_deleted", "_revisions", "_exp", "_removed"} {
 		delete(m, k)
 	}
-	return json.Marshal(m)
+	out, err := json.Marshal(m)
+	if err != nil || m[legacyAttachments] == nil {
+		return out, err
+	}
+	return withoutStandIns(out)
 }
 
 // fetchBlobs asks the peer for the blobs we lack and checks their digests.
