@@ -109,7 +109,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"a", `{"x":`, ErrInvalidBody},
 		{"a", "{\"x\":\"\xff\"}", ErrInvalidBody},
 		{"a", `{"_id":"x"}`, ErrInvalidBody},
-		{"a", `{"_attachments":{}}`, ErrInvalidBody},
+		{"a", `{"_rev":"1-a"}`, ErrInvalidBody},
 		{"a", `{"x":"` + strings.Repeat("y", 100) + `"}`, ErrBodyTooLarge},
 		{"a", `{"b":{"@type":"blob","digest":"sha1-nope","length":1}}`, ErrMissingBlob},
 		{"", `{}`, ErrInvalidID},
@@ -476,5 +476,19 @@ func TestParentBodyKeptForDeltas(t *testing.T) {
 	}
 	if r, _ := d3.Tree.Get(d1.RevID); r.Body != nil {
 		t.Errorf("grandparent body kept: %s", r.Body)
+	}
+}
+
+// TestAttachmentsKeptOnEdit: a document that came with legacy
+// "_attachments" (from Sync Gateway) can be edited without losing them.
+func TestAttachmentsKeptOnEdit(t *testing.T) {
+	db := openTest(t)
+	var digest string
+	db.Update(func(tx *Tx) (err error) { digest, err = tx.PutBlob([]byte("att")); return err })
+	body := `{"title":"x","_attachments":{"a.txt":{"digest":"` + digest + `","length":3,"stub":true,"revpos":1}}}`
+	d := put(t, db, "doc", body, PutOptions{})
+	d = put(t, db, "doc", strings.Replace(body, `"x"`, `"y"`, 1), PutOptions{ParentRev: d.RevID})
+	if !strings.Contains(string(d.Body), "_attachments") || !strings.Contains(string(d.Body), `"y"`) {
+		t.Errorf("edited body = %s", d.Body)
 	}
 }

@@ -112,7 +112,9 @@ func (tx *Tx) Put(coll, id string, body []byte, opts PutOptions) (*Document, err
 	if opts.Deleted && len(body) == 0 {
 		body = []byte("{}")
 	}
-	body, err := normalizeBody(body, tx.db.opts.MaxBodySize)
+	// "_attachments" stays allowed so a document pulled from Sync Gateway
+	// keeps its attachments when edited.
+	body, err := normalizeBody(body, tx.db.opts.MaxBodySize, "_attachments")
 	if err != nil {
 		return nil, err
 	}
