@@ -86,6 +86,11 @@ func TestRandomDropCutsConnection(t *testing.T) {
 	if n > 200 {
 		t.Errorf("read %d bytes past a drop budget of at most 200", n)
 	}
+	// The client can see the cut before the proxy has counted it.
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Stats().Dropped != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if p.Stats().Dropped != 1 {
 		t.Errorf("dropped = %d", p.Stats().Dropped)
 	}
