@@ -57,13 +57,14 @@ vet:
 # The whole suite: vet, the race-enabled tests inside a D-Bus session with a
 # gnome-keyring unlocked with a throwaway password in a throwaway data home
 # (so the keyring tests use a real Secret Service and never touch yours),
-# and the engine and the headless binary built without cgo.
+# the engine and the headless binary built without cgo, and the release
+# packages (Linux, and Windows run under Wine).
 test: deps-test vet
 	CGO_ENABLED=0 $(GO) build -tags headless -o /dev/null .
 	CGO_ENABLED=0 $(GO) test -run '^$$' ./syncengine/... ./discovery/...
 	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
 	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-	  PEERSYNC_REQUIRE_KEYRING=1 $(GO) test -race -timeout 20m ./...'
+	  PEERSYNC_REQUIRE_KEYRING=1 PEERSYNC_WINE_SMOKE=1 $(GO) test -race -timeout 30m ./...'
 
 # ---- Release packages (everything lands in the gitignored dist/) ----------
 #
