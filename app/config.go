@@ -57,6 +57,7 @@ type ListenerConfig struct {
 	Users          []UserHash `toml:"users,omitempty"`
 	ClientCA       string     `toml:"client_ca,omitempty"` // PEM file of CA certificates for client-certificate auth
 	MaxConnections int        `toml:"max_connections,omitempty"`
+	IdleTimeout    Duration   `toml:"idle_timeout,omitempty"` // close connections silent this long (default 15m)
 }
 
 // UserHash is a listener user with a bcrypt password hash.

@@ -105,7 +105,8 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 		return nil, err
 	}
 	cfg := syncengine.ListenerConfig{Database: db, Port: lc.Port, NetworkInterface: lc.Interface, ReadOnly: lc.ReadOnly,
-		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections}
+		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections,
+		IdleTimeout: lc.IdleTimeout.Duration}
 	if err := applyListenerTLS(rn.e, &cfg, lc.TLS); err != nil {
 		return nil, err
 	}

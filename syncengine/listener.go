@@ -28,6 +28,9 @@ const (
 
 	DefaultMaxConnections   = 100
 	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes a connection that sent nothing, not even a
+	// heartbeat ping, for this long; replicators ping every 5 minutes.
+	DefaultIdleTimeout = 15 * time.Minute
 )
 
 // ListenerConfig configures a Listener (Couchbase Lite's URLEndpointListener).
@@ -43,6 +46,7 @@ type ListenerConfig struct {
 	EnableDeltaSync  bool
 	MaxConnections   int           // default 100
 	HandshakeTimeout time.Duration // time to complete the TLS and WebSocket handshakes (default 10 s)
+	IdleTimeout      time.Duration // close a connection silent this long (default 15 min)
 }
 
 // ListenerAuthenticator is PasswordAuthenticator or CertificateAuthenticator.
@@ -133,6 +137,9 @@ func (e *Engine) NewListener(cfg ListenerConfig) (*Listener, error) {
 	}
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	return &Listener{cfg: cfg, engine: e, id: newID(), failures: newFailureLimiter()}, nil
 }
@@ -415,7 +422,8 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 }
 
 func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string) {
-	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log, MaxInFlight: replMaxInFlight})
+	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log, MaxInFlight: replMaxInFlight,
+		IdleTimeout: l.cfg.IdleTimeout})
 	if err != nil {
 		return // Accept has answered with an HTTP error
 	}

@@ -2,6 +2,7 @@ package syncengine
 
 import (
 	"context"
+	"peersync/syncengine/blip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -190,4 +191,24 @@ func TestTombstonesReplicatePurgesDoNot(t *testing.T) {
 	if _, err := b.coll().Get("purged"); err != nil {
 		t.Errorf("a purge replicated: %v", err)
 	}
+}
+
+// TestListenerClosesIdleConnections: a client that goes silent (no
+// messages, no heartbeat pings) is disconnected after IdleTimeout.
+func TestListenerClosesIdleConnections(t *testing.T) {
+	b := newPeer(t, "b")
+	l, url := b.listen(t, func(c *ListenerConfig) { c.IdleTimeout = 300 * time.Millisecond })
+	conn, err := blip.Dial(context.Background(), url, blip.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Start()
+	defer conn.Close()
+	waitFor(t, "the connection", func() bool { return l.Status().ConnectionCount == 1 })
+	select {
+	case <-conn.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a silent client was not disconnected")
+	}
+	waitFor(t, "the listener to forget it", func() bool { return l.Status().ConnectionCount == 0 })
 }
