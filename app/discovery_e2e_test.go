@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"peersync/discovery"
+	"peersync/discovery/netnstest"
 )
 
 // inProcess runs the CLI in this process (commands on a running
@@ -82,7 +83,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	writeConfigA(true)
 
 	var logsA lockedBuffer
-	procA := inNamespace(t, lan.nsA, "--data-dir", dataA, "--headless", "--log-format", "json")
+	procA := inNamespace(t, lan.NsA, "--data-dir", dataA, "--headless", "--log-format", "json")
 	procA.Stdout, procA.Stderr = &logsA, &logsA
 	if err := procA.Start(); err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	}
 	step("headless A running")
 
-	b := startLANPeer(t, lan.nsB)
+	b := startLANPeer(t, lan.NsB)
 	b.request(lanCommand{Op: "announce", Service: discovery.Service{PeerID: "6f1c9f0e-3b1a-4c55-9a43-0c2d1e7b8a91",
 		Name: "beta", Database: "other", Port: 4984}})
 	isAlpha := func(ev discovery.Event) bool { return ev.Peer.Name == "alpha" && ev.Peer.Database == "notes" }
@@ -134,7 +135,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 
 	b.request(lanCommand{Op: "put", IDs: []string{"four", "five"}})
 	const movedA4 = "10.232.0.7"
-	lan.moveAddrA(t, lanA4, movedA4)
+	lan.MoveAddrA(t, lanA4, movedA4)
 	moved := b.waitEvent(6*time.Second, "alpha/notes re-announced at the new address", func(ev discovery.Event) bool {
 		return ev.Kind != discovery.PeerLost && isAlpha(ev) && hostOf(t, ev.Peer.URL()) == movedA4
 	})
@@ -151,7 +152,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	}
 
 	// `peersync peers` in B lists A at its new address.
-	cmd := inNamespace(t, lan.nsB, "--data-dir", t.TempDir(), "peers", "--json", "--timeout", "2s")
+	cmd := inNamespace(t, lan.NsB, "--data-dir", t.TempDir(), "peers", "--json", "--timeout", "2s")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("peers --json: %v", err)
@@ -175,7 +176,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	step("peers --json listed A")
 
 	// `peersync peers --watch --json` prints A as seen, then stops on Ctrl-C.
-	watch := inNamespace(t, lan.nsB, "--data-dir", t.TempDir(), "peers", "--watch", "--json")
+	watch := inNamespace(t, lan.NsB, "--data-dir", t.TempDir(), "peers", "--watch", "--json")
 	watchOut, err := watch.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -250,8 +251,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 // TestPeersWithoutNetwork checks `peersync peers` explains in one line why
 // it cannot browse in a namespace with no interface up.
 func TestPeersWithoutNetwork(t *testing.T) {
-	ns := "psapp-n-" + skipWithoutNetns(t)
-	addNetns(t, ns)
+	ns := netnstest.Empty(t, "psapp")
 	cmd := inNamespace(t, ns, "--data-dir", t.TempDir(), "peers", "--timeout", "1s")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -290,9 +290,9 @@ func TestHeadlessNoAnnounceNoBrowse(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dataA, ConfigFileName), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := startLANPeer(t, lan.nsB)
+	b := startLANPeer(t, lan.NsB)
 	var logsA lockedBuffer
-	procA := inNamespace(t, lan.nsA, "--data-dir", dataA, "--headless", "--no-announce", "--no-browse")
+	procA := inNamespace(t, lan.NsA, "--data-dir", dataA, "--headless", "--no-announce", "--no-browse")
 	procA.Stdout, procA.Stderr = &logsA, &logsA
 	if err := procA.Start(); err != nil {
 		t.Fatal(err)

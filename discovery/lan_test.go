@@ -28,8 +28,8 @@ func sameAddrs(got []net.IP, want ...string) bool {
 func TestLANPeerSeenWithinTwoSecondsThenLost(t *testing.T) {
 	t.Parallel()
 	lan := newTestLAN(t, true)
-	browser := startHelper(t, lan.nsB, roleBrowse, browseConfig{})
-	announcer := startHelper(t, lan.nsA, roleAnnounce, nil)
+	browser := startHelper(t, lan.NsB, roleBrowse, browseConfig{})
+	announcer := startHelper(t, lan.NsA, roleAnnounce, nil)
 
 	svc := Service{
 		PeerID: "5d0b3f7e-2f43-4c1e-9d1a-7f1e3c2b9a10", Name: "Alice's laptop", Database: "notes",
@@ -75,11 +75,11 @@ func TestLANPeerSeenWithinTwoSecondsThenLost(t *testing.T) {
 func TestLANIPv6Only(t *testing.T) {
 	t.Parallel()
 	lan := newTestLAN(t, false)
-	browser := startHelper(t, lan.nsB, roleBrowse, browseConfig{Iface: lan.ifaceB, QueryInterval: 500 * time.Millisecond})
-	announcer := startHelper(t, lan.nsA, roleAnnounce, nil)
+	browser := startHelper(t, lan.NsB, roleBrowse, browseConfig{Iface: lan.IfaceB, QueryInterval: 500 * time.Millisecond})
+	announcer := startHelper(t, lan.NsA, roleAnnounce, nil)
 
 	svc := Service{PeerID: "0f9f3f64-58a4-4d8e-a2a4-1b1d2a0c3e55", Name: "bob", Database: "recipes", Port: 59840}
-	announcer.request(helperCommand{Op: "announce", Service: svc, Iface: lan.ifaceA})
+	announcer.request(helperCommand{Op: "announce", Service: svc, Iface: lan.IfaceA})
 	ev := browser.waitEvent(2*time.Second, "PeerSeen over IPv6", func(ev Event) bool {
 		return ev.Kind == PeerSeen && ev.Peer.PeerID == svc.PeerID
 	}, nil)
@@ -96,8 +96,8 @@ func TestLANIPv6Only(t *testing.T) {
 func TestLANFollowsAddressChanges(t *testing.T) {
 	t.Parallel()
 	lan := newTestLAN(t, true)
-	browser := startHelper(t, lan.nsB, roleBrowse, browseConfig{QueryInterval: 500 * time.Millisecond})
-	announcer := startHelper(t, lan.nsA, roleAnnounce, nil)
+	browser := startHelper(t, lan.NsB, roleBrowse, browseConfig{QueryInterval: 500 * time.Millisecond})
+	announcer := startHelper(t, lan.NsA, roleAnnounce, nil)
 	failOnLost := func(ev Event) {
 		if ev.Kind == PeerLost {
 			t.Errorf("peer lost during an address change: %+v", ev.Peer)
@@ -106,12 +106,12 @@ func TestLANFollowsAddressChanges(t *testing.T) {
 
 	// No fixed IPs: the announcer follows the interface's addresses.
 	svc := Service{PeerID: "9a3e2c1b-7d6f-4e5a-8b9c-0d1e2f3a4b5c", Name: "desk", Database: "db", Port: 4984}
-	announcer.request(helperCommand{Op: "announce", Service: svc, Iface: lan.ifaceA})
+	announcer.request(helperCommand{Op: "announce", Service: svc, Iface: lan.IfaceA})
 	browser.waitEvent(2*time.Second, "PeerSeen", func(ev Event) bool {
 		return ev.Kind == PeerSeen && sameAddrs(ev.Peer.Addrs, lanA4, lanA6)
 	}, nil)
 
-	lan.changeAddrA(t, lanA4, "10.231.0.3")
+	lan.MoveAddrA(t, lanA4, "10.231.0.3")
 	// The browser may first see the moment without IPv4; it must end on the
 	// new address.
 	ev := browser.waitEvent(3*time.Second, "PeerUpdated with the interface's new address", func(ev Event) bool {
@@ -137,8 +137,8 @@ func TestLANDeduplicatesAndListsManualPeers(t *testing.T) {
 		peerID = "3c2b1a09-8f7e-4d6c-9b5a-493827160504"
 		selfID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 	)
-	browser := startHelper(t, lan.nsB, roleBrowse, browseConfig{QueryInterval: 500 * time.Millisecond, IgnorePeerID: selfID})
-	announcer := startHelper(t, lan.nsA, roleAnnounce, nil)
+	browser := startHelper(t, lan.NsB, roleBrowse, browseConfig{QueryInterval: 500 * time.Millisecond, IgnorePeerID: selfID})
+	announcer := startHelper(t, lan.NsA, roleAnnounce, nil)
 
 	ip := ipsOf(lanA4)
 	for _, svc := range []Service{
