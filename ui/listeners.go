@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -75,16 +74,10 @@ func newListenersScreen(u *mainUI) *listenersScreen {
 	s.detail = container.NewVBox(s.info, s.errText, s.urls, s.fp, s.conns,
 		container.NewHBox(s.startBtn, s.stopBtn, s.editBtn, s.deleteBtn))
 
-	newBtn := widget.NewButtonWithIcon("New listener…", theme.ContentAddIcon(), func() {
-		s.showForm("", ListenerSettings{TLS: TLSAnonymous, Auth: AuthNone})
-	})
 	s.message = widget.NewLabel("")
-	head := container.NewVBox(
-		widget.NewLabelWithStyle("Listeners", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(newBtn, layout.NewSpacer()))
-	split := container.NewHSplit(s.list, container.NewVScroll(s.detail))
-	split.Offset = 0.35
-	s.content = container.NewBorder(head, s.message, nil, nil, split)
+	s.content = listDetailScreen("Listeners", "New listener…", func() {
+		s.showForm("", ListenerSettings{TLS: TLSAnonymous, Auth: AuthNone})
+	}, s.list, container.NewVScroll(s.detail), 0.35, s.message)
 	s.showDetail()
 	return s
 }

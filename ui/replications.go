@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -97,18 +96,12 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 		widget.NewLabelWithStyle("Documents (last 200)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	s.detail = container.NewBorder(top, nil, nil, nil, s.docs)
 
-	newBtn := widget.NewButtonWithIcon("New replication…", theme.ContentAddIcon(), func() {
-		s.showForm("", ReplicationSettings{Type: TypePushAndPull, Conflicts: ConflictsDefault})
-	})
 	s.message = widget.NewLabel("")
-	head := container.NewVBox(
-		widget.NewLabelWithStyle("Replications", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(newBtn, layout.NewSpacer()))
 	// The scroll lets the split give the list its share however wide the
 	// buttons are.
-	split := container.NewHSplit(s.list, container.NewHScroll(s.detail))
-	split.Offset = 0.4
-	s.content = container.NewBorder(head, s.message, nil, nil, split)
+	s.content = listDetailScreen("Replications", "New replication…", func() {
+		s.showForm("", ReplicationSettings{Type: TypePushAndPull, Conflicts: ConflictsDefault})
+	}, s.list, container.NewHScroll(s.detail), 0.4, s.message)
 	s.showDetail()
 	return s
 }
