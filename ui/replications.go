@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -35,7 +36,8 @@ type replicationsScreen struct {
 	byID     map[string]string                      // replicator ID → replication name
 	live     map[string]syncengine.ReplicatorStatus // newest status from events, by name
 	logs     map[string]*docLog
-	docLines []string // the selected replication's log, newest first
+	unnamed  map[string]*docLog // logs of replicator IDs not yet matched to a name
+	docLines []string           // the selected replication's log, newest first
 	selected string
 
 	reload   *reloader
@@ -48,7 +50,7 @@ type replicationsScreen struct {
 
 func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	s := &replicationsScreen{u: u, byID: map[string]string{}, live: map[string]syncengine.ReplicatorStatus{},
-		logs: map[string]*docLog{}, now: time.Now}
+		logs: map[string]*docLog{}, unnamed: map[string]*docLog{}, now: time.Now}
 	s.reload = &reloader{run: u.run, prepare: func() backgroundWork { return s.load }}
 	s.throttle = newThrottle(u.run, maxUpdatesPerSecond, s.redraw)
 	s.list = widget.NewList(
@@ -120,6 +122,10 @@ func (s *replicationsScreen) load() func() {
 		for _, r := range rows {
 			if r.ID != "" {
 				s.byID[r.ID] = r.Settings.Name
+				if l := s.unnamed[r.ID]; l != nil {
+					delete(s.unnamed, r.ID)
+					s.logFor(r.Settings.Name).add(oldestFirst(l))
+				}
 				if _, ok := s.live[r.Settings.Name]; !ok || r.Status.Activity != syncengine.Stopped {
 					s.live[r.Settings.Name] = r.Status
 				}
@@ -172,15 +178,35 @@ func (s *replicationsScreen) statusChanged(ev syncengine.ReplicatorStatusChanged
 func (s *replicationsScreen) documentsReplicated(ev syncengine.DocumentsReplicated) {
 	name, ok := s.byID[ev.ReplicatorID]
 	if !ok {
+		// A replication that finishes quickly can report its documents
+		// before the screen has learned its replicator's name: keep them.
+		l := s.unnamed[ev.ReplicatorID]
+		if l == nil {
+			l = &docLog{}
+			s.unnamed[ev.ReplicatorID] = l
+		}
+		l.add(ev.Documents)
+		s.reload.trigger()
 		return
 	}
+	s.logFor(name).add(ev.Documents)
+	s.throttle.changed(name)
+}
+
+func (s *replicationsScreen) logFor(name string) *docLog {
 	l := s.logs[name]
 	if l == nil {
 		l = &docLog{}
 		s.logs[name] = l
 	}
-	l.add(ev.Documents)
-	s.throttle.changed(name)
+	return l
+}
+
+// oldestFirst returns a log's entries in the order they were added.
+func oldestFirst(l *docLog) []syncengine.DocEvent {
+	evs := l.newestFirst()
+	slices.Reverse(evs)
+	return evs
 }
 
 // redraw shows one replication's news: its row, and its details and log

@@ -131,6 +131,9 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 		st := rs.status("to-peer")
 		return st.Activity == syncengine.Stopped && st.Pushed == 1
 	})
+	// The status can report the push before the document event has passed
+	// through the event pump and the throttled redraw.
+	h.waitFor("the document log", func() bool { return hasText(rs.docs, "pushed grace") })
 	h.settle()
 	if rs.selected != "to-peer" || !hasText(rs.list, "· 1 pushed · 0 pulled") {
 		t.Errorf("list shows %q", texts(rs.list))
