@@ -35,7 +35,12 @@ func TestRequestResponseBothDirections(t *testing.T) {
 	if resp.Properties["who"] != "client" || string(resp.Body) != "hi server" {
 		t.Fatalf("hello response: %+v", resp)
 	}
+	// The client counts its response as sent after the write returns, which
+	// can be a moment after the server has already read it.
 	st := cli.Stats()
+	for deadline := time.Now().Add(2 * time.Second); st.MessagesSent != 2 && time.Now().Before(deadline); st = cli.Stats() {
+		time.Sleep(time.Millisecond)
+	}
 	if st.MessagesSent != 2 || st.MessagesReceived != 2 { // request+response each way
 		t.Errorf("client stats %+v", st)
 	}
