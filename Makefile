@@ -25,7 +25,7 @@ define install-pkgs
 	fi
 endef
 
-.PHONY: run test deps-run deps-test build headless vet print-version \
+.PHONY: run test bench deps-run deps-test build headless vet print-version \
 	package-linux package-windows smoke-windows deps-windows deps-wine fyne-tool
 
 # VERSION is the app version in FyneApp.toml; every build stamps it into
@@ -65,6 +65,14 @@ test: deps-test vet
 	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
 	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	  PEERSYNC_REQUIRE_KEYRING=1 PEERSYNC_WINE_SMOKE=1 $(GO) test -race -timeout 30m ./...'
+
+# The end-to-end replication benchmarks: two real peersync processes on
+# 127.0.0.1 per workload (bench/). BENCH narrows them (a -bench pattern),
+# COUNT repeats them for benchstat, SG_BIN adds Sync Gateway's replicator.
+BENCH ?= Replication
+COUNT ?= 1
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count $(COUNT) -timeout 60m ./bench/
 
 # ---- Release packages (everything lands in the gitignored dist/) ----------
 #
