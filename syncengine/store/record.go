@@ -67,22 +67,24 @@ func encodeChange(c *Change) []byte {
 }
 
 func decodeChange(coll string, seq uint64, data []byte) (Change, error) {
-	bad := fmt.Errorf("collection %s sequence %d: corrupt change entry", coll, seq)
+	bad := func() (Change, error) {
+		return Change{}, fmt.Errorf("collection %s sequence %d: corrupt change entry", coll, seq)
+	}
 	if len(data) < 1 {
-		return Change{}, bad
+		return bad()
 	}
 	c := Change{Collection: coll, Sequence: seq, Deleted: data[0]&flagDeleted != 0, Conflicted: data[0]&flagConflicted != 0}
 	data = data[1:]
 	var ok bool
 	if c.DocID, data, ok = readString(data); !ok {
-		return Change{}, bad
+		return bad()
 	}
 	if c.RevID, data, ok = readString(data); !ok {
-		return Change{}, bad
+		return bad()
 	}
 	size, n := binary.Uvarint(data)
 	if n <= 0 {
-		return Change{}, bad
+		return bad()
 	}
 	c.BodySize = int(size)
 	return c, nil

@@ -113,8 +113,9 @@ func (tx *Tx) Put(coll, id string, body []byte, opts PutOptions) (*Document, err
 		body = []byte("{}")
 	}
 	// "_attachments" stays allowed so a document pulled from Sync Gateway
-	// keeps its attachments when edited.
-	body, err := normalizeBody(body, tx.db.opts.MaxBodySize, "_attachments")
+	// keeps its attachments when edited. The body is the application's
+	// buffer, which it may reuse: the document keeps a copy.
+	body, err := normalizeBody(bytes.Clone(body), tx.db.opts.MaxBodySize, "_attachments")
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,8 @@ func (tx *Tx) Put(coll, id string, body []byte, opts PutOptions) (*Document, err
 // PutRevision inserts a revision received from a peer, with its history
 // (history[0] is the revision, then its ancestors newest first). It reports
 // false when the document already had that revision. Bodies may carry the
-// protocol's "_attachments" key; other top-level "_" keys are refused.
+// protocol's "_attachments" key; other top-level "_" keys are refused. The
+// returned document may share body's bytes: the caller hands body over.
 func (tx *Tx) PutRevision(coll, id string, history []string, deleted bool, body []byte) (bool, *Document, error) {
 	if err := ValidateDocID(id); err != nil {
 		return false, nil, err
@@ -195,7 +197,7 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 		return nil, fmt.Errorf("%w: %s is not a leaf of %q", ErrConflict, winner, id)
 	}
 	if merged != nil {
-		if merged, err = normalizeBody(merged, tx.db.opts.MaxBodySize, "_attachments"); err != nil {
+		if merged, err = normalizeBody(bytes.Clone(merged), tx.db.opts.MaxBodySize, "_attachments"); err != nil {
 			return nil, err
 		}
 	}
