@@ -34,7 +34,7 @@ func (o *outCodec) appendFrame(dst []byte, number uint64, flags uint8, parts ...
 		}
 	} else {
 		if o.deflater == nil {
-			w, err := flate.NewWriter(&o.zbuf, flate.DefaultCompression)
+			w, err := flate.NewWriter(&o.zbuf, flate.BestSpeed)
 			if err != nil {
 				return dst, 0, err
 			}
