@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"sync"
 )
 
 // msgKey names a message in flight: responses (RPY/ERR) and requests (MSG)
@@ -248,7 +249,29 @@ func (b *msgBuf) append(p []byte, mem *memAccount) error {
 			return err
 		}
 		b.held += size
-		b.chunks = append(b.chunks, make([]byte, 0, size))
+		b.chunks = append(b.chunks, newChunk(size))
+	}
+}
+
+// Full-size chunks of messages that were joined or refused are reused, so
+// a peer sending big messages (or bombs) over and over does not make the
+// heap grow with garbage between collections.
+var chunkPool sync.Pool // of *[]byte, each maxChunk long
+
+func newChunk(size int) []byte {
+	if size == maxChunk {
+		if c, ok := chunkPool.Get().(*[]byte); ok {
+			return (*c)[:0]
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+func recycleChunks(chunks [][]byte) {
+	for i := range chunks {
+		if cap(chunks[i]) == maxChunk {
+			chunkPool.Put(&chunks[i])
+		}
 	}
 }
 
@@ -272,12 +295,14 @@ func (b *msgBuf) bytes(mem *memAccount) ([]byte, error) {
 	for _, c := range b.chunks {
 		data = append(data, c...)
 	}
+	recycleChunks(b.chunks)
 	mem.give(b.held)
 	b.chunks, b.held = [][]byte{data}, total
 	return data, nil
 }
 
 func (b *msgBuf) free(mem *memAccount) {
+	recycleChunks(b.chunks)
 	mem.give(b.held)
 	b.chunks, b.held = nil, 0
 }
