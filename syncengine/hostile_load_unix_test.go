@@ -3,6 +3,7 @@
 package syncengine
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -11,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -129,6 +131,44 @@ func TestHostileIdleSocketsDoNotStarveRealUser(t *testing.T) {
 	}
 	if st.HandshakesTimedOut != 0 {
 		t.Errorf("%d handshakes timed out: the user got in by the timeout, not by admission", st.HandshakesTimedOut)
+	}
+}
+
+// TestHandshakeDeadlineClosesIdleKeepAlive: a connection that made a plain
+// HTTP request and then idles on keep-alive never became a session, so the
+// handshake deadline (TLS, HTTP, authentication together) closes it.
+func TestHandshakeDeadlineClosesIdleKeepAlive(t *testing.T) {
+	checkNoLeaks(t)
+	b := newPeer(t, "b")
+	l, _ := hostileListener(t, b, func(c *ListenerConfig) { c.HandshakeTimeout = time.Second })
+	conn, err := tls.Dial("tcp", localAddr(l.Port()), insecureTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequest(http.MethodGet, "https://"+localAddr(l.Port())+"/b/", nil)
+	req.Header = basicAuthHeader()
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("GET /b/: %s (close %v), want 200 on a kept-alive connection", resp.Status, resp.Close)
+	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("idle keep-alive connection got data")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("idle keep-alive connection still open after 30 s")
+	}
+	if st := l.Admission(); st.HandshakesTimedOut != 1 {
+		t.Errorf("admission %+v, want the connection closed by the handshake timeout", st)
 	}
 }
 
