@@ -41,8 +41,8 @@ const (
 	// together (beyond 256 KiB each), and one connection. Joining a big
 	// message's chunks takes twice its size, so a listener takes messages
 	// up to about 22 MiB (revision bodies are at most 20 MiB). The Go heap
-	// runs up to about twice what is live, so 48 MiB keeps a listener under
-	// attack around 100 MiB.
+	// can run to twice what is live; 48 MiB keeps a listener under attack
+	// well under 128 MB (docs/benchmarks.md).
 	DefaultMaxInboundMemory    = 48 << 20
 	DefaultMaxConnectionMemory = 44 << 20
 )
