@@ -58,6 +58,10 @@ type ListenerConfig struct {
 	ClientCA       string     `toml:"client_ca,omitempty"` // PEM file of CA certificates for client-certificate auth
 	MaxConnections int        `toml:"max_connections,omitempty"`
 	IdleTimeout    Duration   `toml:"idle_timeout,omitempty"` // close connections silent this long (default 15m)
+	// HandshakeTimeout: TLS, HTTP request and authentication together (default 10s).
+	HandshakeTimeout Duration `toml:"handshake_timeout,omitempty"`
+	// StartTimeout: a session must send its first request within this (default 30s).
+	StartTimeout Duration `toml:"start_timeout,omitempty"`
 }
 
 // UserHash is a listener user with a bcrypt password hash.

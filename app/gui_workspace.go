@@ -186,6 +186,7 @@ func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig,
 	}
 	if old != nil {
 		lc.Collections, lc.MaxConnections = old.Collections, old.MaxConnections
+		lc.HandshakeTimeout, lc.StartTimeout = old.HandshakeTimeout, old.StartTimeout
 	}
 	switch s.Auth {
 	case ui.AuthNone, "":

@@ -106,7 +106,7 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 	}
 	cfg := syncengine.ListenerConfig{Database: db, Port: lc.Port, NetworkInterface: lc.Interface, ReadOnly: lc.ReadOnly,
 		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections,
-		IdleTimeout: lc.IdleTimeout.Duration}
+		IdleTimeout: lc.IdleTimeout.Duration, HandshakeTimeout: lc.HandshakeTimeout.Duration, StartTimeout: lc.StartTimeout.Duration}
 	if err := applyListenerTLS(rn.e, &cfg, lc.TLS); err != nil {
 		return nil, err
 	}

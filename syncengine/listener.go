@@ -28,9 +28,23 @@ const (
 
 	DefaultMaxConnections   = 100
 	DefaultHandshakeTimeout = 10 * time.Second
+	// Unfinished handshakes at once, and from one address (see admission.go).
+	DefaultMaxHandshakes           = 128
+	DefaultMaxHandshakesPerAddress = 32
+	// DefaultStartTimeout closes a session that sent no request this long
+	// after it was upgraded; replicators send theirs at once.
+	DefaultStartTimeout = 30 * time.Second
 	// DefaultIdleTimeout closes a connection that sent nothing, not even a
 	// heartbeat ping, for this long; replicators ping every 5 minutes.
 	DefaultIdleTimeout = 15 * time.Minute
+	// Memory incoming messages may hold: all connections of a listener
+	// together (beyond 256 KiB each), and one connection. Joining a big
+	// message's chunks takes twice its size, so a listener takes messages
+	// up to about 22 MiB (revision bodies are at most 20 MiB). The Go heap
+	// can run to twice what is live; 48 MiB keeps a listener under attack
+	// well under 128 MB (docs/benchmarks.md).
+	DefaultMaxInboundMemory    = 48 << 20
+	DefaultMaxConnectionMemory = 44 << 20
 )
 
 // ListenerConfig configures a Listener (Couchbase Lite's URLEndpointListener).
@@ -44,9 +58,16 @@ type ListenerConfig struct {
 	Authenticator    ListenerAuthenticator // nil = no authentication
 	ReadOnly         bool                  // refuse pushes with HTTP 403
 	EnableDeltaSync  bool
-	MaxConnections   int           // default 100
-	HandshakeTimeout time.Duration // time to complete the TLS and WebSocket handshakes (default 10 s)
-	IdleTimeout      time.Duration // close a connection silent this long (default 15 min)
+	MaxConnections   int           // replication sessions at once; only authenticated, upgraded ones count (default 100)
+	HandshakeTimeout time.Duration // from accept to an upgraded session: TLS, HTTP request, authentication (default 10 s)
+	// Connections in handshake at once (default 128), and from one address
+	// (default 32); a new one over either closes the oldest.
+	MaxHandshakes           int
+	MaxHandshakesPerAddress int
+	StartTimeout            time.Duration // a session must send its first request within this (default 30 s)
+	IdleTimeout             time.Duration // close a connection silent this long (default 15 min)
+	MaxInboundMemory        int           // bytes all connections' incoming messages may hold together (default 48 MiB)
+	MaxConnectionMemory     int           // bytes one connection's incoming messages may hold (default 44 MiB)
 }
 
 // ListenerAuthenticator is PasswordAuthenticator or CertificateAuthenticator.
@@ -116,6 +137,8 @@ type Listener struct {
 	srv      *http.Server
 	identity *tlsid.Identity
 	sessions map[*blip.Conn]*repl.Session
+	adm      *admission
+	inbound  *blip.MemoryBudget // shared by all connections
 	failures *failureLimiter
 	wg       sync.WaitGroup
 	running  bool
@@ -141,7 +164,13 @@ func (e *Engine) NewListener(cfg ListenerConfig) (*Listener, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
-	return &Listener{cfg: cfg, engine: e, id: newID(), failures: newFailureLimiter()}, nil
+	setDefault(&cfg.MaxHandshakes, DefaultMaxHandshakes)
+	setDefault(&cfg.MaxHandshakesPerAddress, min(DefaultMaxHandshakesPerAddress, cfg.MaxHandshakes))
+	setDefault(&cfg.StartTimeout, DefaultStartTimeout)
+	setDefault(&cfg.MaxInboundMemory, DefaultMaxInboundMemory)
+	setDefault(&cfg.MaxConnectionMemory, DefaultMaxConnectionMemory)
+	return &Listener{cfg: cfg, engine: e, id: newID(), failures: newFailureLimiter(),
+		adm: newAdmission(cfg), inbound: blip.NewMemoryBudget(int64(cfg.MaxInboundMemory))}, nil
 }
 
 // ID identifies the listener in events.
@@ -165,7 +194,7 @@ func (l *Listener) Start() error {
 	if err != nil {
 		return fmt.Errorf("listener: %w", err)
 	}
-	ln = &limitListener{Listener: ln, sem: make(chan struct{}, l.cfg.MaxConnections)}
+	ln = l.adm.listener(ln)
 	if !l.cfg.DisableTLS {
 		tc, id, err := l.tlsConfig()
 		if err != nil {
@@ -180,6 +209,7 @@ func (l *Listener) Start() error {
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: l.cfg.HandshakeTimeout,
+		ConnContext:       l.adm.connContext,
 		// TLS handshake failures are the client's problem; keep them at debug level.
 		ErrorLog: slog.NewLogLogger(l.engine.log.Handler(), slog.LevelDebug),
 	}
@@ -356,6 +386,7 @@ func (l *Listener) Stop() {
 	}
 	srv := l.srv
 	l.mu.Unlock()
+	l.adm.closeHandshakes()
 	for _, c := range conns {
 		c.CloseWithCode(1001, "listener stopped")
 	}
@@ -422,10 +453,23 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 }
 
 func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string) {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	slot := l.adm.reserveSession(host)
+	if slot == nil {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many replication sessions; try again later", http.StatusServiceUnavailable)
+		return
+	}
 	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log, MaxInFlight: replMaxInFlight,
-		IdleTimeout: l.cfg.IdleTimeout})
+		IdleTimeout: l.cfg.IdleTimeout, MaxBufferedBytes: l.cfg.MaxConnectionMemory, Budget: l.inbound})
 	if err != nil {
+		slot.release()
 		return // Accept has answered with an HTTP error
+	}
+	hc, _ := r.Context().Value(handshakeKey{}).(*handshakeConn)
+	if !slot.admit(hc, conn) {
+		conn.Close() // the handshake ran out of time meanwhile
+		return
 	}
 	sess := repl.NewSession(conn, repl.Options{
 		DB: l.cfg.Database.Store(), Collections: l.cfg.Collections, ReadOnly: l.cfg.ReadOnly, Logger: l.engine.log,
@@ -436,6 +480,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 		l.mu.Unlock()
 		conn.CloseWithCode(1001, "listener stopped")
 		sess.Close()
+		slot.release()
 		return
 	}
 	l.sessions[conn] = sess
@@ -444,39 +489,12 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	defer l.wg.Done()
 	l.engine.publish(ConnectionOpened{ListenerID: l.id, Remote: r.RemoteAddr, User: user})
 	conn.Start()
-	<-conn.Done()
+	slot.wait(conn)
 	sess.Close()
 	l.mu.Lock()
 	delete(l.sessions, conn)
 	l.mu.Unlock()
 	l.engine.publish(ConnectionClosed{ListenerID: l.id, Remote: r.RemoteAddr, Err: conn.Err()})
-}
-
-// limitListener refuses connections beyond a maximum by making Accept wait.
-type limitListener struct {
-	net.Listener
-	sem chan struct{}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	c.once.Do(c.release)
-	return c.Conn.Close()
 }
 
 // failureLimiter blocks an address after repeated failed logins.

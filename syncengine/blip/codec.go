@@ -80,54 +80,81 @@ const (
 // as its dictionary, which continues the peer's single deflate stream.
 type inCodec struct {
 	crc      uint32
-	src      bytes.Reader
-	inBuf    []byte // payload + inflateTail, reused
-	window   []byte // recent output, the next frame's dictionary
+	src      frameSource // payload + inflateTail, without copying
+	out      []byte      // one chunk of output, reused
+	window   []byte      // recent output, the next frame's dictionary
 	inflater io.ReadCloser
 	broken   bool
 }
 
-// inflate appends the decompression of payload to dst, failing with
-// errTooBig if dst would grow past limit.
-func (c *inCodec) inflate(dst, payload []byte, limit int) ([]byte, error) {
+// inflate decompresses payload and hands the output to sink in chunks of at
+// most inflateReadChunk bytes, so inflating never holds more than one chunk
+// itself: the sink decides what to keep. An error from sink stops inflating
+// and is returned (the stream is then broken).
+func (c *inCodec) inflate(payload []byte, sink func([]byte) error) error {
 	if c.broken {
-		return dst, errBadDeflate
+		return errBadDeflate
 	}
-	c.inBuf = append(append(c.inBuf[:0], payload...), inflateTail...)
-	c.src.Reset(c.inBuf)
+	c.src = frameSource{parts: [2][]byte{payload, inflateTail}}
 	if c.inflater == nil {
 		c.inflater = flate.NewReaderDict(&c.src, c.window)
 	} else if err := c.inflater.(flate.Resetter).Reset(&c.src, c.window); err != nil {
 		c.broken = true
-		return dst, errBadDeflate
+		return errBadDeflate
 	}
-	start := len(dst)
+	if c.out == nil {
+		c.out = make([]byte, inflateReadChunk)
+	}
 	for {
-		if len(dst) > limit {
-			c.broken = true
-			return dst, errTooBig
+		n, err := c.inflater.Read(c.out)
+		if n > 0 {
+			c.remember(c.out[:n]) // flate copied the dictionary at Reset
+			if serr := sink(c.out[:n]); serr != nil {
+				c.broken = true
+				return serr
+			}
 		}
-		if cap(dst)-len(dst) < 512 {
-			// Guess 4× the payload first: small messages stay small.
-			want := min(max(512, 4*len(payload)), inflateReadChunk)
-			dst = growSlice(dst, min(want, limit+1-len(dst)+512))
-		}
-		n, err := c.inflater.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			c.broken = true
-			return dst, errBadDeflate
+			return errBadDeflate
 		}
 	}
-	if len(dst) > limit {
-		c.broken = true
-		return dst, errTooBig
+	return nil
+}
+
+// frameSource reads a payload and then the inflate tail; it is an
+// io.ByteReader so that flate reads it directly, without a bufio copy.
+type frameSource struct {
+	parts [2][]byte
+}
+
+func (s *frameSource) Read(p []byte) (int, error) {
+	if !s.next() {
+		return 0, io.EOF
 	}
-	c.remember(dst[start:])
-	return dst, nil
+	n := copy(p, s.parts[0])
+	s.parts[0] = s.parts[0][n:]
+	return n, nil
+}
+
+func (s *frameSource) ReadByte() (byte, error) {
+	if !s.next() {
+		return 0, io.EOF
+	}
+	b := s.parts[0][0]
+	s.parts[0] = s.parts[0][1:]
+	return b, nil
+}
+
+// next moves to the tail once the payload is used up; false at the end.
+func (s *frameSource) next() bool {
+	if len(s.parts[0]) == 0 {
+		s.parts[0], s.parts[1] = s.parts[1], nil
+	}
+	return len(s.parts[0]) > 0
 }
 
 // remember keeps the last 32 KiB of output for the next frame's dictionary.

@@ -80,6 +80,7 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 		readerDone: make(chan struct{}),
 	}
 	c.in = newInbound(opts.MaxMessageSize, opts.MaxPropertiesSize, c.expectResponse)
+	c.in.mem = newMemAccount(int64(opts.MaxBufferedBytes), opts.Budget)
 	// A frame holds at most one whole message plus header and checksum.
 	ws.SetReadLimit(int64(opts.MaxMessageSize) + maxFrameHeaderSize + checksumSize)
 	ws.SetPingHandler(c.onPing)
@@ -199,15 +200,19 @@ func (c *Conn) fail(err error) {
 }
 
 // protocolError closes the connection with 1002 because of bad peer data.
-func (c *Conn) protocolError(err error) {
+func (c *Conn) protocolError(err error) { c.closeForInput(CloseProtocolError, err) }
+
+// closeForInput closes the connection at once with code because of what
+// the peer sent; called by the reader.
+func (c *Conn) closeForInput(code int, err error) {
 	reason := truncateReason("blip: " + err.Error())
 	c.mu.Lock()
 	if c.localClose == nil {
-		c.localClose = &CloseError{Code: CloseProtocolError, Reason: reason}
+		c.localClose = &CloseError{Code: code, Reason: reason}
 	}
 	ce := c.localClose
 	c.mu.Unlock()
-	c.log.Debug("blip: protocol error", "err", err)
+	c.log.Debug("blip: closing because of peer input", "code", code, "err", err)
 	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(ce.Code, ce.Reason), time.Now().Add(time.Second))
 	c.fail(ce)
 }

@@ -28,6 +28,15 @@
 //
 // Broken input is handled as the BLIP spec says: bad varints, empty or text
 // frames, bad deflate data, checksum mismatches and oversized messages close
-// the connection with WebSocket close code 1002; unknown frame types, frames
-// for no live message and malformed properties are dropped.
+// the connection with WebSocket close code 1002; unknown frame types and
+// frames for no live message are dropped. A request with malformed or
+// oversized properties is answered with ERR 400 or 413 (dropped if it wants
+// no reply), so its sender never waits forever.
+//
+// Memory for incoming messages is bounded per connection
+// (Options.MaxBufferedBytes) and, through a shared MemoryBudget, across
+// connections. Messages are assembled in chunks charged to the budget as
+// they grow, so the inflater stops at the limit: a deflate bomb is refused
+// while it arrives (ERR 413, or 503 when the shared budget is used up; close
+// 1009 or 1013 when it cannot be answered) and the connection serves on.
 package blip

@@ -11,6 +11,8 @@ const (
 	CloseNormal        = 1000
 	CloseGoingAway     = 1001
 	CloseProtocolError = 1002
+	CloseMessageTooBig = 1009 // a message over its memory limit that cannot be answered
+	CloseTryAgainLater = 1013 // ... over the shared limit, which frees up as others finish
 )
 
 // CloseError says a connection ended with a WebSocket close frame. Remote is

@@ -112,19 +112,29 @@ func TestIgnoredFramesKeepConnection(t *testing.T) {
 	}
 	send(9, 0x03, []byte("unknown type"))    // dropped
 	send(7, typeRPY, []byte{0})              // response to nothing: dropped
-	send(1, typeMSG, []byte{3, 'a', 0, 'b'}) // malformed properties: dropped
+	send(1, typeMSG, []byte{3, 'a', 0, 'b'}) // malformed properties: answered with ERR 400
 	send(1, typeMSG, []byte{0})              // number 1 is used up: dropped
 	head, _ := Properties{"Profile": "getCheckpoint"}.appendMessageHead(nil)
 	send(2, typeMSG, append(head, "ok"...)) // fine, answered
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, data, err := ws.ReadMessage()
-	if err != nil {
-		t.Fatal(err)
+	in := newInbound(DefaultMaxMessageSize, DefaultMaxPropertiesSize, func(n uint64) bool { return n <= 2 })
+	read := func() *completeMsg {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := in.handleFrame(data)
+		if err != nil || ev.done == nil {
+			t.Fatalf("reply: %+v %v", ev, err)
+		}
+		return ev.done
 	}
-	in := newInbound(DefaultMaxMessageSize, DefaultMaxPropertiesSize, func(n uint64) bool { return n == 2 })
-	ev, err := in.handleFrame(data)
-	if err != nil || ev.done == nil || ev.done.key != (msgKey{true, 2}) || string(ev.done.body) != "ok" {
-		t.Fatalf("reply to request 2: %+v %v", ev, err)
+	if m := read(); m.key != (msgKey{true, 1}) || m.flags&flagTypeMask != typeERR || m.props[ErrorCodeProperty] != "400" {
+		t.Fatalf("reply to the malformed request 1: %+v", m)
+	}
+	if m := read(); m.key != (msgKey{true, 2}) || string(m.body) != "ok" {
+		t.Fatalf("reply to request 2: %+v", m)
 	}
 	c := <-conns
 	if c.Err() != nil {

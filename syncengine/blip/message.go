@@ -48,8 +48,10 @@ const (
 	CodeBadRequest    = 400
 	CodeForbidden     = 403
 	CodeNotFound      = 404
+	CodeTooLarge      = 413 // over a size or memory limit: sending it again will not help
 	CodeBadRange      = 416
 	CodeHandlerFailed = 501
+	CodeUnavailable   = 503 // shared memory for incoming messages used up: try again later
 	CodeUnspecified   = 599
 )
 
@@ -84,6 +86,7 @@ type Request struct {
 	Message
 	conn      *Conn
 	number    uint64
+	held      int // bytes charged to the connection's memory account until handled
 	responded atomic.Bool
 }
 

@@ -14,8 +14,21 @@ type Options struct {
 	// one is a fatal protocol error.
 	MaxMessageSize int
 	// MaxPropertiesSize bounds one incoming message's properties (default
-	// 64 KiB); a message with more is dropped.
+	// 64 KiB); a request with more is answered with ERR 413.
 	MaxPropertiesSize int
+	// MaxBufferedBytes bounds the memory the connection's incoming messages
+	// hold at once (default 2 × MaxMessageSize): messages still arriving,
+	// a large frame being read, and requests until their handler returns.
+	// Joining a message's chunks briefly takes twice its size, so a message
+	// bigger than half of this is refused. A refused request is answered
+	// with ERR 413; a refused response or no-reply request closes the
+	// connection with 1009.
+	MaxBufferedBytes int
+	// Budget, if set, is shared with other connections and bounds what
+	// their incoming messages hold together, beyond 256 KiB each (so small
+	// messages always get through). Over it, a request gets ERR 503 and
+	// anything else closes the connection with 1013.
+	Budget *MemoryBudget
 	// MaxInFlight bounds outgoing requests awaiting a response (default 100);
 	// Send blocks beyond it.
 	MaxInFlight int
@@ -44,6 +57,9 @@ const (
 func (o Options) withDefaults() Options {
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = 2 * o.MaxMessageSize
 	}
 	if o.MaxPropertiesSize <= 0 {
 		o.MaxPropertiesSize = DefaultMaxPropertiesSize

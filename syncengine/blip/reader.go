@@ -16,7 +16,9 @@ import (
 func (c *Conn) readLoop() {
 	defer c.loops.Done()
 	defer close(c.readerDone)
+	defer c.in.mem.close() // what incoming messages still hold goes back
 	var buf []byte
+	bufHeld := 0 // what buf has charged to the memory account
 	for {
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
@@ -28,7 +30,15 @@ func (c *Conn) readLoop() {
 			c.protocolError(errTextFrame)
 			return
 		}
-		buf, err = readFrame(r, buf[:0])
+		buf, err = c.readFrame(r, buf[:0], &bufHeld)
+		if errors.Is(err, errOverConnMemory) {
+			c.closeForInput(CloseMessageTooBig, err)
+			return
+		}
+		if errors.Is(err, errOverSharedMemory) {
+			c.closeForInput(CloseTryAgainLater, err)
+			return
+		}
 		if err != nil {
 			c.fail(c.readError(err))
 			return
@@ -42,18 +52,36 @@ func (c *Conn) readLoop() {
 		if !c.route(ev) {
 			return
 		}
-		if cap(buf) > 4*maxFrameSize {
+		if cap(buf) > frameBufFree {
 			buf = nil // a huge frame passed; don't keep its buffer
+			c.in.mem.give(bufHeld)
+			bufHeld = 0
 		}
 	}
 }
 
+// frameBufFree is how big the frame buffer may grow before it is charged to
+// the memory account: normal frames fit in it.
+const frameBufFree = 4 * maxFrameSize
+
 // readFrame reads one WebSocket message into buf (the read limit set on the
-// WebSocket bounds its size).
-func readFrame(r io.Reader, buf []byte) ([]byte, error) {
+// WebSocket bounds its size). Growing buf past frameBufFree is charged to
+// the memory account, *held being the current charge.
+func (c *Conn) readFrame(r io.Reader, buf []byte, held *int) ([]byte, error) {
 	for {
 		if cap(buf)-len(buf) < 512 {
-			buf = growSlice(buf, maxFrameSize+maxFrameHeaderSize+checksumSize)
+			newCap := max(2*cap(buf), len(buf)+maxFrameSize+maxFrameHeaderSize+checksumSize)
+			charge := max(0, newCap-frameBufFree)
+			if charge > 0 {
+				if err := c.in.mem.take(charge); err != nil {
+					return buf, err
+				}
+			}
+			nb := make([]byte, len(buf), newCap)
+			copy(nb, buf)
+			buf = nb
+			c.in.mem.give(*held)
+			*held = charge
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -75,8 +103,8 @@ func (c *Conn) route(ev frameEvent) bool {
 	if ev.sendAck {
 		c.queueAck(ev.sendAckKey, ev.sendAckBytes)
 	}
-	if ev.dropped != nil {
-		c.log.Debug("blip: dropped incoming message", "err", ev.dropped)
+	if ev.refused != nil && !c.refuse(ev.refused) {
+		return false
 	}
 	m := ev.done
 	if m == nil {
@@ -93,15 +121,33 @@ func (c *Conn) route(ev frameEvent) bool {
 	if m.key.response {
 		msg.NoReply = false
 		c.deliverResponse(m.key.number, m.flags&flagTypeMask == typeERR, &msg)
+		c.in.mem.give(m.held) // the waiting Send has it now
 		return true
 	}
-	req := &Request{Message: msg, conn: c, number: m.key.number}
+	c.stats.requestsReceived.Add(1)
+	req := &Request{Message: msg, conn: c, number: m.key.number, held: m.held}
 	select {
 	case c.dispatch <- req:
 		return true
 	case <-c.done:
 		return false
 	}
+}
+
+// refuse answers a request that will not be delivered with an ERR, so its
+// sender does not wait forever; a message that cannot be answered but must
+// not be lost silently closes the connection. False means it closed.
+func (c *Conn) refuse(r *refusal) bool {
+	c.log.Debug("blip: incoming message refused", "err", r.err)
+	switch {
+	case r.wantsReply():
+		req := &Request{Message: Message{Urgent: r.flags&flagUrgent != 0}, conn: c, number: r.key.number}
+		req.RespondError(BLIPErrorDomain, r.code, r.err.Error())
+	case r.closeCode != 0:
+		c.closeForInput(r.closeCode, r.err)
+		return false
+	}
+	return true
 }
 
 // readError turns a read failure into the connection's end reason.
@@ -164,6 +210,7 @@ func (c *Conn) dispatchLoop() {
 }
 
 func (c *Conn) serve(req *Request) {
+	defer c.in.mem.give(req.held) // handled: its memory is the handler's business now
 	h := c.handlers[req.Profile()]
 	if h == nil {
 		req.RespondError(BLIPErrorDomain, CodeNotFound, fmt.Sprintf("no handler for profile %q", req.Profile()))

@@ -10,12 +10,14 @@ type Stats struct {
 	BytesReceived     int64 // uncompressed message bytes received
 	MessagesSent      int64
 	MessagesReceived  int64
+	RequestsReceived  int64 // requests handed to handlers (MessagesReceived counts responses too)
 }
 
 type counters struct {
 	bytesSentWire, bytesReceivedWire atomic.Int64
 	bytesSent, bytesReceived         atomic.Int64
 	messagesSent, messagesReceived   atomic.Int64
+	requestsReceived                 atomic.Int64
 }
 
 // Stats returns a snapshot of the traffic counters.
@@ -27,5 +29,6 @@ func (c *Conn) Stats() Stats {
 		BytesReceived:     c.stats.bytesReceived.Load(),
 		MessagesSent:      c.stats.messagesSent.Load(),
 		MessagesReceived:  c.stats.messagesReceived.Load(),
+		RequestsReceived:  c.stats.requestsReceived.Load(),
 	}
 }

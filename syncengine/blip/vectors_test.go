@@ -42,7 +42,7 @@ func TestVectorsDecode(t *testing.T) {
 		}
 		m := ev.done
 		if m == nil {
-			t.Fatalf("frame #%d: no complete message (dropped: %v)", i+1, ev.dropped)
+			t.Fatalf("frame #%d: no complete message (refused: %+v)", i+1, ev.refused)
 		}
 		if m.key != (msgKey{false, w.number}) || m.flags != w.flags {
 			t.Errorf("frame #%d: key %+v flags %#x, want number %d flags %#x", i+1, m.key, m.flags, w.number, w.flags)
