@@ -242,10 +242,7 @@ func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) erro
 	if len(c.saved.Remote) > 0 && string(c.saved.Remote) != "null" {
 		since = string(c.saved.Remote)
 	}
-	s.recv.mu.Lock()
-	s.recv.trackers[c.name] = newSeqTracker(since)
-	s.recv.caughtUp[c.name] = false
-	s.recv.mu.Unlock()
+	s.recv.startPull(c.name, since)
 	props := blip.Properties{"Profile": "subChanges", "since": since, "batch": strconv.Itoa(s.opts.BatchSize),
 		"versioning": "rev-trees"}
 	if cfg.Continuous {
