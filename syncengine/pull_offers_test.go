@@ -11,6 +11,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -272,5 +273,33 @@ func TestContinuousPullReportsIdleAfterLaterBatches(t *testing.T) {
 	checkAskedOnce(t, f, "d1", "d2")
 	if st := r.Status(); st.Progress.Completed != st.Progress.Total || st.Error != nil {
 		t.Errorf("status %+v: want progress complete and no error", st)
+	}
+}
+
+// TestOneShotPullStopsWithoutProgress: a peer offers a revision and never
+// sends it (nor says it is caught up). The one-shot replication stops with
+// a one-line permanent ErrNoProgress instead of hanging.
+func TestOneShotPullStopsWithoutProgress(t *testing.T) {
+	checkNoLeaks(t)
+	p := newPeer(t, "p")
+	f := startOfferingPeer(t, offerStep{batch: [][]any{row(1, "d1")}})
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: f.url(), Type: Pull,
+		NoProgressTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start(false)
+	defer r.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = r.Wait(ctx)
+	if !errors.Is(err, ErrNoProgress) || IsTransient(err) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("stalled one-shot pull ended with %v; want a one-line permanent ErrNoProgress", err)
+	}
+	if !strings.Contains(err.Error(), "1 revision(s)") {
+		t.Errorf("error %q does not say what it waited for", err)
+	}
+	if st := r.Status(); st.Activity != Stopped {
+		t.Errorf("activity %v, want stopped", st.Activity)
 	}
 }
