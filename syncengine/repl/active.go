@@ -222,11 +222,11 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 		}
 	} else {
 		s.setCollections(names)
-		ids := make([]string, len(runs))
+		ids, wire := make([]string, len(runs)), make([]string, len(runs))
 		for i, c := range runs {
-			ids[i] = c.id
+			ids[i], wire[i] = c.id, wireCollectionName(c.name)
 		}
-		body, _ := json.Marshal(map[string]any{"collections": names, "checkpoint_ids": ids})
+		body, _ := json.Marshal(map[string]any{"collections": wire, "checkpoint_ids": ids})
 		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
 		if err != nil {
 			return nil, fmt.Errorf("getCollections: %w", err)
@@ -241,7 +241,9 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			}
 			var m map[string]json.RawMessage
 			json.Unmarshal(cp, &m)
-			json.Unmarshal(m["_rev"], &runs[i].remoteRev)
+			if json.Unmarshal(m["_rev"], &runs[i].remoteRev) != nil {
+				json.Unmarshal(m["rev"], &runs[i].remoteRev) // a Couchbase Lite peer's spelling
+			}
 			remote[i] = cp
 		}
 	}

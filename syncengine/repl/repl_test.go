@@ -119,3 +119,22 @@ func TestBlobProofMatchesFormula(t *testing.T) {
 		t.Error("different nonces give the same proof")
 	}
 }
+
+func TestCollectionNamesOnTheWire(t *testing.T) {
+	for _, c := range []struct{ full, wire string }{
+		{"_default._default", "_default"},
+		{"_default.foo", "foo"},
+		{"inventory.items", "inventory.items"},
+		{"inventory._default", "inventory._default"},
+	} {
+		if got := wireCollectionName(c.full); got != c.wire {
+			t.Errorf("wireCollectionName(%q) = %q, want %q", c.full, got, c.wire)
+		}
+		if got := fullCollectionName(c.wire); got != c.full {
+			t.Errorf("fullCollectionName(%q) = %q, want %q", c.wire, got, c.full)
+		}
+		if got := fullCollectionName(c.full); got != c.full {
+			t.Errorf("fullCollectionName(%q) = %q, want it unchanged", c.full, got)
+		}
+	}
+}
