@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/store"
 )
 
 // getCollections sends a getCollections request as Couchbase Lite does.
@@ -188,5 +189,86 @@ func TestReplicatorSendsCouchbaseLiteCollectionNames(t *testing.T) {
 	}
 	if setRevs["1"] != "3-cc" {
 		t.Errorf("setCheckpoint of collection 1 sent rev %q, want 3-cc from the peer's \"rev\"", setRevs["1"])
+	}
+}
+
+// TestPullBlobFromNamedCollection pulls a document with a blob from a peer
+// that, like Sync Gateway, refuses a getAttachment without the collection
+// property once getCollections has named the collections.
+func TestPullBlobFromNamedCollection(t *testing.T) {
+	checkNoLeaks(t)
+	data := []byte("blob bytes in a named collection")
+	digest := store.BlobDigest(data)
+	var mu sync.Mutex
+	var conns []*blip.Conn
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/_blipsync") {
+			w.Write([]byte(`{"db_name":"db"}`))
+			return
+		}
+		c, err := blip.Accept(w, r, blip.Options{})
+		if err != nil {
+			return
+		}
+		c.Handle("getCollections", func(q *blip.Request) { q.Respond(nil, []byte(`[{}]`)) })
+		c.Handle("setCheckpoint", func(q *blip.Request) { q.Respond(blip.Properties{"rev": "1-cc"}, nil) })
+		c.Handle("getAttachment", func(q *blip.Request) {
+			if q.Properties["collection"] != "0" {
+				q.RespondError("HTTP", 400, "GetCollections already occurred, subsequent messages need a Collection property")
+				return
+			}
+			q.Respond(nil, data)
+		})
+		c.Handle("subChanges", func(q *blip.Request) {
+			q.Respond(nil, nil)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := context.Background()
+				coll := blip.Properties{"collection": "0"}
+				with := func(p blip.Properties) blip.Properties {
+					for k, v := range coll {
+						p[k] = v
+					}
+					return p
+				}
+				if _, err := c.Send(ctx, &blip.Message{Properties: with(blip.Properties{"Profile": "changes"}),
+					Body: []byte(`[[1,"b1","` + fakeRev("b1") + `"]]`)}); err != nil {
+					return
+				}
+				body := fmt.Sprintf(`{"photo":{"@type":"blob","digest":%q,"length":%d,"content_type":"text/plain"}}`, digest, len(data))
+				c.Send(ctx, &blip.Message{Properties: with(blip.Properties{"Profile": "rev", "id": "b1", "rev": fakeRev("b1"),
+					"sequence": "1"}), Body: []byte(body)})
+				c.SendNoReply(ctx, &blip.Message{Properties: with(blip.Properties{"Profile": "changes"}), Body: []byte("[]")})
+			}()
+		})
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		c.Start()
+		<-c.Done()
+	}))
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		srv.Close()
+		wg.Wait()
+	}()
+	p := newPeer(t, "p")
+	if _, err := p.db.CreateCollection("_default.foo"); err != nil {
+		t.Fatal(err)
+	}
+	st := p.replicate(t, ReplicatorConfig{Target: strings.Replace(srv.URL, "http", "ws", 1) + "/db", Type: Pull,
+		Collections: []string{"_default.foo"}}).Status()
+	foo, _ := p.db.Collection("_default.foo")
+	if _, err := foo.Get("b1"); err != nil || st.Pulled != 1 {
+		t.Fatalf("pulled %d, b1: %v; want the document with its blob", st.Pulled, err)
+	}
+	if got, err := foo.GetBlob(digest); err != nil || string(got) != string(data) {
+		t.Fatalf("blob: %q %v", got, err)
 	}
 }

@@ -57,6 +57,7 @@ type revKey struct{ id, rev string }
 type incoming struct {
 	req     *blip.Request
 	coll    string
+	idx     int // the collection's index on the wire
 	id, rev string
 	seq     string
 	history []string
@@ -110,24 +111,25 @@ func (r *receiver) pullProgress(coll string) (caughtUp bool, asked int) {
 }
 
 // pushTarget checks that a push message may be accepted and returns its
-// collection; on failure it has already answered with the error.
-func (r *receiver) pushTarget(req *blip.Request) (string, bool) {
+// collection and the collection's index on the wire; on failure it has
+// already answered with the error.
+func (r *receiver) pushTarget(req *blip.Request) (string, int, bool) {
 	if r.s.opts.ReadOnly {
 		respondErr(req, httpError(403, "this peer is read-only"))
-		return "", false
+		return "", 0, false
 	}
-	coll, _, perr := r.s.collection(req)
+	coll, idx, perr := r.s.collection(req)
 	if perr != nil {
 		respondErr(req, perr)
-		return "", false
+		return "", 0, false
 	}
-	return coll, true
+	return coll, idx, true
 }
 
 // handleChanges answers which of the offered revisions we want, listing the
 // leaves we have so the sender can cut the history short.
 func (r *receiver) handleChanges(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, _, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
@@ -227,7 +229,7 @@ func (r *receiver) askOnce(coll string, rows [][]json.RawMessage, keys []revKey,
 // handleProposeChanges tells a pushing peer, per revision: 0 send it,
 // 304 we have it, 409 it would conflict (with our current revision).
 func (r *receiver) handleProposeChanges(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, _, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
@@ -286,12 +288,12 @@ func (r *receiver) replyProps(p blip.Properties) blip.Properties {
 // handleRev receives a revision: it fetches missing blobs, then queues the
 // revision for the next batched transaction; the reply waits for the commit.
 func (r *receiver) handleRev(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, idx, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
 	p := req.Properties
-	in := &incoming{req: req, coll: coll, id: p["id"], rev: p["rev"], seq: p["sequence"],
+	in := &incoming{req: req, coll: coll, idx: idx, id: p["id"], rev: p["rev"], seq: p["sequence"],
 		deleted: p["deleted"] == "1" || p["deleted"] == "true"}
 	if in.id == "" || in.rev == "" {
 		respondErr(req, httpError(400, "rev: missing id or rev"))
@@ -405,7 +407,10 @@ func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
 		if has {
 			continue
 		}
-		msg := &blip.Message{Properties: blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}}
+		// The collection, as Couchbase Lite sends it: Sync Gateway refuses
+		// a getAttachment without one after getCollections.
+		props := r.s.withCollection(blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}, in.idx)
+		msg := &blip.Message{Properties: props}
 		resp, err := r.s.conn.Send(r.s.ctx, msg)
 		if err != nil {
 			return fmt.Errorf("fetch blob %s: %w", ref.Digest, err)
