@@ -864,7 +864,13 @@ func TestInteropSGCollectionNames(t *testing.T) {
 		}
 	}
 	ca, _ := a.db.Collection(full)
-	d, err := ca.Save(pre+"doc", []byte(`{"in":"named"}`), SaveOptions{})
+	data := bytes.Repeat([]byte("named collection blob "), 100)
+	ref, err := ca.SaveBlob(data, "text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refJSON, _ := json.Marshal(map[string]any{"@type": "blob", "digest": ref.Digest, "length": ref.Length, "content_type": ref.ContentType})
+	d, err := ca.Save(pre+"doc", []byte(`{"in":"named","photo":`+string(refJSON)+`}`), SaveOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -880,6 +886,9 @@ func TestInteropSGCollectionNames(t *testing.T) {
 	cb, _ := b.db.Collection(full)
 	if got, err := cb.Get(pre + "doc"); err != nil || got.RevID != d.RevID {
 		t.Fatalf("the document in %s after the round trip: %v %v", full, got, err)
+	}
+	if blob, err := cb.GetBlob(ref.Digest); err != nil || !bytes.Equal(blob, data) {
+		t.Fatalf("the blob in %s after the round trip: %v", full, err)
 	}
 }
 
