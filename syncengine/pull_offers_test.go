@@ -37,11 +37,12 @@ type offeringPeer struct {
 }
 
 // offerStep is one thing the peer does: send a changes batch (and note
-// which rows are asked for), send the revisions asked for so far, or send
-// the empty changes that says it is caught up.
+// which rows are asked for), send the revisions asked for so far (or
+// norevs), or send the empty changes that says it is caught up.
 type offerStep struct {
 	batch    [][]any
 	sendRevs bool
+	norevs   bool // instead of the revisions, a norev for each, naming only its sequence
 	caughtUp bool
 }
 
@@ -152,6 +153,18 @@ func (f *offeringPeer) serve(c *blip.Conn) {
 					return
 				}
 			}
+		case step.norevs:
+			f.mu.Lock()
+			rows := f.queued
+			f.queued = nil
+			f.mu.Unlock()
+			for _, row := range rows {
+				msg := &blip.Message{Properties: blip.Properties{"Profile": "norev", "id": row[1].(string),
+					"sequence": fmt.Sprint(row[0]), "error": "404", "reason": "missing"}}
+				if c.SendNoReply(ctx, msg) != nil {
+					return
+				}
+			}
 		case step.caughtUp:
 			// As Sync Gateway: NoReply, and only once per subscription.
 			if c.SendNoReply(ctx, &blip.Message{Properties: blip.Properties{"Profile": "changes"}, Body: []byte("[]")}) != nil {
@@ -238,6 +251,36 @@ func TestOneShotPullWithDuplicateOffers(t *testing.T) {
 	}
 	if cp := f.savedCheckpoint(); cp != "9" {
 		t.Errorf("checkpoint saved on the peer: %q, want 9", cp)
+	}
+}
+
+// TestOneShotPullFinishesAfterNorev: the peer cannot send revisions it
+// offered and says so with norevs that name only the sequence. The run
+// finishes, saves nothing, and checkpoints past them.
+func TestOneShotPullFinishesAfterNorev(t *testing.T) {
+	checkNoLeaks(t)
+	p := newPeer(t, "p")
+	f := startOfferingPeer(t,
+		offerStep{batch: [][]any{row(1, "d1"), row(2, "d2")}},
+		offerStep{caughtUp: true},
+		offerStep{norevs: true},
+	)
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: f.url(), Type: Pull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start(false)
+	defer r.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.Wait(ctx); err != nil {
+		t.Fatalf("one-shot pull did not finish after norevs: %v (status %+v)", err, r.Status())
+	}
+	if st := r.Status(); st.Pulled != 0 {
+		t.Errorf("pulled %d, want 0", st.Pulled)
+	}
+	if cp := f.savedCheckpoint(); cp != "2" {
+		t.Errorf("checkpoint saved on the peer: %q, want 2", cp)
 	}
 }
 

@@ -453,7 +453,17 @@ func (r *receiver) finishSeq(in *incoming) {
 	seq := in.seq
 	if st != nil {
 		k := revKey{in.id, in.rev}
-		if askedSeq, asked := st.asked[k]; asked {
+		askedSeq, asked := st.asked[k]
+		if !asked && in.seq != "" {
+			// A norev may name the sequence without the revision.
+			for ak, as := range st.asked {
+				if ak.id == in.id && as == seqKey(in.seq) {
+					k, askedSeq, asked = ak, as, true
+					break
+				}
+			}
+		}
+		if asked {
 			seq = askedSeq
 			delete(st.asked, k)
 		}
