@@ -165,5 +165,7 @@ func newProgress(g *globals, total int64, what string) *progressbar.ProgressBar 
 		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6))
 	}
-	return progressbar.DefaultSilent(total)
+	// Invisible, not DefaultSilent: with an unknown total that one starts a
+	// spinner goroutine that races with Finish.
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(io.Discard), progressbar.OptionSetVisibility(false))
 }

@@ -160,6 +160,7 @@ func newReplicateCommand(g *globals) *cobra.Command {
 		db, target, typ, user, passwordFile, clientCert, pin, resolver string
 		continuous, reset, acceptSelfSigned, delta                     bool
 		docIDs, collections                                            []string
+		noProgress                                                     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "replicate --db NAME --target URL",
@@ -167,7 +168,9 @@ func newReplicateCommand(g *globals) *cobra.Command {
 		Long: `Replicate with a peer (the active side). Shows a progress bar on a
 terminal and a summary at the end; exits 0 only when the replication
 completed. Transient errors are retried with backoff; permanent ones
-(wrong password, unknown database, untrusted certificate) stop at once.`,
+(wrong password, unknown database, untrusted certificate) stop at once.
+A one-shot run that makes no progress for --no-progress-timeout stops
+with an error.`,
 		Example: "  peersync replicate --db notes --target wss://192.168.1.20:4984/notes --accept-self-signed\n  peersync replicate --db notes --target ws://127.0.0.1:4984/notes --type pull --continuous",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -178,7 +181,7 @@ completed. Transient errors are retried with backoff; permanent ones
 			return g.withDatabase(db, func(d *syncengine.Database) error {
 				cfg := syncengine.ReplicatorConfig{Database: d, Target: target, Type: rt, Continuous: continuous,
 					DocumentIDs: docIDs, Collections: collections, AcceptOnlySelfSignedServerCertificate: acceptSelfSigned,
-					EnableDeltaSync: delta}
+					EnableDeltaSync: delta, NoProgressTimeout: noProgress}
 				if err := applyReplicatorAuth(d.Engine(), &cfg, user, passwordFile, clientCert, pin); err != nil {
 					return err
 				}
@@ -214,6 +217,8 @@ completed. Transient errors are retried with backoff; permanent ones
 	f.BoolVar(&acceptSelfSigned, "accept-self-signed", false, "accept self-signed server certificates (CA-issued ones are still verified)")
 	f.StringVar(&resolver, "conflicts", "default", "conflict resolution: default, local or remote")
 	f.BoolVar(&delta, "delta", false, "use delta sync when the peer allows it")
+	f.DurationVar(&noProgress, "no-progress-timeout", syncengine.DefaultNoProgressTimeout,
+		"one-shot: stop with an error after this long without progress")
 	cmd.MarkFlagRequired("db")
 	cmd.MarkFlagRequired("target")
 	return cmd

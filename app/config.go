@@ -89,6 +89,7 @@ type ReplicationConfig struct {
 	MaxAttempts      int      `toml:"max_attempts,omitempty"`
 	MaxAttemptWait   Duration `toml:"max_attempt_wait,omitempty"`
 	Heartbeat        Duration `toml:"heartbeat,omitempty"`
+	NoProgress       Duration `toml:"no_progress_timeout,omitempty"` // one-shot: stop after this long without progress
 	DeltaSync        bool     `toml:"delta_sync,omitempty"`
 }
 

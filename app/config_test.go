@@ -53,7 +53,7 @@ func TestConfigRoundTripAndAtomicSave(t *testing.T) {
 	cfg.Listeners = []ListenerConfig{{Name: "lan", Database: "notes", Port: 4984, Announce: true,
 		Users: []UserHash{{Name: "alice", PasswordHash: hash}}}}
 	cfg.Replications = []ReplicationConfig{{Name: "office", Database: "notes", Target: "wss://h:4984/notes",
-		Continuous: true, AutoStart: true, Heartbeat: Duration{30 * time.Second}}}
+		Continuous: true, AutoStart: true, Heartbeat: Duration{30 * time.Second}, NoProgress: Duration{90 * time.Second}}}
 	if err := cfg.Save(path); err != nil {
 		t.Fatal(err)
 	}

@@ -372,6 +372,7 @@ func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error 
 			prev = &c.Replications[i]
 			rc.Collections, rc.ClientCert = prev.Collections, prev.ClientCert
 			rc.MaxAttempts, rc.MaxAttemptWait, rc.Heartbeat = prev.MaxAttempts, prev.MaxAttemptWait, prev.Heartbeat
+			rc.NoProgress = prev.NoProgress
 		}
 		if rc.User != "" {
 			switch {

@@ -152,7 +152,7 @@ func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, e
 	cfg := syncengine.ReplicatorConfig{Database: db, Target: rc.Target, Type: typ, Continuous: rc.Continuous,
 		DocumentIDs: rc.DocIDs, Collections: rc.Collections, AcceptOnlySelfSignedServerCertificate: rc.AcceptSelfSigned,
 		MaxAttempts: rc.MaxAttempts, MaxAttemptWaitTime: rc.MaxAttemptWait.Duration, Heartbeat: rc.Heartbeat.Duration,
-		EnableDeltaSync: rc.DeltaSync}
+		NoProgressTimeout: rc.NoProgress.Duration, EnableDeltaSync: rc.DeltaSync}
 	if err := applyReplicatorAuth(rn.e, &cfg, rc.User, rc.PasswordFile, rc.ClientCert, rc.Pin); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package syncengine
 import (
 	"errors"
 
+	"peersync/syncengine/repl"
 	"peersync/syncengine/store"
 )
 
@@ -21,4 +22,8 @@ var (
 	ErrDatabaseExists      = errors.New("database already exists")
 	ErrDatabaseNotFound    = errors.New("no such database")
 	ErrClosed              = errors.New("engine is closed")
+
+	// ErrNoProgress stops a one-shot replication that made no progress for
+	// ReplicatorConfig.NoProgressTimeout. It is permanent: not retried.
+	ErrNoProgress = repl.ErrNoProgress
 )

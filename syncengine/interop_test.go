@@ -8,6 +8,7 @@ package syncengine
 //	PEERSYNC_INTEROP_SG_USER       a user that can read and write every channel
 //	PEERSYNC_INTEROP_SG_PASSWORD   that user's password
 //	PEERSYNC_INTEROP_SG_ADMIN_URL  http://127.0.0.1:4985    (admin REST API; the ISGR tests need it)
+//	PEERSYNC_INTEROP_SG_COLLECTION a named collection of that database, "foo" or "scope.name" (optional)
 //
 // The TLS variant of the ISGR test also needs Sync Gateway to accept our
 // self-signed certificate: set the database's "unsupported":
@@ -17,6 +18,8 @@ package syncengine
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -790,5 +793,164 @@ func TestListenerChangesAcceptedBySyncGatewayPuller(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("no changes message")
 		}
+	}
+}
+
+// hasCollection asks Sync Gateway for one collection's checkpoint, as
+// Couchbase Lite's replicator does, and reports whether it has it.
+func (sg *syncGateway) hasCollection(t *testing.T, name string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	header := http.Header{}
+	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(sg.user+":"+sg.pass)))
+	conn, err := blip.Dial(ctx, sg.blipURL+"/_blipsync", blip.DialOptions{Header: header, TLSConfig: sgTLSConfig()})
+	if err != nil {
+		t.Fatalf("dial Sync Gateway: %v", err)
+	}
+	defer conn.Close()
+	conn.Start()
+	body, _ := json.Marshal(map[string]any{"collections": []string{name}, "checkpoint_ids": []string{"cp-interop"}})
+	resp, err := conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
+	if err != nil {
+		t.Fatalf("getCollections %q: %v", name, err)
+	}
+	var cps []json.RawMessage
+	if err := json.Unmarshal(resp.Body, &cps); err != nil || len(cps) != 1 {
+		t.Fatalf("getCollections %q: reply %s", name, resp.Body)
+	}
+	return string(cps[0]) != "null"
+}
+
+// sgTLSConfig trusts a test Sync Gateway's certificate when told to.
+func sgTLSConfig() *tls.Config {
+	if os.Getenv("PEERSYNC_INTEROP_SG_TLS_SKIP_VERIFY") == "1" {
+		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	}
+	return nil
+}
+
+// TestInteropSGCollectionNames (issue 15, point 1): Sync Gateway reads a
+// collection's name in both spellings (Couchbase Lite's, without the
+// default scope, and scope.name), and a named collection replicates both
+// ways. The named collection comes from PEERSYNC_INTEROP_SG_COLLECTION
+// ("foo" for _default.foo, or "scope.name"), which needs Sync Gateway in
+// persistent-config mode with that collection in the database; without it
+// only the default collection's spellings are checked.
+func TestInteropSGCollectionNames(t *testing.T) {
+	sg := syncGatewayFromEnv(t)
+	named := os.Getenv("PEERSYNC_INTEROP_SG_COLLECTION")
+	short, full := "_default", DefaultCollection
+	if named != "" {
+		short, full = named, named
+		if !strings.Contains(named, ".") {
+			full = "_default." + named
+		}
+	}
+	for _, name := range []string{short, full} {
+		if !sg.hasCollection(t, name) {
+			t.Errorf("Sync Gateway answered null for collection %q", name)
+		}
+	}
+	if named == "" {
+		t.Log("interop: set PEERSYNC_INTEROP_SG_COLLECTION to replicate a named collection as well")
+		return
+	}
+	pre := uniquePrefix("coll")
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	for _, p := range []*peer{a, b} {
+		if _, err := p.db.CreateCollection(full); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca, _ := a.db.Collection(full)
+	data := bytes.Repeat([]byte("named collection blob "), 100)
+	ref, err := ca.SaveBlob(data, "text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refJSON, _ := json.Marshal(map[string]any{"@type": "blob", "digest": ref.Digest, "length": ref.Length, "content_type": ref.ContentType})
+	d, err := ca.Save(pre+"doc", []byte(`{"in":"named","photo":`+string(refJSON)+`}`), SaveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
+	if st := a.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Type: Push, Authenticator: sg.auth(),
+		Collections: []string{full}, PushFilter: mine}); st.Pushed != 1 {
+		t.Fatalf("push of the named collection sent %d documents, want 1 (error %v)", st.Pushed, st.Error)
+	}
+	if st := b.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Type: Pull, Authenticator: sg.auth(),
+		Collections: []string{full}, PullFilter: mine}); st.Pulled != 1 {
+		t.Fatalf("pull of the named collection received %d documents, want 1 (error %v)", st.Pulled, st.Error)
+	}
+	cb, _ := b.db.Collection(full)
+	if got, err := cb.Get(pre + "doc"); err != nil || got.RevID != d.RevID {
+		t.Fatalf("the document in %s after the round trip: %v %v", full, got, err)
+	}
+	if blob, err := cb.GetBlob(ref.Digest); err != nil || !bytes.Equal(blob, data) {
+		t.Fatalf("the blob in %s after the round trip: %v", full, err)
+	}
+}
+
+// TestInteropSGContinuousPullIdle (issue 15, point 6): a continuous pull
+// and a continuous pushAndPull from Sync Gateway report idle once caught
+// up, and again after pulling a later change.
+func TestInteropSGContinuousPullIdle(t *testing.T) {
+	sg := syncGatewayFromEnv(t)
+	for _, typ := range []ReplicatorType{Pull, PushAndPull} {
+		t.Run(typ.String(), func(t *testing.T) {
+			pre := uniquePrefix("idle")
+			p := newPeer(t, "p")
+			mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
+			r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: typ, Continuous: true,
+				Authenticator: sg.auth(), PushFilter: mine, PullFilter: mine})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Start(false)
+			defer r.Stop()
+			eventually(t, "idle once caught up", func() bool { return r.Status().Activity == Idle })
+			rev := sg.put(t, pre+"later", "", map[string]any{"made": "later"})
+			eventually(t, "idle after pulling a later change", func() bool {
+				d, err := p.coll().Get(pre + "later")
+				return err == nil && d.RevID == rev && r.Status().Activity == Idle && r.Status().Pulled == 1
+			})
+		})
+	}
+}
+
+// TestInteropSGStarChannelPull (issue 22): documents in Sync Gateway's "*"
+// channel, which it lists twice in its changes feed; a one-shot pull into
+// an empty database finishes and counts each document once.
+func TestInteropSGStarChannelPull(t *testing.T) {
+	sg := syncGatewayFromEnv(t)
+	const n = 1000
+	pre := uniquePrefix("star")
+	docs := make([]map[string]any, n)
+	for i := range docs {
+		docs[i] = map[string]any{"_id": fmt.Sprintf("%s%04d", pre, i), "channels": []string{"*"}, "n": i}
+	}
+	if st, out := sg.do(t, false, "POST", "/_bulk_docs", map[string]any{"docs": docs}); st != http.StatusCreated {
+		t.Fatalf("_bulk_docs: %d %s", st, out)
+	}
+	p := newPeer(t, "p")
+	mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: Pull,
+		Authenticator: sg.auth(), PullFilter: mine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start(false)
+	defer r.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if err := r.Wait(ctx); err != nil {
+		t.Fatalf("one-shot pull of %d documents in \"*\": %v (status %+v)", n, err, r.Status())
+	}
+	if st := r.Status(); st.Pulled != n {
+		t.Errorf("pulled %d documents, want %d", st.Pulled, n)
+	}
+	if c, _ := p.coll().Count(); c != n {
+		t.Errorf("%d documents saved, want %d", c, n)
 	}
 }

@@ -30,6 +30,11 @@ const (
 	statusInterval            = 200 * time.Millisecond // status events at most 5 per second
 )
 
+// DefaultNoProgressTimeout is how long a one-shot replication may make no
+// progress before it stops with ErrNoProgress (PeerSync's own bound;
+// Couchbase Lite has none).
+const DefaultNoProgressTimeout = 3 * time.Minute
+
 // ReplicatorType says which way documents flow.
 type ReplicatorType int
 
@@ -154,7 +159,10 @@ type ReplicatorConfig struct {
 	MaxAttempts        int           // 0 = 10 for one-shot, unlimited for continuous
 	MaxAttemptWaitTime time.Duration // 0 = 300 s
 	Heartbeat          time.Duration // 0 = 300 s
-	EnableDeltaSync    bool
+	// NoProgressTimeout stops a one-shot replication with ErrNoProgress
+	// after this long without progress (0 = DefaultNoProgressTimeout).
+	NoProgressTimeout time.Duration
+	EnableDeltaSync   bool
 }
 
 // Replicator runs a replication, reconnecting with backoff on transient
@@ -218,6 +226,9 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.NoProgressTimeout <= 0 {
+		cfg.NoProgressTimeout = DefaultNoProgressTimeout
 	}
 	if cfg.PinnedServerFingerprint != "" {
 		fp, err := tlsid.ParseFingerprint(cfg.PinnedServerFingerprint)
@@ -424,7 +435,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	stopReports := r.reportProgress(sess, conn)
 	defer stopReports()
 	err = sess.Run(ctx, repl.RunConfig{Push: r.cfg.Type != Pull, Pull: r.cfg.Type != Push,
-		Continuous: r.cfg.Continuous, Reset: reset})
+		Continuous: r.cfg.Continuous, Reset: reset, NoProgressTimeout: r.cfg.NoProgressTimeout})
 	return true, err
 }
 

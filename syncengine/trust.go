@@ -121,7 +121,8 @@ func IsTransient(err error) bool {
 	case errors.As(err, &pin), errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostErr),
 		errors.As(err, &verifyErr), errors.As(err, &recordErr),
 		errors.Is(err, ErrNotSelfSigned), errors.Is(err, ErrTLSRequired), errors.Is(err, errPermanent),
-		errors.Is(err, repl.ErrReadOnly), errors.Is(err, repl.ErrNotShared), errors.Is(err, repl.ErrProtocol):
+		errors.Is(err, repl.ErrReadOnly), errors.Is(err, repl.ErrNotShared), errors.Is(err, repl.ErrProtocol),
+		errors.Is(err, repl.ErrNoProgress):
 		return false
 	}
 	msg := err.Error()

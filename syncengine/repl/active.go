@@ -24,6 +24,10 @@ type RunConfig struct {
 	Push, Pull bool
 	Continuous bool
 	Reset      bool // ignore saved checkpoints and start from the beginning
+	// NoProgressTimeout ends a one-shot run with ErrNoProgress when nothing
+	// moves for this long (0 = wait for ever), so a peer that stops short
+	// cannot make it hang.
+	NoProgressTimeout time.Duration
 }
 
 // checkpoint is the body saved locally and on the peer.
@@ -129,6 +133,13 @@ func (s *Session) Run(ctx context.Context, cfg RunConfig) error {
 	}
 	tick := time.NewTicker(checkpointInterval)
 	defer tick.Stop()
+	var stall <-chan time.Time
+	if !cfg.Continuous && cfg.NoProgressTimeout > 0 {
+		t := time.NewTicker(max(cfg.NoProgressTimeout/4, time.Millisecond))
+		defer t.Stop()
+		stall = t.C
+	}
+	mark, markAt := s.progressMark(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,12 +156,49 @@ func (s *Session) Run(ctx context.Context, cfg RunConfig) error {
 			return errors.New("replication connection closed")
 		case <-tick.C:
 			s.saveCheckpoints(runs)
+		case now := <-stall:
+			if m := s.progressMark(); m != mark {
+				mark, markAt = m, now
+			} else if now.Sub(markAt) >= cfg.NoProgressTimeout {
+				err := fmt.Errorf("%w for %v: %s", ErrNoProgress, cfg.NoProgressTimeout, s.stallReason(runs, cfg))
+				s.saveCheckpoints(runs)
+				return err
+			}
 		case <-s.state:
 			if !cfg.Continuous && s.Idle() {
 				return s.saveCheckpoints(runs)
 			}
 		}
 	}
+}
+
+// progressMark changes whenever the session moves: revisions offered or
+// finished, or message bytes (not heartbeats) in either direction.
+func (s *Session) progressMark() [6]int64 {
+	st, cs := s.Stats(), s.conn.Stats()
+	return [6]int64{st.PushTotal, st.PushDone, st.PullTotal, st.PullDone, cs.BytesReceived, cs.BytesSent}
+}
+
+// stallReason says what a stalled run is waiting for.
+func (s *Session) stallReason(runs []*collRun, cfg RunConfig) string {
+	var waits []string
+	for _, c := range runs {
+		if cfg.Pull {
+			up, asked := s.recv.pullProgress(c.name)
+			if asked > 0 {
+				waits = append(waits, fmt.Sprintf("%d revision(s) of %s that the peer offered and has not sent", asked, c.name))
+			} else if !up {
+				waits = append(waits, fmt.Sprintf("the peer has not said that %s is caught up", c.name))
+			}
+		}
+		if cfg.Push && c.pusher != nil && !c.pusher.idle() {
+			waits = append(waits, fmt.Sprintf("the peer has not answered revisions of %s pushed to it", c.name))
+		}
+	}
+	if len(waits) == 0 {
+		return "waiting for the peer"
+	}
+	return "waiting for " + strings.Join(waits, "; ")
 }
 
 // prepare picks the protocol mode and reads the checkpoints.
@@ -174,11 +222,11 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 		}
 	} else {
 		s.setCollections(names)
-		ids := make([]string, len(runs))
+		ids, wire := make([]string, len(runs)), make([]string, len(runs))
 		for i, c := range runs {
-			ids[i] = c.id
+			ids[i], wire[i] = c.id, wireCollectionName(c.name)
 		}
-		body, _ := json.Marshal(map[string]any{"collections": names, "checkpoint_ids": ids})
+		body, _ := json.Marshal(map[string]any{"collections": wire, "checkpoint_ids": ids})
 		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
 		if err != nil {
 			return nil, fmt.Errorf("getCollections: %w", err)
@@ -193,7 +241,9 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			}
 			var m map[string]json.RawMessage
 			json.Unmarshal(cp, &m)
-			json.Unmarshal(m["_rev"], &runs[i].remoteRev)
+			if json.Unmarshal(m["_rev"], &runs[i].remoteRev) != nil {
+				json.Unmarshal(m["rev"], &runs[i].remoteRev) // a Couchbase Lite peer's spelling
+			}
 			remote[i] = cp
 		}
 	}
@@ -242,10 +292,7 @@ func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) erro
 	if len(c.saved.Remote) > 0 && string(c.saved.Remote) != "null" {
 		since = string(c.saved.Remote)
 	}
-	s.recv.mu.Lock()
-	s.recv.trackers[c.name] = newSeqTracker(since)
-	s.recv.caughtUp[c.name] = false
-	s.recv.mu.Unlock()
+	s.recv.startPull(c.name, since)
 	props := blip.Properties{"Profile": "subChanges", "since": since, "batch": strconv.Itoa(s.opts.BatchSize),
 		"versioning": "rev-trees"}
 	if cfg.Continuous {

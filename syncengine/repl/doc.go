@@ -11,5 +11,13 @@
 // acknowledges each only after its transaction commits.
 //
 // Checkpoints advance only over the contiguous prefix of finished
-// sequences, so a checkpoint never runs ahead of what is saved.
+// sequences, so a checkpoint never runs ahead of what is saved. A peer may
+// offer a revision more than once; the puller asks for each once and
+// tracks each sequence once. A pull is idle once the peer has said it is
+// caught up (an empty changes, which Sync Gateway sends only the first
+// time) and nothing asked for is outstanding.
+//
+// On the wire, collections of the default scope are named without the
+// scope ("_default", "foo"), as Couchbase Lite names them; everywhere else
+// they are "scope.name".
 package repl

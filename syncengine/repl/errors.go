@@ -12,6 +12,8 @@ var (
 	ErrReadOnly  = errors.New("the peer is read-only")
 	ErrForbidden = errors.New("forbidden by the peer")
 	ErrProtocol  = errors.New("replication protocol error")
+	// ErrNoProgress ends a one-shot run that stalled (RunConfig.NoProgressTimeout).
+	ErrNoProgress = errors.New("one-shot replication made no progress")
 )
 
 // httpError makes an ERR response in the HTTP domain, as peers expect for

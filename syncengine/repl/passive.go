@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 
 	"peersync/syncengine/blip"
@@ -28,10 +29,22 @@ func (s *Session) handleGetCollections(req *blip.Request) {
 		respondErr(req, httpError(400, "getCollections: bad body"))
 		return
 	}
-	s.setCollections(body.Collections)
-	out := make([]json.RawMessage, len(body.Collections))
+	names := make([]string, len(body.Collections))
+	for i, wire := range body.Collections {
+		names[i] = fullCollectionName(wire)
+		if err := store.ValidateCollectionName(names[i]); err != nil {
+			respondErr(req, httpError(400, "getCollections: bad collection name %q", wire))
+			return
+		}
+		if slices.Contains(names[:i], names[i]) {
+			respondErr(req, httpError(400, "getCollections: collection %q named twice", wire))
+			return
+		}
+	}
+	s.setCollections(names)
+	out := make([]json.RawMessage, len(names))
 	err := s.db.View(func(tx *store.Tx) error {
-		for i, name := range body.Collections {
+		for i, name := range names {
 			if !s.shared(name) {
 				out[i] = json.RawMessage("null")
 				continue
@@ -56,14 +69,16 @@ func (s *Session) handleGetCollections(req *blip.Request) {
 	req.Respond(nil, resp)
 }
 
-// withRev adds "_rev" to a JSON object, as Sync Gateway's getCollections
-// reply does, so the peer can update the checkpoint.
+// withRev adds the checkpoint's revision to a JSON object so the peer can
+// update it: as "_rev", as Sync Gateway's getCollections reply does, and as
+// "rev", where Couchbase Lite reads it.
 func withRev(body []byte, rev string) json.RawMessage {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil || m == nil {
 		m = map[string]json.RawMessage{}
 	}
 	m["_rev"], _ = json.Marshal(rev)
+	m["rev"] = m["_rev"]
 	out, _ := json.Marshal(m)
 	return out
 }

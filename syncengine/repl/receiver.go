@@ -32,15 +32,32 @@ type receiver struct {
 	done  chan struct{}
 	once  sync.Once
 
-	mu       sync.Mutex
-	trackers map[string]*seqTracker // active puller: remote sequences per collection
-	caughtUp map[string]bool        // active puller: the peer said it is caught up
+	mu    sync.Mutex
+	pulls map[string]*pullState // active puller: per collection
 }
+
+// pullState is what an active puller knows of one collection's pull. A
+// peer may offer a revision more than once (Sync Gateway lists a document
+// in its "*" channel twice), in one changes batch or in several, and may
+// offer one we already have: each revision is asked for once and each
+// sequence tracked once, so the checkpoint neither skips a revision nor
+// waits for a second copy the peer will not send.
+type pullState struct {
+	seqs *seqTracker
+	// caughtUp: the peer said once that it is caught up (an empty changes).
+	// Sync Gateway says so only the first time, so later batches do not
+	// clear it; until they are done, asked keeps the pull busy.
+	caughtUp bool
+	asked    map[revKey]string // revisions asked for and not yet finished → their sequence key
+}
+
+type revKey struct{ id, rev string }
 
 // incoming is one rev waiting to be saved.
 type incoming struct {
 	req     *blip.Request
 	coll    string
+	idx     int // the collection's index on the wire
 	id, rev string
 	seq     string
 	history []string
@@ -51,47 +68,68 @@ type incoming struct {
 
 func newReceiver(s *Session) *receiver {
 	r := &receiver{s: s, queue: make(chan *incoming, insertQueue), done: make(chan struct{}),
-		trackers: map[string]*seqTracker{}, caughtUp: map[string]bool{}}
+		pulls: map[string]*pullState{}}
 	s.go_(r.insertLoop)
 	return r
 }
 
 func (r *receiver) stop() { r.once.Do(func() { close(r.done) }) }
 
+// startPull begins tracking a collection's pull after sequence since.
+func (r *receiver) startPull(coll, since string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pulls[coll] = &pullState{seqs: newSeqTracker(since), asked: map[revKey]string{}}
+}
+
 func (r *receiver) tracker(coll string) *seqTracker {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.trackers[coll]
+	if st := r.pulls[coll]; st != nil {
+		return st.seqs
+	}
+	return nil
 }
 
 // idle reports that the peer said it is caught up and every revision asked
-// for has been saved.
+// for has been saved (or failed).
 func (r *receiver) idle(coll string) bool {
+	up, asked := r.pullProgress(coll)
+	return up && asked == 0
+}
+
+// pullProgress reports whether the peer said the collection is caught up
+// and how many revisions asked for have not arrived or been saved yet.
+func (r *receiver) pullProgress(coll string) (caughtUp bool, asked int) {
 	r.mu.Lock()
-	up, t := r.caughtUp[coll], r.trackers[coll]
-	r.mu.Unlock()
-	return up && (t == nil || t.busy() == 0)
+	defer r.mu.Unlock()
+	st := r.pulls[coll]
+	if st == nil {
+		return false, 0
+	}
+	return st.caughtUp, len(st.asked)
 }
 
 // pushTarget checks that a push message may be accepted and returns its
-// collection; on failure it has already answered with the error.
-func (r *receiver) pushTarget(req *blip.Request) (string, bool) {
+// collection and the collection's index on the wire; on failure it has
+// already answered with the error.
+func (r *receiver) pushTarget(req *blip.Request) (string, int, bool) {
 	if r.s.opts.ReadOnly {
 		respondErr(req, httpError(403, "this peer is read-only"))
-		return "", false
+		return "", 0, false
 	}
-	coll, _, perr := r.s.collection(req)
+	coll, idx, perr := r.s.collection(req)
 	if perr != nil {
 		respondErr(req, perr)
-		return "", false
+		return "", 0, false
 	}
-	return coll, true
+	return coll, idx, true
 }
 
 // handleChanges answers which of the offered revisions we want, listing the
 // leaves we have so the sender can cut the history short.
 func (r *receiver) handleChanges(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, _, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
@@ -100,17 +138,18 @@ func (r *receiver) handleChanges(req *blip.Request) {
 		respondErr(req, httpError(400, "changes: body is not an array of arrays"))
 		return
 	}
-	t := r.tracker(coll)
 	if len(rows) == 0 {
 		r.mu.Lock()
-		r.caughtUp[coll] = true
+		if st := r.pulls[coll]; st != nil {
+			st.caughtUp = true
+		}
 		r.mu.Unlock()
 		req.Respond(nil, []byte("[]"))
 		r.s.stateChanged()
 		return
 	}
 	answers := make([]any, len(rows))
-	var skip []string
+	keys := make([]revKey, len(rows))
 	err := r.s.db.View(func(tx *store.Tx) error {
 		for i, row := range rows {
 			var id, rev string
@@ -120,10 +159,10 @@ func (r *receiver) handleChanges(req *blip.Request) {
 			if _, _, err := revtree.ParseRevID(rev); err != nil {
 				return fmt.Errorf("changes: row %d: %v", i, err)
 			}
+			keys[i] = revKey{id, rev}
 			answers[i] = 0
 			d, err := tx.Get(coll, id)
 			if err == nil && d.Tree.Contains(rev) {
-				skip = append(skip, string(row[0]))
 				continue
 			}
 			known := []string{}
@@ -140,20 +179,7 @@ func (r *receiver) handleChanges(req *blip.Request) {
 		respondErr(req, httpError(400, "%v", err))
 		return
 	}
-	if t != nil {
-		r.mu.Lock()
-		r.caughtUp[coll] = false
-		r.mu.Unlock()
-		for i, row := range rows {
-			t.add(string(row[0]))
-			if answers[i] != 0 {
-				r.s.pullTotal.Add(1)
-			}
-		}
-		for _, seq := range skip {
-			t.finish(seq)
-		}
-	}
+	r.askOnce(coll, rows, keys, answers)
 	for len(answers) > 0 && answers[len(answers)-1] == 0 {
 		answers = answers[:len(answers)-1]
 	}
@@ -161,10 +187,49 @@ func (r *receiver) handleChanges(req *blip.Request) {
 	req.Respond(r.replyProps(blip.Properties{"maxHistory": fmt.Sprint(r.s.opts.MaxHistory), "blobs": "true"}), body)
 }
 
+// askOnce keeps one request per revision: a row repeating a revision asked
+// for earlier in the batch or in an earlier one (and not yet saved) gets 0.
+// An active puller also tracks each row's sequence for the checkpoint: one
+// it does not ask for is finished at once, except a repeat with the same
+// sequence, which finishes when the revision asked for does.
+func (r *receiver) askOnce(coll string, rows [][]json.RawMessage, keys []revKey, answers []any) {
+	active := r.s.isActive()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.pulls[coll]
+	if st == nil || !active {
+		inBatch := map[revKey]bool{}
+		for i, k := range keys {
+			if answers[i] != 0 && inBatch[k] {
+				answers[i] = 0
+			}
+			inBatch[k] = true
+		}
+		return
+	}
+	for i, row := range rows {
+		seq := string(row[0])
+		st.seqs.add(seq)
+		if answers[i] == 0 {
+			st.seqs.finish(seq)
+			continue
+		}
+		if askedSeq, asked := st.asked[keys[i]]; asked {
+			answers[i] = 0
+			if askedSeq != seqKey(seq) {
+				st.seqs.finish(seq)
+			}
+			continue
+		}
+		st.asked[keys[i]] = seqKey(seq)
+		r.s.pullTotal.Add(1)
+	}
+}
+
 // handleProposeChanges tells a pushing peer, per revision: 0 send it,
 // 304 we have it, 409 it would conflict (with our current revision).
 func (r *receiver) handleProposeChanges(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, _, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
@@ -223,12 +288,12 @@ func (r *receiver) replyProps(p blip.Properties) blip.Properties {
 // handleRev receives a revision: it fetches missing blobs, then queues the
 // revision for the next batched transaction; the reply waits for the commit.
 func (r *receiver) handleRev(req *blip.Request) {
-	coll, ok := r.pushTarget(req)
+	coll, idx, ok := r.pushTarget(req)
 	if !ok {
 		return
 	}
 	p := req.Properties
-	in := &incoming{req: req, coll: coll, id: p["id"], rev: p["rev"], seq: p["sequence"],
+	in := &incoming{req: req, coll: coll, idx: idx, id: p["id"], rev: p["rev"], seq: p["sequence"],
 		deleted: p["deleted"] == "1" || p["deleted"] == "true"}
 	if in.id == "" || in.rev == "" {
 		respondErr(req, httpError(400, "rev: missing id or rev"))
@@ -263,6 +328,7 @@ func (r *receiver) handleRev(req *blip.Request) {
 		}
 		if !f(coll, in.id, in.rev, in.deleted, b) {
 			req.Respond(nil, nil)
+			r.s.pullDone.Add(1)
 			r.finishSeq(in)
 			return
 		}
@@ -341,7 +407,10 @@ func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
 		if has {
 			continue
 		}
-		msg := &blip.Message{Properties: blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}}
+		// The collection, as Couchbase Lite sends it: Sync Gateway refuses
+		// a getAttachment without one after getCollections.
+		props := r.s.withCollection(blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}, in.idx)
+		msg := &blip.Message{Properties: props}
 		resp, err := r.s.conn.Send(r.s.ctx, msg)
 		if err != nil {
 			return fmt.Errorf("fetch blob %s: %w", ref.Digest, err)
@@ -375,9 +444,33 @@ func (r *receiver) reject(in *incoming, e *blip.Error) {
 	r.s.emit(DocEvent{Collection: in.coll, DocID: in.id, RevID: in.rev, Deleted: in.deleted, Err: e})
 }
 
+// finishSeq ends a revision's part in the pull: it is no longer asked for,
+// and its sequence (the one it was asked for under, else the rev's own) is
+// done.
 func (r *receiver) finishSeq(in *incoming) {
-	if t := r.tracker(in.coll); t != nil && in.seq != "" {
-		t.finish(in.seq)
+	r.mu.Lock()
+	st := r.pulls[in.coll]
+	seq := in.seq
+	if st != nil {
+		k := revKey{in.id, in.rev}
+		askedSeq, asked := st.asked[k]
+		if !asked && in.seq != "" {
+			// A norev may name the sequence without the revision.
+			for ak, as := range st.asked {
+				if ak.id == in.id && as == seqKey(in.seq) {
+					k, askedSeq, asked = ak, as, true
+					break
+				}
+			}
+		}
+		if asked {
+			seq = askedSeq
+			delete(st.asked, k)
+		}
+	}
+	r.mu.Unlock()
+	if st != nil && seq != "" {
+		st.seqs.finish(seq)
 	}
 	r.s.stateChanged()
 }

@@ -31,6 +31,31 @@ func TestSeqTrackerAdvancesOverContiguousPrefix(t *testing.T) {
 	}
 }
 
+// TestSeqTrackerRepeatedSequences: a peer may offer a sequence twice; it
+// is tracked once and one finish completes it. A finish of a sequence that
+// is not pending (a stray or second copy) does not mark a later offer done.
+func TestSeqTrackerRepeatedSequences(t *testing.T) {
+	tr := newSeqTracker("0")
+	for _, s := range []string{"1", "2", "1", "3"} {
+		tr.add(s)
+	}
+	tr.finish("3")
+	tr.finish("1")
+	tr.finish("2")
+	if got := tr.checkpoint(); got != "3" || tr.busy() != 0 {
+		t.Fatalf("checkpoint = %s busy = %d, want 3 and 0", got, tr.busy())
+	}
+	tr.finish("4") // not offered yet
+	tr.add("4")
+	if got := tr.checkpoint(); got != "3" || tr.busy() != 1 {
+		t.Fatalf("after a stray finish: checkpoint = %s busy = %d, want 3 and 1", got, tr.busy())
+	}
+	tr.finish("4")
+	if got := tr.checkpoint(); got != "4" || tr.busy() != 0 {
+		t.Fatalf("checkpoint = %s busy = %d, want 4 and 0", got, tr.busy())
+	}
+}
+
 func TestParseLocalSeq(t *testing.T) {
 	for in, want := range map[string]uint64{"": 0, "0": 0, "42": 42, `"42"`: 42} {
 		if got, err := parseLocalSeq(in); err != nil || got != want {
@@ -92,5 +117,24 @@ func TestBlobProofMatchesFormula(t *testing.T) {
 	}
 	if got == blobProof([]byte{1, 2, 4}, []byte("data")) {
 		t.Error("different nonces give the same proof")
+	}
+}
+
+func TestCollectionNamesOnTheWire(t *testing.T) {
+	for _, c := range []struct{ full, wire string }{
+		{"_default._default", "_default"},
+		{"_default.foo", "foo"},
+		{"inventory.items", "inventory.items"},
+		{"inventory._default", "inventory._default"},
+	} {
+		if got := wireCollectionName(c.full); got != c.wire {
+			t.Errorf("wireCollectionName(%q) = %q, want %q", c.full, got, c.wire)
+		}
+		if got := fullCollectionName(c.wire); got != c.full {
+			t.Errorf("fullCollectionName(%q) = %q, want %q", c.wire, got, c.full)
+		}
+		if got := fullCollectionName(c.full); got != c.full {
+			t.Errorf("fullCollectionName(%q) = %q, want it unchanged", c.full, got)
+		}
 	}
 }

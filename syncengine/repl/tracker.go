@@ -21,12 +21,16 @@ func newSeqTracker(start string) *seqTracker {
 	return &seqTracker{raw: map[string]string{}, done: map[string]bool{}, last: start}
 }
 
-// add records a sequence as started; seq is its JSON text.
+// add records a sequence as started; seq is its JSON text. A sequence
+// already pending is not added again: a peer may offer one twice, and it
+// is finished once.
 func (t *seqTracker) add(seq string) {
 	key := seqKey(seq)
 	t.mu.Lock()
-	t.pending = append(t.pending, key)
-	t.raw[key] = seq
+	if _, pending := t.raw[key]; !pending {
+		t.pending = append(t.pending, key)
+		t.raw[key] = seq
+	}
 	t.mu.Unlock()
 }
 
@@ -41,11 +45,16 @@ func seqKey(s string) string {
 }
 
 // finish marks a sequence done (by JSON text or plain value) and advances
-// over the finished prefix.
+// over the finished prefix. A sequence that is not pending is ignored, so a
+// stray or repeated finish cannot mark a later offer of it done in advance.
 func (t *seqTracker) finish(seq string) {
+	key := seqKey(seq)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.done[seqKey(seq)] = true
+	if _, pending := t.raw[key]; !pending {
+		return
+	}
+	t.done[key] = true
 	for len(t.pending) > 0 && t.done[t.pending[0]] {
 		key := t.pending[0]
 		delete(t.done, key)
