@@ -340,8 +340,9 @@ func (l *Listener) Status() ListenerStatus {
 	return st
 }
 
-// Stop closes every connection with close code 1001 (going away, which
-// peers treat as transient) and waits for them to end.
+// Stop closes every connection with close code 4001 (application
+// transient: Couchbase Lite and PeerSync replicators reconnect after it,
+// while they treat 1001 "going away" as the end) and waits for them to end.
 func (l *Listener) Stop() {
 	l.mu.Lock()
 	if !l.running {
@@ -357,7 +358,7 @@ func (l *Listener) Stop() {
 	srv := l.srv
 	l.mu.Unlock()
 	for _, c := range conns {
-		c.CloseWithCode(1001, "listener stopped")
+		c.CloseWithCode(blip.CloseAppTransient, "listener stopped")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	srv.Shutdown(ctx)
@@ -434,7 +435,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	l.mu.Lock()
 	if !l.running {
 		l.mu.Unlock()
-		conn.CloseWithCode(1001, "listener stopped")
+		conn.CloseWithCode(blip.CloseAppTransient, "listener stopped")
 		sess.Close()
 		return
 	}

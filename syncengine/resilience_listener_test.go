@@ -11,8 +11,9 @@ import (
 )
 
 // TestResilienceListenerRestart stops a listener under two continuous
-// replicators and starts a new one on the same port: both see close 1001,
-// go offline, reconnect by themselves and finish what was written meanwhile.
+// replicators and starts a new one on the same port: both see close 4001
+// (which Couchbase Lite retries, unlike 1001), go offline, reconnect by
+// themselves and finish what was written meanwhile.
 func TestResilienceListenerRestart(t *testing.T) {
 	checkNoLeaks(t)
 	a, b, c := newPeer(t, "a"), newPeer(t, "b"), newPeer(t, "c")
@@ -31,8 +32,8 @@ func TestResilienceListenerRestart(t *testing.T) {
 	for i, r := range reps {
 		waitUntil(t, 10*time.Second, "offline", func() bool { return r.Status().Activity == Offline })
 		var ce *blip.CloseError
-		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != 1001 || !st.Transient || st.NextAttempt.IsZero() {
-			t.Errorf("replicator %d after listener stop: %+v, want close 1001, transient, a next attempt", i, st)
+		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != blip.CloseAppTransient || !ce.Remote || !st.Transient || st.NextAttempt.IsZero() {
+			t.Errorf("replicator %d after listener stop: %+v, want close 4001 from the listener, transient, a next attempt", i, st)
 		}
 	}
 	// Writes while the listener is down.
@@ -53,6 +54,22 @@ func TestResilienceListenerRestart(t *testing.T) {
 	}
 	sameDocs(t, a, b)
 	sameDocs(t, c, b)
+}
+
+// TestListenerStopSendsRetryableCloseCode checks the close frame itself,
+// as any peer sees it: code 4001, the code LiteCore's replicator retries.
+func TestListenerStopSendsRetryableCloseCode(t *testing.T) {
+	checkNoLeaks(t)
+	b := newPeer(t, "b")
+	l, url := b.listen(t, nil)
+	c := dialRaw(t, url)
+	waitFor(t, "the listener to count the connection", func() bool { return l.Status().ConnectionCount == 1 })
+	l.Stop()
+	<-c.Done()
+	var ce *blip.CloseError
+	if err := c.Err(); !errors.As(err, &ce) || !ce.Remote || ce.Code != blip.CloseAppTransient || ce.Reason != "listener stopped" {
+		t.Fatalf("connection ended with %v, want close 4001 \"listener stopped\" from the listener", err)
+	}
 }
 
 // TestResilienceVanishedClientFreesConnection cuts a replicator's TCP

@@ -11,6 +11,9 @@ const (
 	CloseNormal        = 1000
 	CloseGoingAway     = 1001
 	CloseProtocolError = 1002
+	CloseAbnormal      = 1006 // never sent: the connection dropped without a close frame
+	CloseAppTransient  = 4001 // application-defined: try again later
+	CloseAppPermanent  = 4002 // application-defined: do not retry
 )
 
 // CloseError says a connection ended with a WebSocket close frame. Remote is
