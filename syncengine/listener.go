@@ -173,7 +173,7 @@ func (l *Listener) Start() error {
 			return err
 		}
 		l.identity = id
-		ln = tls.NewListener(ln, tc)
+		ln = tls.NewListener(refusalListener{ln}, tc)
 	}
 	l.ln = ln
 	l.sessions = map[*blip.Conn]*repl.Session{}
@@ -209,14 +209,21 @@ func (l *Listener) tlsConfig() (*tls.Config, *tlsid.Identity, error) {
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{id.TLSCertificate()}}
 	if ca, ok := l.cfg.Authenticator.(CertificateAuthenticator); ok {
-		tc.ClientAuth = tls.RequireAnyClientCert
-		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			return verifyClientCert(ca, raw)
+		// crypto/tls checks the chain inside the handshake and names what
+		// is wrong in its alert (certificate required, unknown CA, expired).
+		tc.ClientAuth, tc.ClientCAs = tls.RequireAndVerifyClientCert, ca.Roots
+		if ca.Verify != nil {
+			tc.ClientAuth, tc.ClientCAs = tls.RequireAnyClientCert, nil
+			tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+				return verifyClientCert(ca, raw)
+			}
 		}
 	}
-	return tc, id, nil
+	return markSuccessfulHandshakes(tc), id, nil
 }
 
+// verifyClientCert asks ca.Verify about a client's chain; a refusal ends
+// the handshake with a bad_certificate alert.
 func verifyClientCert(ca CertificateAuthenticator, raw [][]byte) error {
 	chain := make([]*x509.Certificate, 0, len(raw))
 	for _, r := range raw {
@@ -229,19 +236,10 @@ func verifyClientCert(ca CertificateAuthenticator, raw [][]byte) error {
 	if len(chain) == 0 {
 		return errors.New("no client certificate")
 	}
-	if ca.Verify != nil {
-		if ca.Verify(chain) {
-			return nil
-		}
-		return errors.New("client certificate rejected")
+	if ca.Verify(chain) {
+		return nil
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: ca.Roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	return err
+	return errors.New("client certificate rejected")
 }
 
 // bindHost turns the NetworkInterface setting into a host to bind.

@@ -399,15 +399,16 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	if b, ok := r.cfg.Authenticator.(BasicAuthenticator); ok {
 		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.Username+":"+b.Password)))
 	}
+	_, clientCert := r.cfg.Authenticator.(ClientCertAuthenticator)
 	remoteID, err := r.remoteIdentity(ctx, tc, header)
 	if err != nil {
-		return false, err
+		return false, asTLSAlert(err, clientCert)
 	}
 	idle := r.cfg.Heartbeat + max(r.cfg.Heartbeat/2, 5*time.Second)
 	conn, err := blip.Dial(ctx, r.target.String(), blip.DialOptions{Header: header, TLSConfig: tc,
 		HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log, MaxInFlight: replMaxInFlight}})
 	if err != nil {
-		return false, err
+		return false, asTLSAlert(err, clientCert)
 	}
 	defer conn.Close()
 	sess := repl.NewSession(conn, repl.Options{

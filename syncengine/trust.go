@@ -105,7 +105,10 @@ func IsTransient(err error) bool {
 	var hostErr x509.HostnameError
 	var verifyErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
+	var alertErr *TLSAlertError
 	switch {
+	case errors.As(err, &alertErr):
+		return false // LiteCore retries no TLS error either
 	case errors.As(err, &httpErr):
 		return transientHandshakeStatus(httpErr.StatusCode)
 	case errors.As(err, &closeErr):
