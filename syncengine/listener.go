@@ -167,7 +167,7 @@ func (l *Listener) Start() error {
 	}
 	ln = &limitListener{Listener: ln, sem: make(chan struct{}, l.cfg.MaxConnections)}
 	if !l.cfg.DisableTLS {
-		tc, id, err := l.tlsConfig()
+		tc, id, err := l.tlsConfig(net.ParseIP(host))
 		if err != nil {
 			ln.Close()
 			return err
@@ -196,14 +196,17 @@ func (l *Listener) Start() error {
 	return nil
 }
 
-func (l *Listener) tlsConfig() (*tls.Config, *tlsid.Identity, error) {
+// tlsConfig builds the server TLS settings. The anonymous identity is
+// (re-)issued to name what a listener bound to bound serves, so clients
+// that trust it as a root can verify the host they dialled.
+func (l *Listener) tlsConfig(bound net.IP) (*tls.Config, *tlsid.Identity, error) {
 	id := l.cfg.TLSIdentity
 	if id == nil {
 		ids, err := l.engine.Identities()
 		if err != nil {
 			return nil, nil, err
 		}
-		if id, err = ids.GetOrCreateAnonymous(anonymousLabel); err != nil {
+		if id, err = ids.GetOrCreateAnonymousFor(anonymousLabel, tlsid.ServedNames(bound)); err != nil {
 			return nil, nil, fmt.Errorf("listener: anonymous identity: %w", err)
 		}
 	}

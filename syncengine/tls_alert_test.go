@@ -155,3 +155,27 @@ func (c *heldConn) flush() error {
 	_, err := c.Conn.Write(c.buf.Bytes())
 	return err
 }
+
+// TestAnonymousCertificateVerifiesHostNames: a client that trusts the
+// anonymous certificate as its only root (Couchbase Lite's rootCerts, a
+// Sync Gateway whose system roots hold it) must verify 127.0.0.1 and
+// localhost with Go's standard verifier and in a real handshake.
+func TestAnonymousCertificateVerifiesHostNames(t *testing.T) {
+	b := newPeer(t, "b")
+	l, _ := b.listen(t, func(c *ListenerConfig) { c.DisableTLS = false })
+	cert := l.TLSIdentity().Certificate()
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, DNSName: host, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			t.Errorf("verify %s: %v", host, err)
+		}
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", localAddr(l.Port()),
+			&tls.Config{RootCAs: roots, ServerName: host, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Errorf("handshake as %s: %v", host, err)
+			continue
+		}
+		conn.Close()
+	}
+}
