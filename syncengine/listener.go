@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/endpoint"
 	"peersync/syncengine/repl"
 	"peersync/syncengine/tlsid"
 )
@@ -283,8 +284,10 @@ func (l *Listener) portLocked() int {
 	return l.ln.Addr().(*net.TCPAddr).Port
 }
 
-// URLs returns a replication URL for each usable address the listener is
-// reachable on (IPv6 link-local addresses are left out).
+// URLs returns a replication URL, ws[s]://host:port/<db> as Couchbase
+// Lite's listener reports it, for each usable address the listener is
+// reachable on (IPv6 link-local addresses are left out). Replicators dial
+// it with /_blipsync added.
 func (l *Listener) URLs() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -294,10 +297,6 @@ func (l *Listener) URLs() []string {
 func (l *Listener) urlsLocked() []string {
 	if l.ln == nil {
 		return nil
-	}
-	scheme := "wss"
-	if l.cfg.DisableTLS {
-		scheme = "ws"
 	}
 	bound := l.ln.Addr().(*net.TCPAddr).IP
 	var ips []net.IP
@@ -310,10 +309,9 @@ func (l *Listener) urlsLocked() []string {
 			}
 		}
 	}
-	port := strconv.Itoa(l.portLocked())
 	urls := make([]string, 0, len(ips))
 	for _, ip := range ips {
-		urls = append(urls, scheme+"://"+net.JoinHostPort(ip.String(), port)+"/"+l.cfg.Database.Name()+"/_blipsync")
+		urls = append(urls, endpoint.URL(!l.cfg.DisableTLS, ip.String(), l.portLocked(), l.cfg.Database.Name()))
 	}
 	return urls
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/endpoint"
 	"peersync/syncengine/repl"
 	"peersync/syncengine/tlsid"
 )
@@ -133,7 +134,7 @@ func (ClientCertAuthenticator) isReplicatorAuth() {}
 type ReplicatorConfig struct {
 	Database    *Database
 	Collections []string // default: the default collection
-	Target      string   // ws:// or wss:// URL ending in /<db>/_blipsync (the suffix is added if missing)
+	Target      string   // ws[s]://host:port/<db>; …/<db>/_blipsync is accepted too, and Config shows the first form
 	Type        ReplicatorType
 	Continuous  bool
 
@@ -197,15 +198,14 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 	if cfg.Database == nil {
 		return nil, errors.New("replicator: no database")
 	}
-	u, err := url.Parse(cfg.Target)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("replicator: target %q is not a ws:// or wss:// URL", cfg.Target)
+	ep, err := endpoint.Parse(cfg.Target)
+	if err != nil {
+		return nil, fmt.Errorf("replicator: target %w", err)
 	}
-	if !strings.HasSuffix(u.Path, "/_blipsync") {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/_blipsync"
-	}
-	if strings.Trim(strings.TrimSuffix(u.Path, "/_blipsync"), "/") == "" {
-		return nil, fmt.Errorf("replicator: target %q names no database", cfg.Target)
+	cfg.Target = ep.String() // one spelling per peer
+	u, err := url.Parse(ep.SyncURL())
+	if err != nil {
+		return nil, fmt.Errorf("replicator: target %q: %w", cfg.Target, err)
 	}
 	if _, ok := cfg.Authenticator.(ClientCertAuthenticator); ok && u.Scheme != "wss" {
 		return nil, ErrTLSRequired
