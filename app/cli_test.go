@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"peersync/syncengine"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -233,7 +234,11 @@ func TestCLIReplicate(t *testing.T) {
 	if _, err := db.DefaultCollection().Get("local-doc"); err != nil {
 		t.Errorf("pushed document missing: %v", err)
 	}
-	_, e2, code = cli(t, dir, "", "replicate", "--db", "mine", "--target", strings.Replace(l.URLs()[0], "/shared/", "/nope/", 1))
+	// The URL a listener shows is Couchbase Lite's form: no /_blipsync.
+	if u := l.URLs()[0]; !strings.HasSuffix(u, ":"+strconv.Itoa(l.Port())+"/shared") {
+		t.Errorf("listener URL %s, want ws://host:port/shared", u)
+	}
+	_, e2, code = cli(t, dir, "", "replicate", "--db", "mine", "--target", strings.TrimSuffix(l.URLs()[0], "/shared")+"/nope")
 	if code != 1 || strings.Count(e2, "\n") != 1 || !strings.Contains(e2, "404") {
 		t.Errorf("unknown remote database: %d %q", code, e2)
 	}
