@@ -200,7 +200,7 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 	}
 	ep, err := endpoint.Parse(cfg.Target)
 	if err != nil {
-		return nil, fmt.Errorf("replicator: target %w", err)
+		return nil, fmt.Errorf("replicator: target %w", err) // reads: target "…" is not …
 	}
 	cfg.Target = ep.String() // one spelling per peer
 	u, err := url.Parse(ep.SyncURL())

@@ -36,8 +36,14 @@ type Endpoint struct {
 	RawQuery string // kept as given
 }
 
-// ErrBadURL wraps every reason a target is refused.
+// ErrBadURL matches (errors.Is) every *BadURLError.
 var ErrBadURL = errors.New("not a replication URL")
+
+// BadURLError says why a target is not a replication URL.
+type BadURLError struct{ URL, Reason string }
+
+func (e *BadURLError) Error() string        { return fmt.Sprintf("%q %s", e.URL, e.Reason) }
+func (e *BadURLError) Is(target error) bool { return target == ErrBadURL }
 
 // Parse reads ws[s]://host[:port][/prefix]/<db>[/_blipsync][/][?query].
 // It refuses other schemes, a missing host or database, credentials in the
@@ -45,7 +51,7 @@ var ErrBadURL = errors.New("not a replication URL")
 // that is shown and logged) and fragments.
 func Parse(target string) (Endpoint, error) {
 	bad := func(format string, args ...any) (Endpoint, error) {
-		return Endpoint{}, fmt.Errorf("%w: %q %s", ErrBadURL, target, fmt.Sprintf(format, args...))
+		return Endpoint{}, &BadURLError{URL: target, Reason: fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(strings.TrimSpace(target))
 	if err != nil {
