@@ -50,10 +50,14 @@ func (e *BadURLError) Is(target error) bool { return target == ErrBadURL }
 // URL (they belong in the replication's authenticator, not in a string
 // that is shown and logged) and fragments.
 func Parse(target string) (Endpoint, error) {
+	shown := target
 	bad := func(format string, args ...any) (Endpoint, error) {
-		return Endpoint{}, &BadURLError{URL: target, Reason: fmt.Sprintf(format, args...)}
+		return Endpoint{}, &BadURLError{URL: shown, Reason: fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(strings.TrimSpace(target))
+	if err == nil && u.User != nil {
+		shown = u.Redacted() // the error is shown and logged: no password in it
+	}
 	if err != nil {
 		return bad("does not parse")
 	}

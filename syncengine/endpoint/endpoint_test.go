@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +66,13 @@ func TestParseRefusesWithReason(t *testing.T) {
 		if _, err := Parse(in); !errors.Is(err, ErrBadURL) {
 			t.Errorf("Parse(%q): %v, want ErrBadURL", in, err)
 		}
+	}
+}
+
+func TestRefusalHidesPassword(t *testing.T) {
+	_, err := Parse("wss://alice:s3cret@h/db")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "credentials") {
+		t.Errorf("error %v", err)
 	}
 }
 
