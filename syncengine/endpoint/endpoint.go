@@ -27,6 +27,11 @@ func URL(useTLS bool, host string, port int, database string) string {
 	return Endpoint{TLS: useTLS, Host: net.JoinHostPort(host, strconv.Itoa(port)), Database: database}.String()
 }
 
+// Path is the path of a database's shown URL, "/" and the escaped name:
+// what DNS-SD's "path" key announces, so that any browser can build the
+// URL from the service's host and port.
+func Path(database string) string { return "/" + url.PathEscape(database) }
+
 // Endpoint is a parsed replication target.
 type Endpoint struct {
 	TLS      bool
@@ -173,7 +178,7 @@ func (e Endpoint) parts(suffix string) url.URL {
 			raw.WriteString("/" + url.PathEscape(seg))
 		}
 	}
-	raw.WriteString("/" + url.PathEscape(e.Database))
+	raw.WriteString(Path(e.Database))
 	path := e.Prefix + "/" + e.Database + suffix
 	return url.URL{Scheme: scheme, Host: e.Host, Path: path, RawPath: raw.String() + suffix, RawQuery: e.RawQuery}
 }
