@@ -220,7 +220,7 @@ func TestTombstonesReplicatePurgesDoNot(t *testing.T) {
 func TestListenerClosesIdleConnections(t *testing.T) {
 	b := newPeer(t, "b")
 	l, url := b.listen(t, func(c *ListenerConfig) { c.IdleTimeout = 300 * time.Millisecond })
-	conn, err := blip.Dial(context.Background(), url, blip.DialOptions{})
+	conn, err := blip.Dial(context.Background(), blipURL(t, url), blip.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
