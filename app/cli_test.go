@@ -2,11 +2,14 @@ package app
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"peersync/syncengine"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -131,6 +134,46 @@ func TestCLIIdentities(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "created srv") {
 		t.Fatalf("create: %s %s", out, e)
 	}
+	// The names given, and only those, verify with the certificate as the only root.
+	leaf := func(label string) *x509.Certificate {
+		t.Helper()
+		out, _, _ := cli(t, dir, "", "identity", "export", label)
+		block, _ := pem.Decode([]byte(out))
+		if block == nil {
+			t.Fatalf("export %s: %q", label, out)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	verifies := func(c *x509.Certificate, host string, usage x509.ExtKeyUsage) bool {
+		roots := x509.NewCertPool()
+		roots.AddCert(c)
+		_, err := c.Verify(x509.VerifyOptions{Roots: roots, DNSName: host, KeyUsages: []x509.ExtKeyUsage{usage}})
+		return err == nil
+	}
+	for _, host := range []string{"srv.local", "127.0.0.1"} {
+		if !verifies(leaf("srv"), host, x509.ExtKeyUsageServerAuth) || !verifies(leaf("srv"), host, x509.ExtKeyUsageClientAuth) {
+			t.Errorf("srv does not verify as %s for server and client use", host)
+		}
+	}
+	// --san repeats; without any, a server identity names this host.
+	if _, e, code := cli(t, dir, "", "identity", "create", "two", "--cn", "two", "--san", "a.example", "--san", "::1", "--usage", "server"); code != 0 ||
+		!verifies(leaf("two"), "a.example", x509.ExtKeyUsageServerAuth) || !verifies(leaf("two"), "::1", x509.ExtKeyUsageServerAuth) {
+		t.Errorf("repeated --san: %s", e)
+	}
+	if _, e, code := cli(t, dir, "", "identity", "create", "plain", "--cn", "plain", "--usage", "server"); code != 0 ||
+		!verifies(leaf("plain"), "localhost", x509.ExtKeyUsageServerAuth) || !verifies(leaf("plain"), "127.0.0.1", x509.ExtKeyUsageServerAuth) {
+		t.Errorf("server identity without --san: %s", e)
+	}
+	if out, _, _ := cli(t, dir, "", "identity", "show", "two"); !strings.Contains(out, "names:    a.example, ::1") {
+		t.Errorf("show does not list the names: %s", out)
+	}
+	if _, e, code := cli(t, dir, "", "identity", "create", "bad", "--cn", "bad", "--san", "not a name"); code == 0 || strings.Count(e, "\n") != 1 || !strings.Contains(e, "--san") {
+		t.Errorf("bad --san: code %d, %q", code, e)
+	}
 	if _, e, code := cli(t, dir, "", "identity", "create", "nocn"); code == 0 || !strings.Contains(e, "ommon") {
 		t.Errorf("create without CN: %q", e)
 	}
@@ -191,7 +234,11 @@ func TestCLIReplicate(t *testing.T) {
 	if _, err := db.DefaultCollection().Get("local-doc"); err != nil {
 		t.Errorf("pushed document missing: %v", err)
 	}
-	_, e2, code = cli(t, dir, "", "replicate", "--db", "mine", "--target", strings.Replace(l.URLs()[0], "/shared/", "/nope/", 1))
+	// The URL a listener shows is Couchbase Lite's form: no /_blipsync.
+	if u := l.URLs()[0]; !strings.HasSuffix(u, ":"+strconv.Itoa(l.Port())+"/shared") {
+		t.Errorf("listener URL %s, want ws://host:port/shared", u)
+	}
+	_, e2, code = cli(t, dir, "", "replicate", "--db", "mine", "--target", strings.TrimSuffix(l.URLs()[0], "/shared")+"/nope")
 	if code != 1 || strings.Count(e2, "\n") != 1 || !strings.Contains(e2, "404") {
 		t.Errorf("unknown remote database: %d %q", code, e2)
 	}

@@ -1,9 +1,10 @@
 package app
 
 import (
+	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,14 +38,12 @@ func newIdentityCommand(g *globals) *cobra.Command {
 		Example: "  peersync identity create office-server --cn office.example --san office.example,192.168.1.20\n  peersync identity create laptop --cn laptop --usage client",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			attrs := tlsid.Attributes{CommonName: cn, Organization: org, OrganizationalUnit: ou, Locality: locality, Province: province, Country: country}
-			for _, s := range sans {
-				if ip := net.ParseIP(s); ip != nil {
-					attrs.IPAddresses = append(attrs.IPAddresses, ip)
-				} else {
-					attrs.DNSNames = append(attrs.DNSNames, s)
-				}
+			names, err := tlsid.ParseAltNames(sans)
+			if err != nil {
+				return fmt.Errorf("--san: %w", err)
 			}
+			attrs := tlsid.Attributes{CommonName: cn, Organization: org, OrganizationalUnit: ou, Locality: locality, Province: province, Country: country,
+				DNSNames: names.DNSNames, IPAddresses: names.IPAddresses}
 			var u tlsid.KeyUsage
 			for _, part := range strings.Split(usage, ",") {
 				switch strings.TrimSpace(part) {
@@ -75,7 +74,7 @@ func newIdentityCommand(g *globals) *cobra.Command {
 	f.StringVar(&locality, "locality", "", "locality")
 	f.StringVar(&province, "province", "", "state or province")
 	f.StringVar(&country, "country", "", "two-letter country code")
-	f.StringSliceVar(&sans, "san", nil, "subject alternative names: host names and IP addresses")
+	f.StringSliceVar(&sans, "san", nil, "subject alternative name, a host name or IP address (repeatable or comma-separated; a server identity without any gets localhost, this host's name and addresses)")
 	f.StringVar(&usage, "usage", "server,client", "server, client, or server,client")
 	f.IntVar(&days, "days", 365, "validity in days")
 
@@ -125,8 +124,8 @@ func newIdentityCommand(g *globals) *cobra.Command {
 					return printJSON(g, identityJSON(id))
 				}
 				c := id.Certificate()
-				fmt.Fprintf(g.stdout, "label:    %s\nsubject:  %s\nissuer:   %s\nusage:    %s\nexpires:  %s\nsha-256:  %s\nchain:    %d certificate(s)\n",
-					id.Label, c.Subject, c.Issuer, id.Usage(), id.Expires().Format(time.RFC3339), tlsid.FormatFingerprint(id.Fingerprint()), len(id.Chain))
+				fmt.Fprintf(g.stdout, "label:    %s\nsubject:  %s\nissuer:   %s\nusage:    %s\nnames:    %s\nexpires:  %s\nsha-256:  %s\nchain:    %d certificate(s)\n",
+					id.Label, c.Subject, c.Issuer, id.Usage(), strings.Join(altNames(c), ", "), id.Expires().Format(time.RFC3339), tlsid.FormatFingerprint(id.Fingerprint()), len(id.Chain))
 				return nil
 			})
 		},
@@ -210,5 +209,14 @@ func newIdentityCommand(g *globals) *cobra.Command {
 
 func identityJSON(id *tlsid.Identity) map[string]any {
 	return map[string]any{"label": id.Label, "subject": id.Certificate().Subject.String(), "expires": id.Expires(),
-		"sha256": id.Fingerprint(), "usage": id.Usage().String(), "chain_length": len(id.Chain)}
+		"sha256": id.Fingerprint(), "usage": id.Usage().String(), "chain_length": len(id.Chain), "san": altNames(id.Certificate())}
+}
+
+// altNames lists a certificate's DNS and IP subject alternative names.
+func altNames(c *x509.Certificate) []string {
+	out := slices.Clone(c.DNSNames)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
 }

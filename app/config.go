@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"peersync/syncengine"
+	"peersync/syncengine/endpoint"
 )
 
 // ConfigFileName is the configuration file's name in the data directory.
@@ -207,6 +208,7 @@ func (c *Config) validate() error {
 		}
 		names["l:"+l.Name] = true
 	}
+	targets := map[string]string{} // database and normalised target → replication name
 	for i, r := range c.Replications {
 		k := fmt.Sprintf("replication[%d]", i)
 		if r.Name == "" {
@@ -219,9 +221,17 @@ func (c *Config) validate() error {
 		if err := syncengine.ValidateDatabaseName(r.Database); err != nil {
 			return bad(k+".database", "%v", err)
 		}
-		if !strings.HasPrefix(r.Target, "ws://") && !strings.HasPrefix(r.Target, "wss://") {
-			return bad(k+".target", "%q is not a ws:// or wss:// URL", r.Target)
+		// Targets are kept in the shown form, so one peer has one spelling
+		// and a second replication of the same database with it is refused.
+		target, err := endpoint.Normalize(r.Target)
+		if err != nil {
+			return bad(k+".target", "%v", err)
 		}
+		c.Replications[i].Target = target
+		if other, ok := targets[r.Database+" "+target]; ok {
+			return bad(k+".target", "replication %q already replicates %q with %s", other, r.Database, target)
+		}
+		targets[r.Database+" "+target] = r.Name
 		if err := oneOf(k+".type", r.Type, "push", "pull", "pushAndPull"); err != nil {
 			return err
 		}

@@ -33,6 +33,9 @@ func TestConfigValidation(t *testing.T) {
 		{"target", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"http://x\"\n", `:4: replication[0].target: "http://x" is not a ws:// or wss:// URL`},
 		{"type", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\ntype = \"sideways\"\n", `:5: replication[0].type: "sideways" is not allowed`},
 		{"duration", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\nheartbeat = \"often\"\n", `heartbeat`},
+		{"same peer twice", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://X:1/n\"\n[[replication]]\nname = \"s\"\ndatabase = \"n\"\ntarget = \"ws://x:1/n/_blipsync\"\n",
+			`:8: replication[1].target: replication "r" already replicates "n" with ws://x:1/n`},
+		{"credentials in target", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://u:pw@x/n\"\n", `:4: replication[0].target: "ws://u:xxxxx@x/n" holds credentials`},
 		{"duplicate", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\n[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\n", `:6: replication[1].name: "r" is used by another replication`},
 	}
 	for _, c := range cases {

@@ -59,6 +59,19 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	if cfg.Replications[0].Pin != strings.Repeat("ab", 32) {
 		t.Errorf("pin saved as %q", cfg.Replications[0].Pin)
 	}
+	// A target is stored in the shown form; the same peer spelt another
+	// way is not a second replication of the database.
+	if err := ws.SaveReplication("to desk", ui.ReplicationSettings{Name: "to desk", Database: "notes",
+		Target: "WS://127.0.0.1:1/notes/_blipsync", User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := ws.Replications(); len(rs) != 1 || rs[0].Settings.Target != "ws://127.0.0.1:1/notes" {
+		t.Errorf("replications %+v, want the target as ws://127.0.0.1:1/notes", rs)
+	}
+	if err := ws.SaveReplication("", ui.ReplicationSettings{Name: "again", Database: "notes", Target: "ws://127.0.0.1:1/notes/"}); err == nil ||
+		!strings.Contains(err.Error(), `replication "to desk" already replicates "notes"`) {
+		t.Errorf("a second replication of the same peer: %v", err)
+	}
 	// A bad change is refused and leaves the file alone.
 	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes"}); err == nil {
 		t.Error("a second listener named share was accepted")

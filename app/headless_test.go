@@ -142,6 +142,9 @@ tls = "off"
 	b.start()
 	rep := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 && len(r.Listeners[0].URLs) == 1 })
 	url := rep.Listeners[0].URLs[0]
+	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/notes") { // what `peersync status` prints
+		t.Errorf("status shows listener URL %s, want ws://127.0.0.1:port/notes", url)
+	}
 	a.writeConfig(`
 [discovery]
 announce = false

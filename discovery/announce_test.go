@@ -81,7 +81,7 @@ func TestZoneAnswersAsBrowsersExpect(t *testing.T) {
 	if label, err := firstLabel(instance); err != nil || label != `Zoë's "box" — notes` {
 		t.Errorf("instance label = %q, %v", label, err)
 	}
-	want := []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=1", "fp=" + testFingerprint, "v=1"}
+	want := []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=1", "fp=" + testFingerprint, "path=/notes", "v=1"}
 	if !slices.Equal(txt, want) {
 		t.Errorf("TXT = %q, want %q", txt, want)
 	}

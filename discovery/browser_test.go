@@ -58,14 +58,14 @@ func TestAddManualForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Host != "fd00::7" || p.Key() != "[fd00::7]:4984/db" || p.URL() != "wss://[fd00::7]:4984/db/_blipsync" || !p.Manual {
+	if p.Host != "fd00::7" || p.Key() != "[fd00::7]:4984/db" || p.URL() != "wss://[fd00::7]:4984/db" || !p.Manual {
 		t.Errorf("IPv6 manual peer = %+v (key %q, URL %q)", p, p.Key(), p.URL())
 	}
 	p, err = b.AddManual("nas.example.org.", 4984, "db", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Addrs) != 0 || p.URL() != "ws://nas.example.org:4984/db/_blipsync" {
+	if len(p.Addrs) != 0 || p.URL() != "ws://nas.example.org:4984/db" {
 		t.Errorf("host-name manual peer = %+v (URL %q)", p, p.URL())
 	}
 	keys := []string{}

@@ -4,8 +4,10 @@
 // A listener is announced over multicast DNS (RFC 6762) as a DNS-SD service
 // of type _peersync._tcp (RFC 6763) with an Announcer. Its TXT record carries
 // the stable peer ID, the database name, the replication protocol, whether
-// TLS is on and, with TLS, the SHA-256 fingerprint of the listener's
-// certificate so a replicator can pin it.
+// TLS is on, with TLS the SHA-256 fingerprint of the listener's
+// certificate so a replicator can pin it, and the "path" of the listener's
+// URL. Peer.URL gives ws[s]://addr:port/<db>, the form listeners show,
+// built by the syncengine/endpoint package.
 //
 // A Browser queries the network once per QueryInterval, because the
 // underlying hashicorp/mdns client answers one query at a time. Peers are

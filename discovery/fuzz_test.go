@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/mdns"
+
+	"peersync/syncengine/endpoint"
 )
 
 // FuzzParseTXT feeds arbitrary TXT strings (as the library hands them over,
@@ -96,8 +98,12 @@ func FuzzAddManual(f *testing.F) {
 			return
 		}
 		u, err := url.Parse(p.URL())
-		if err != nil || u.Hostname() != p.Host || u.Port() != strconv.Itoa(port) || u.Path != "/"+db+"/_blipsync" {
+		if err != nil || u.Hostname() != p.Host || u.Port() != strconv.Itoa(port) || u.Path != "/"+db {
 			t.Fatalf("manual peer %+v gives URL %q (%v)", p, p.URL(), err)
+		}
+		// A replicator reads it back as this peer's database.
+		if e, err := endpoint.Parse(p.URL()); err != nil || e.Database != db {
+			t.Fatalf("manual peer %+v: URL %q reads back as %+v, %v", p, p.URL(), e, err)
 		}
 	})
 }

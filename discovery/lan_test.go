@@ -50,7 +50,7 @@ func TestLANPeerSeenWithinTwoSecondsThenLost(t *testing.T) {
 	if !sameAddrs(p.Addrs, lanA4, lanA6) {
 		t.Errorf("addrs = %v, want %s and %s", p.Addrs, lanA4, lanA6)
 	}
-	if got, want := p.URL(), "wss://10.231.0.1:4984/notes/_blipsync"; got != want {
+	if got, want := p.URL(), "wss://10.231.0.1:4984/notes"; got != want {
 		t.Errorf("URL = %q, want %q", got, want)
 	}
 	if got := p.Key(); got != svc.PeerID+"/notes" {
@@ -88,7 +88,7 @@ func TestLANIPv6Only(t *testing.T) {
 	if !sameAddrs(ev.Peer.Addrs, lanA6) {
 		t.Errorf("addrs = %v, want only %s", ev.Peer.Addrs, lanA6)
 	}
-	if got, want := ev.Peer.URL(), "ws://[fd00:231::1]:59840/recipes/_blipsync"; got != want {
+	if got, want := ev.Peer.URL(), "ws://[fd00:231::1]:59840/recipes"; got != want {
 		t.Errorf("URL = %q, want %q", got, want)
 	}
 }
@@ -117,7 +117,7 @@ func TestLANFollowsAddressChanges(t *testing.T) {
 	ev := browser.waitEvent(3*time.Second, "PeerUpdated with the interface's new address", func(ev Event) bool {
 		return ev.Kind == PeerUpdated && sameAddrs(ev.Peer.Addrs, "10.231.0.3", lanA6)
 	}, failOnLost)
-	if got, want := ev.Peer.URL(), "ws://10.231.0.3:4984/db/_blipsync"; got != want {
+	if got, want := ev.Peer.URL(), "ws://10.231.0.3:4984/db"; got != want {
 		t.Errorf("URL = %q, want %q", got, want)
 	}
 
@@ -175,7 +175,7 @@ func TestLANDeduplicatesAndListsManualPeers(t *testing.T) {
 	if !slices.Equal(listed, want) {
 		t.Fatalf("Peers() keys = %v, want %v (sorted)", listed, want)
 	}
-	if !peers[0].Manual || peers[0].URL() != "ws://192.0.2.10:4984/notes/_blipsync" || manual == nil || manual.Key() != peers[0].Key() {
+	if !peers[0].Manual || peers[0].URL() != "ws://192.0.2.10:4984/notes" || manual == nil || manual.Key() != peers[0].Key() {
 		t.Errorf("manual peer = %+v", peers[0])
 	}
 	if peers[1].Manual || peers[1].Port != 4984 && peers[1].Port != 4985 {

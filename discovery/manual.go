@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"peersync/syncengine/endpoint"
 )
 
 // AddManual adds a peer the user typed in: a host name or IP address, a
@@ -34,6 +36,9 @@ func (b *Browser) AddManual(host string, port int, database string, tls bool) (P
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		p.Addrs = sortAddrs([]net.IP{ip})
+	}
+	if e, err := endpoint.Parse(p.URL()); err != nil || e.Database != database {
+		return Peer{}, fmt.Errorf("discovery: manual peer: database %q cannot be named in a replication URL", database)
 	}
 
 	b.mu.Lock()

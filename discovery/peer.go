@@ -3,10 +3,11 @@ package discovery
 import (
 	"bytes"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
+
+	"peersync/syncengine/endpoint"
 )
 
 // Peer is a PeerSync listener found on the network or added by hand.
@@ -36,21 +37,11 @@ func manualKey(host string, port int, database string) string {
 	return net.JoinHostPort(host, strconv.Itoa(port)) + "/" + database
 }
 
-// URL is the replication endpoint, ws(s)://addr:port/<db>/_blipsync, using
-// the best address: IPv4 first, then a routable IPv6 address (in brackets),
-// then the host name.
+// URL is the peer's replication URL in the form listeners show,
+// ws[s]://addr:port/<db>, using the best address: IPv4 first, then a
+// routable IPv6 address (in brackets), then the host name.
 func (p Peer) URL() string {
-	scheme := "ws"
-	if p.TLS {
-		scheme = "wss"
-	}
-	u := url.URL{
-		Scheme:  scheme,
-		Host:    net.JoinHostPort(p.bestHost(), strconv.Itoa(p.Port)),
-		Path:    "/" + p.Database + "/_blipsync",
-		RawPath: "/" + url.PathEscape(p.Database) + "/_blipsync",
-	}
-	return u.String()
+	return endpoint.URL(p.TLS, p.bestHost(), p.Port, p.Database)
 }
 
 func (p Peer) bestHost() string {

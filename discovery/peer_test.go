@@ -23,13 +23,13 @@ func TestPeerURL(t *testing.T) {
 		peer Peer
 		want string
 	}{
-		{"IPv4 first", Peer{Addrs: ipsOf("fd00::1", "10.0.0.5"), Port: 4984, Database: "db"}, "ws://10.0.0.5:4984/db/_blipsync"},
-		{"IPv6 in brackets", Peer{Addrs: ipsOf("fd00::1"), Port: 4984, Database: "db"}, "ws://[fd00::1]:4984/db/_blipsync"},
-		{"link-local skipped", Peer{Addrs: ipsOf("fe80::1", "2001:db8::7"), Port: 1, Database: "db"}, "ws://[2001:db8::7]:1/db/_blipsync"},
-		{"host fallback", Peer{Host: "box.local.", Port: 1, Database: "db"}, "ws://box.local:1/db/_blipsync"},
-		{"TLS", Peer{Addrs: ipsOf("10.0.0.5"), Port: 443, Database: "db", TLS: true}, "wss://10.0.0.5:443/db/_blipsync"},
-		{"database escaped", Peer{Addrs: ipsOf("10.0.0.5"), Port: 1, Database: "my notes?"}, "ws://10.0.0.5:1/my%20notes%3F/_blipsync"},
-		{"4-in-6 address", Peer{Addrs: []net.IP{net.ParseIP("10.0.0.5").To16()}, Port: 1, Database: "db"}, "ws://10.0.0.5:1/db/_blipsync"},
+		{"IPv4 first", Peer{Addrs: ipsOf("fd00::1", "10.0.0.5"), Port: 4984, Database: "db"}, "ws://10.0.0.5:4984/db"},
+		{"IPv6 in brackets", Peer{Addrs: ipsOf("fd00::1"), Port: 4984, Database: "db"}, "ws://[fd00::1]:4984/db"},
+		{"link-local skipped", Peer{Addrs: ipsOf("fe80::1", "2001:db8::7"), Port: 1, Database: "db"}, "ws://[2001:db8::7]:1/db"},
+		{"host fallback", Peer{Host: "box.local.", Port: 1, Database: "db"}, "ws://box.local:1/db"},
+		{"TLS", Peer{Addrs: ipsOf("10.0.0.5"), Port: 443, Database: "db", TLS: true}, "wss://10.0.0.5:443/db"},
+		{"database escaped", Peer{Addrs: ipsOf("10.0.0.5"), Port: 1, Database: "my notes?"}, "ws://10.0.0.5:1/my%20notes%3F"},
+		{"4-in-6 address", Peer{Addrs: []net.IP{net.ParseIP("10.0.0.5").To16()}, Port: 1, Database: "db"}, "ws://10.0.0.5:1/db"},
 	}
 	for _, tc := range tests {
 		if got := tc.peer.URL(); got != tc.want {

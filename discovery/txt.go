@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"peersync/syncengine/endpoint"
 )
 
 // TXT record keys and values announced with every service.
@@ -20,6 +22,7 @@ const (
 	keyTLS         = "tls"
 	keyFingerprint = "fp"
 	keyVersion     = "v"
+	keyPath        = "path" // DNS-SD's key for the URL path: ws[s]://host:port<path>
 
 	// maxTXTString is the DNS limit on one TXT character-string.
 	maxTXTString = 255
@@ -50,6 +53,11 @@ func encodeTXT(info txtInfo) ([]string, error) {
 	}
 	if info.TLS {
 		fields = append(fields, keyFingerprint+"="+info.Fingerprint)
+	}
+	// The shown URL's path, for browsers other than ours (we build the URL
+	// from db); left out when a long name would not fit.
+	if path := keyPath + "=" + endpoint.Path(info.Database); len(path) <= maxTXTString {
+		fields = append(fields, path)
 	}
 	fields = append(fields, keyVersion+"="+strconv.Itoa(txtVersion))
 	for _, f := range fields {

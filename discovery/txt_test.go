@@ -14,7 +14,7 @@ func TestEncodeTXT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=1", "fp=" + testFingerprint, "v=1"}
+	want := []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=1", "fp=" + testFingerprint, "path=/notes", "v=1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("with TLS: got %q, want %q", got, want)
 	}
@@ -23,13 +23,23 @@ func TestEncodeTXT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=0", "v=1"}
+	want = []string{"id=p1", "db=notes", "proto=CBMobile_3", "tls=0", "path=/notes", "v=1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("without TLS: got %q, want %q (no fingerprint)", got, want)
 	}
 
 	if _, err := encodeTXT(txtInfo{PeerID: "p1", Database: strings.Repeat("d", 253)}); err == nil {
 		t.Error("a 256-byte TXT entry was accepted")
+	}
+	// The path is the shown URL's ("/" and the escaped name), and only
+	// what fits is announced.
+	got, err = encodeTXT(txtInfo{PeerID: "p1", Database: "my notes"})
+	if err != nil || !slices.Contains(got, "path=/my%20notes") {
+		t.Errorf("path of a name with a space: %q, %v", got, err)
+	}
+	got, err = encodeTXT(txtInfo{PeerID: "p1", Database: strings.Repeat("d", 250)})
+	if err != nil || slices.ContainsFunc(got, func(f string) bool { return strings.HasPrefix(f, "path=") }) {
+		t.Errorf("a path over the limit: %q, %v", got, err)
 	}
 }
 

@@ -113,7 +113,7 @@ func FuzzPassiveSession(f *testing.F) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), fuzzReplyTimeout)
 		defer cancel()
-		c, err := blip.Dial(ctx, url, blip.DialOptions{})
+		c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{})
 		if err != nil {
 			t.Fatalf("listener refused a connection: %v", err)
 		}

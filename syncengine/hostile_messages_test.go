@@ -8,7 +8,19 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/endpoint"
 )
+
+// blipURL is where a listener shown at url takes the replication
+// WebSocket: url with /_blipsync, as replicators dial it.
+func blipURL(t testing.TB, url string) string {
+	t.Helper()
+	e, err := endpoint.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.SyncURL()
+}
 
 // dialRaw opens a started BLIP connection to a listener, speaking the
 // replication protocol by hand.
@@ -16,7 +28,7 @@ func dialRaw(t *testing.T, url string) *blip.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := blip.Dial(ctx, url, blip.DialOptions{})
+	c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

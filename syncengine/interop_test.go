@@ -770,7 +770,7 @@ func TestListenerChangesAcceptedBySyncGatewayPuller(t *testing.T) {
 	_, u := p.listen(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := blip.Dial(ctx, u+"?client=sgr2", blip.DialOptions{})
+	conn, err := blip.Dial(ctx, blipURL(t, u)+"?client=sgr2", blip.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

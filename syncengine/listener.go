@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/endpoint"
 	"peersync/syncengine/repl"
 	"peersync/syncengine/tlsid"
 )
@@ -196,13 +197,13 @@ func (l *Listener) Start() error {
 	}
 	ln = l.adm.listener(ln)
 	if !l.cfg.DisableTLS {
-		tc, id, err := l.tlsConfig()
+		tc, id, err := l.tlsConfig(net.ParseIP(host))
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		l.identity = id
-		ln = tls.NewListener(ln, tc)
+		ln = tls.NewListener(refusalListener{ln}, tc)
 	}
 	l.ln = ln
 	l.sessions = map[*blip.Conn]*repl.Session{}
@@ -226,27 +227,37 @@ func (l *Listener) Start() error {
 	return nil
 }
 
-func (l *Listener) tlsConfig() (*tls.Config, *tlsid.Identity, error) {
+// tlsConfig builds the server TLS settings. The anonymous identity is
+// (re-)issued to name what a listener bound to bound serves, so clients
+// that trust it as a root can verify the host they dialled.
+func (l *Listener) tlsConfig(bound net.IP) (*tls.Config, *tlsid.Identity, error) {
 	id := l.cfg.TLSIdentity
 	if id == nil {
 		ids, err := l.engine.Identities()
 		if err != nil {
 			return nil, nil, err
 		}
-		if id, err = ids.GetOrCreateAnonymous(anonymousLabel); err != nil {
+		if id, err = ids.GetOrCreateAnonymousFor(anonymousLabel, tlsid.ServedNames(bound)); err != nil {
 			return nil, nil, fmt.Errorf("listener: anonymous identity: %w", err)
 		}
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{id.TLSCertificate()}}
 	if ca, ok := l.cfg.Authenticator.(CertificateAuthenticator); ok {
-		tc.ClientAuth = tls.RequireAnyClientCert
-		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			return verifyClientCert(ca, raw)
+		// crypto/tls checks the chain inside the handshake and names what
+		// is wrong in its alert (certificate required, unknown CA, expired).
+		tc.ClientAuth, tc.ClientCAs = tls.RequireAndVerifyClientCert, ca.Roots
+		if ca.Verify != nil {
+			tc.ClientAuth, tc.ClientCAs = tls.RequireAnyClientCert, nil
+			tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+				return verifyClientCert(ca, raw)
+			}
 		}
 	}
-	return tc, id, nil
+	return markSuccessfulHandshakes(tc), id, nil
 }
 
+// verifyClientCert asks ca.Verify about a client's chain; a refusal ends
+// the handshake with a bad_certificate alert.
 func verifyClientCert(ca CertificateAuthenticator, raw [][]byte) error {
 	chain := make([]*x509.Certificate, 0, len(raw))
 	for _, r := range raw {
@@ -259,19 +270,10 @@ func verifyClientCert(ca CertificateAuthenticator, raw [][]byte) error {
 	if len(chain) == 0 {
 		return errors.New("no client certificate")
 	}
-	if ca.Verify != nil {
-		if ca.Verify(chain) {
-			return nil
-		}
-		return errors.New("client certificate rejected")
+	if ca.Verify(chain) {
+		return nil
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: ca.Roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	return err
+	return errors.New("client certificate rejected")
 }
 
 // bindHost turns the NetworkInterface setting into a host to bind.
@@ -312,8 +314,10 @@ func (l *Listener) portLocked() int {
 	return l.ln.Addr().(*net.TCPAddr).Port
 }
 
-// URLs returns a replication URL for each usable address the listener is
-// reachable on (IPv6 link-local addresses are left out).
+// URLs returns a replication URL, ws[s]://host:port/<db> as Couchbase
+// Lite's listener reports it, for each usable address the listener is
+// reachable on (IPv6 link-local addresses are left out). Replicators dial
+// it with /_blipsync added.
 func (l *Listener) URLs() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -323,10 +327,6 @@ func (l *Listener) URLs() []string {
 func (l *Listener) urlsLocked() []string {
 	if l.ln == nil {
 		return nil
-	}
-	scheme := "wss"
-	if l.cfg.DisableTLS {
-		scheme = "ws"
 	}
 	bound := l.ln.Addr().(*net.TCPAddr).IP
 	var ips []net.IP
@@ -339,10 +339,9 @@ func (l *Listener) urlsLocked() []string {
 			}
 		}
 	}
-	port := strconv.Itoa(l.portLocked())
 	urls := make([]string, 0, len(ips))
 	for _, ip := range ips {
-		urls = append(urls, scheme+"://"+net.JoinHostPort(ip.String(), port)+"/"+l.cfg.Database.Name()+"/_blipsync")
+		urls = append(urls, endpoint.URL(!l.cfg.DisableTLS, ip.String(), l.portLocked(), l.cfg.Database.Name()))
 	}
 	return urls
 }
@@ -370,8 +369,9 @@ func (l *Listener) Status() ListenerStatus {
 	return st
 }
 
-// Stop closes every connection with close code 1001 (going away, which
-// peers treat as transient) and waits for them to end.
+// Stop closes every connection with close code 4001 (application
+// transient: Couchbase Lite and PeerSync replicators reconnect after it,
+// while they treat 1001 "going away" as the end) and waits for them to end.
 func (l *Listener) Stop() {
 	l.mu.Lock()
 	if !l.running {
@@ -388,7 +388,7 @@ func (l *Listener) Stop() {
 	l.mu.Unlock()
 	l.adm.closeHandshakes()
 	for _, c := range conns {
-		c.CloseWithCode(1001, "listener stopped")
+		c.CloseWithCode(blip.CloseAppTransient, "listener stopped")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	srv.Shutdown(ctx)
@@ -478,7 +478,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	l.mu.Lock()
 	if !l.running {
 		l.mu.Unlock()
-		conn.CloseWithCode(1001, "listener stopped")
+		conn.CloseWithCode(blip.CloseAppTransient, "listener stopped")
 		sess.Close()
 		slot.release()
 		return

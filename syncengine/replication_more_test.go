@@ -123,8 +123,9 @@ func TestCollectionAwareReplication(t *testing.T) {
 func TestListenerStatusAndURLs(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	l, url := b.listen(t, nil)
-	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/b/_blipsync") || l.Port() == 0 {
-		t.Errorf("url %s port %d", url, l.Port())
+	// Couchbase Lite's form: the last path segment names the database.
+	if want := "ws://127.0.0.1:" + itoa(l.Port()) + "/b"; url != want || l.Port() == 0 {
+		t.Errorf("url %s port %d, want %s", url, l.Port(), want)
 	}
 	if l.TLSIdentity() != nil {
 		t.Error("TLSIdentity with TLS off")
@@ -150,6 +151,27 @@ func TestListenerStatusAndURLs(t *testing.T) {
 	for _, u := range urls {
 		if strings.Contains(u, "fe80:") {
 			t.Errorf("link-local URL %s", u)
+		}
+	}
+}
+
+// TestReplicatorTargetFormsAreOnePeer: the shown URL and the one with
+// /_blipsync are the same target, spelt one way, and both replicate.
+func TestReplicatorTargetFormsAreOnePeer(t *testing.T) {
+	a, b := newPeer(t, "a"), newPeer(t, "b")
+	_, url := b.listen(t, nil)
+	for i, target := range []string{url, url + "/_blipsync", url + "/", strings.ToUpper(url[:2]) + url[2:] + "/_blipsync/"} {
+		r, err := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: target, Type: Push})
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if got := r.Config().Target; got != url {
+			t.Errorf("target %s is kept as %s, want %s", target, got, url)
+		}
+		a.put(t, "doc-"+itoa(i), `{}`)
+		a.replicate(t, ReplicatorConfig{Target: target, Type: Push})
+		if n, _ := b.coll().Count(); n != i+1 {
+			t.Errorf("after a push to %s b has %d documents, want %d", target, n, i+1)
 		}
 	}
 }
@@ -198,7 +220,7 @@ func TestTombstonesReplicatePurgesDoNot(t *testing.T) {
 func TestListenerClosesIdleConnections(t *testing.T) {
 	b := newPeer(t, "b")
 	l, url := b.listen(t, func(c *ListenerConfig) { c.IdleTimeout = 300 * time.Millisecond })
-	conn, err := blip.Dial(context.Background(), url, blip.DialOptions{})
+	conn, err := blip.Dial(context.Background(), blipURL(t, url), blip.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

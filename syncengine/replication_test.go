@@ -363,7 +363,7 @@ func TestReadOnlyListenerRefusesPush(t *testing.T) {
 func TestUnknownDatabaseIsPermanent(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	_, url := b.listen(t, nil)
-	r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: strings.Replace(url, "/b/", "/nope/", 1), Type: Pull})
+	r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: strings.TrimSuffix(url, "/b") + "/nope", Type: Pull})
 	r.Start(false)
 	err := r.Wait(context.Background())
 	if err == nil || IsTransient(err) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"peersync/syncengine/blip"
+	"peersync/syncengine/endpoint"
 	"peersync/syncengine/repl"
 	"peersync/syncengine/tlsid"
 )
@@ -138,7 +139,7 @@ func (ClientCertAuthenticator) isReplicatorAuth() {}
 type ReplicatorConfig struct {
 	Database    *Database
 	Collections []string // default: the default collection
-	Target      string   // ws:// or wss:// URL ending in /<db>/_blipsync (the suffix is added if missing)
+	Target      string   // ws[s]://host:port/<db>; …/<db>/_blipsync is accepted too, and Config shows the first form
 	Type        ReplicatorType
 	Continuous  bool
 
@@ -205,15 +206,14 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 	if cfg.Database == nil {
 		return nil, errors.New("replicator: no database")
 	}
-	u, err := url.Parse(cfg.Target)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("replicator: target %q is not a ws:// or wss:// URL", cfg.Target)
+	ep, err := endpoint.Parse(cfg.Target)
+	if err != nil {
+		return nil, fmt.Errorf("replicator: target %w", err) // reads: target "…" is not …
 	}
-	if !strings.HasSuffix(u.Path, "/_blipsync") {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/_blipsync"
-	}
-	if strings.Trim(strings.TrimSuffix(u.Path, "/_blipsync"), "/") == "" {
-		return nil, fmt.Errorf("replicator: target %q names no database", cfg.Target)
+	cfg.Target = ep.String() // one spelling per peer
+	u, err := url.Parse(ep.SyncURL())
+	if err != nil {
+		return nil, fmt.Errorf("replicator: target %q: %w", cfg.Target, err)
 	}
 	if _, ok := cfg.Authenticator.(ClientCertAuthenticator); ok && u.Scheme != "wss" {
 		return nil, ErrTLSRequired
@@ -410,15 +410,16 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	if b, ok := r.cfg.Authenticator.(BasicAuthenticator); ok {
 		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.Username+":"+b.Password)))
 	}
+	_, clientCert := r.cfg.Authenticator.(ClientCertAuthenticator)
 	remoteID, err := r.remoteIdentity(ctx, tc, header)
 	if err != nil {
-		return false, err
+		return false, asTLSAlert(err, clientCert)
 	}
 	idle := r.cfg.Heartbeat + max(r.cfg.Heartbeat/2, 5*time.Second)
 	conn, err := blip.Dial(ctx, r.target.String(), blip.DialOptions{Header: header, TLSConfig: tc,
 		HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log, MaxInFlight: replMaxInFlight}})
 	if err != nil {
-		return false, err
+		return false, asTLSAlert(err, clientCert)
 	}
 	defer conn.Close()
 	sess := repl.NewSession(conn, repl.Options{

@@ -3,6 +3,10 @@ package syncengine
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,8 +15,9 @@ import (
 )
 
 // TestResilienceListenerRestart stops a listener under two continuous
-// replicators and starts a new one on the same port: both see close 1001,
-// go offline, reconnect by themselves and finish what was written meanwhile.
+// replicators and starts a new one on the same port: both see close 4001
+// (which Couchbase Lite retries, unlike 1001), go offline, reconnect by
+// themselves and finish what was written meanwhile.
 func TestResilienceListenerRestart(t *testing.T) {
 	checkNoLeaks(t)
 	a, b, c := newPeer(t, "a"), newPeer(t, "b"), newPeer(t, "c")
@@ -31,8 +36,8 @@ func TestResilienceListenerRestart(t *testing.T) {
 	for i, r := range reps {
 		waitUntil(t, 10*time.Second, "offline", func() bool { return r.Status().Activity == Offline })
 		var ce *blip.CloseError
-		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != 1001 || !st.Transient || st.NextAttempt.IsZero() {
-			t.Errorf("replicator %d after listener stop: %+v, want close 1001, transient, a next attempt", i, st)
+		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != blip.CloseAppTransient || !ce.Remote || !st.Transient || st.NextAttempt.IsZero() {
+			t.Errorf("replicator %d after listener stop: %+v, want close 4001 from the listener, transient, a next attempt", i, st)
 		}
 	}
 	// Writes while the listener is down.
@@ -53,6 +58,22 @@ func TestResilienceListenerRestart(t *testing.T) {
 	}
 	sameDocs(t, a, b)
 	sameDocs(t, c, b)
+}
+
+// TestListenerStopSendsRetryableCloseCode checks the close frame itself,
+// as any peer sees it: code 4001, the code LiteCore's replicator retries.
+func TestListenerStopSendsRetryableCloseCode(t *testing.T) {
+	checkNoLeaks(t)
+	b := newPeer(t, "b")
+	l, url := b.listen(t, nil)
+	c := dialRaw(t, url)
+	waitFor(t, "the listener to count the connection", func() bool { return l.Status().ConnectionCount == 1 })
+	l.Stop()
+	<-c.Done()
+	var ce *blip.CloseError
+	if err := c.Err(); !errors.As(err, &ce) || !ce.Remote || ce.Code != blip.CloseAppTransient || ce.Reason != "listener stopped" {
+		t.Fatalf("connection ended with %v, want close 4001 \"listener stopped\" from the listener", err)
+	}
 }
 
 // TestResilienceVanishedClientFreesConnection cuts a replicator's TCP
@@ -126,4 +147,55 @@ func TestResilienceHeartbeatDetectsDeadPeer(t *testing.T) {
 	}
 	waitUntil(t, 30*time.Second, "replication resumes", func() bool { n, _ := b.coll().Count(); return n == 3 })
 	waitUntil(t, 30*time.Second, "listener drops the dead session", func() bool { return l.Status().ConnectionCount == 1 })
+}
+
+// TestReplicatorFollowsLiteCoreOnPeerCloseCodes runs a continuous
+// replicator against a fake peer that accepts and at once closes with a
+// given code: after 1001 (going away) it stops for good, as Couchbase
+// Lite's replicator does; after 4001 it goes offline and comes back by
+// itself.
+func TestReplicatorFollowsLiteCoreOnPeerCloseCodes(t *testing.T) {
+	for _, c := range []struct {
+		code      int
+		transient bool
+	}{{blip.CloseGoingAway, false}, {blip.CloseAppTransient, true}} {
+		t.Run(fmt.Sprint(c.code), func(t *testing.T) {
+			checkNoLeaks(t)
+			var accepted atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.HasSuffix(r.URL.Path, "/_blipsync") {
+					w.Write([]byte(`{"db_name":"db","uuid":"fake-peer"}`))
+					return
+				}
+				conn, err := blip.Accept(w, r, blip.Options{})
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				conn.Start()
+				conn.CloseWithCode(c.code, "peer closing")
+			}))
+			defer srv.Close()
+			a := newPeer(t, "a")
+			r, err := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: strings.Replace(srv.URL, "http", "ws", 1) + "/db",
+				Type: Pull, Continuous: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Start(false)
+			defer r.Stop()
+			var ce *blip.CloseError
+			if !c.transient {
+				waitFor(t, "the replicator to stop by itself", func() bool { return r.Status().Activity == Stopped })
+				if st := r.Status(); st.Activity != Stopped || st.Transient || !errors.As(st.Error, &ce) || ce.Code != c.code || accepted.Load() != 1 {
+					t.Fatalf("after close %d: %+v, %d connections; want stopped for good after one", c.code, st, accepted.Load())
+				}
+				return
+			}
+			waitFor(t, "a second connection made by the replicator itself", func() bool { return accepted.Load() >= 2 })
+			if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != c.code || !st.Transient {
+				t.Fatalf("after close %d: %+v; want a transient error", c.code, st)
+			}
+		})
+	}
 }

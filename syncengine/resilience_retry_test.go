@@ -38,11 +38,24 @@ func TestResilienceIsTransientTable(t *testing.T) {
 		{"HTTP 503", httpErr(503), true},
 		{"HTTP 504", httpErr(504), true},
 		{"wrapped HTTP 503", fmt.Errorf("replicating: %w", httpErr(503)), true},
-		{"close 1001 going away", closeErr(1001), true},
-		{"close 1006 abnormal", closeErr(1006), true},
+		{"HTTP 500 refusing the upgrade", httpErr(500), false},
+		{"HTTP 501", httpErr(501), false},
+		// Close codes exactly as LiteCore 3.2 (c4error_mayBeTransient):
+		// only 1006 and 4001 are retried.
+		{"close 1000 normal, by peer", closeErr(1000), false},
+		{"close 1001 going away", closeErr(1001), false},
 		{"close 1002 protocol error", closeErr(1002), false},
+		{"close 1003 unsupported data", closeErr(1003), false},
+		{"close 1005 no status", closeErr(1005), false},
+		{"close 1006 abnormal", closeErr(1006), true},
+		{"close 1008 policy violation", closeErr(1008), false},
+		{"close 1011 unexpected condition", closeErr(1011), false},
+		{"close 1015 TLS handshake", closeErr(1015), false},
+		{"close 4000 application", closeErr(4000), false},
 		{"close 4001 app transient", closeErr(4001), true},
 		{"close 4002 app permanent", closeErr(4002), false},
+		{"wrapped close 4001", fmt.Errorf("pulling: %w", closeErr(4001)), true},
+		{"BLIP HTTP 500 (peer handler failed)", &blip.Error{Domain: "HTTP", Code: 500}, true},
 		{"BLIP HTTP 503", &blip.Error{Domain: "HTTP", Code: 503}, true},
 		{"BLIP HTTP 409", &blip.Error{Domain: "HTTP", Code: 409}, false},
 		{"BLIP 400", &blip.Error{Domain: "BLIP", Code: 400}, false},
@@ -235,7 +248,7 @@ func TestResilienceAttemptsResetAfterConnecting(t *testing.T) {
 		t.Errorf("status %+v: want offline and retrying (attempts reset)", st)
 	}
 	var ce *blip.CloseError
-	if err := r.Status().Error; !errors.As(err, &ce) || ce.Code != 1001 {
-		t.Errorf("error after listener stop = %v, want close 1001", err)
+	if err := r.Status().Error; !errors.As(err, &ce) || ce.Code != blip.CloseAppTransient {
+		t.Errorf("error after listener stop = %v, want close 4001", err)
 	}
 }

@@ -88,7 +88,8 @@ func (r *Replicator) tlsConfig() (*tls.Config, error) {
 }
 
 // IsTransient classifies a replication error as Couchbase Lite does:
-// network trouble and overloaded or departing servers are retried;
+// network trouble, overloaded servers and connections closed with 1006 or
+// 4001 (a stopping listener) are retried;
 // authentication, permission, missing databases, certificates and protocol
 // errors are not.
 func IsTransient(err error) bool {
@@ -104,15 +105,14 @@ func IsTransient(err error) bool {
 	var hostErr x509.HostnameError
 	var verifyErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
+	var alertErr *TLSAlertError
 	switch {
+	case errors.As(err, &alertErr):
+		return false // LiteCore retries no TLS error either
 	case errors.As(err, &httpErr):
-		return transientStatus(httpErr.StatusCode)
+		return transientHandshakeStatus(httpErr.StatusCode)
 	case errors.As(err, &closeErr):
-		switch closeErr.Code {
-		case 1002, 1003, 1007, 1008, 1009, 1010, 1015, 4002:
-			return false
-		}
-		return true
+		return transientCloseCode(closeErr.Code)
 	case errors.As(err, &blipErr):
 		if blipErr.Domain == "HTTP" {
 			return transientStatus(blipErr.Code)
@@ -134,6 +134,26 @@ func IsTransient(err error) bool {
 	return true
 }
 
+// transientHandshakeStatus and transientCloseCode are LiteCore 3.2's list
+// of transient WebSocket-domain errors (c4error_mayBeTransient): these
+// HTTP statuses refusing the upgrade, and close codes 1006 (the connection
+// dropped without a close frame) and 4001 (application transient). Every
+// other close code ends the replication, 1000 and 1001 included: LiteCore
+// reads a close it did not start as 1001 "going away" and stops for good.
+func transientHandshakeStatus(code int) bool {
+	switch code {
+	case 408, 429, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+func transientCloseCode(code int) bool {
+	return code == blip.CloseAbnormal || code == blip.CloseAppTransient
+}
+
+// transientStatus classifies an HTTP-domain BLIP error reply: a peer's
+// failing handler (500, such as a full disk) may recover, so it is retried.
 func transientStatus(code int) bool {
 	switch code {
 	case 408, 429, 500, 502, 503, 504:

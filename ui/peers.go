@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/discovery"
+	"peersync/syncengine/endpoint"
 )
 
 // peersScreen lists peers found on the LAN and added by hand, live, and
@@ -183,9 +184,11 @@ func (s *peersScreen) removeManual() {
 	s.refresh()
 }
 
-// replicateWith opens the replication form for the selected peer. A TLS
-// peer's announced fingerprint becomes the pin only once the user trusts
-// it; a fingerprint some replication already pins is trusted already.
+// replicateWith opens the replication form for the selected peer, or the
+// replication that already has it as its target (one peer, however spelt,
+// is one replication). A TLS peer's announced fingerprint becomes the pin
+// only once the user trusts it; a fingerprint some replication already
+// pins is trusted already.
 func (s *peersScreen) replicateWith() {
 	if s.selected < 0 || s.selected >= len(s.peers) {
 		return
@@ -193,25 +196,31 @@ func (s *peersScreen) replicateWith() {
 	p := s.peers[s.selected]
 	set := ReplicationSettings{Name: p.Name + "-" + p.Database, Target: p.URL(), Type: TypePushAndPull,
 		Conflicts: ConflictsDefault, Continuous: true}
-	open := func() {
+	open := func(old string, set ReplicationSettings) {
 		s.u.show(navReplications)
-		s.u.replications.showForm("", set)
-	}
-	if !p.TLS || p.Fingerprint == "" {
-		open()
-		return
+		s.u.replications.showForm(old, set)
 	}
 	call(s.u.run, s.u.ws.Replications, func(rows []ReplicationState, err error) {
 		for _, r := range rows {
+			if err == nil && endpoint.Same(r.Settings.Target, p.URL()) {
+				open(r.Settings.Name, r.Settings)
+				return
+			}
+		}
+		if !p.TLS || p.Fingerprint == "" {
+			open("", set)
+			return
+		}
+		for _, r := range rows {
 			if err == nil && r.Settings.Pin == p.Fingerprint {
 				set.Pin = p.Fingerprint
-				open()
+				open("", set)
 				return
 			}
 		}
 		s.u.askTrust(p.URL(), p.Fingerprint, func() {
 			set.Pin = p.Fingerprint
-			open()
+			open("", set)
 		})
 	})
 }

@@ -24,7 +24,7 @@ func TestPeersAddAndRemoveManually(t *testing.T) {
 	test.Type(s.database, "notes")
 	test.Tap(s.addBtn)
 	h.settle()
-	if len(s.peers) != 1 || !s.peers[0].Manual || s.peers[0].URL() != "wss://127.0.0.1:4984/notes/_blipsync" {
+	if len(s.peers) != 1 || !s.peers[0].Manual || s.peers[0].URL() != "wss://127.0.0.1:4984/notes" {
 		t.Fatalf("peers %+v", s.peers)
 	}
 	if !hasText(s.list, "127.0.0.1 · database notes") || !hasText(s.message, "1 added by hand") {
@@ -89,7 +89,7 @@ func TestReplicateWithPinsOnlyATrustedFingerprint(t *testing.T) {
 	if f == nil || h.u.current != navReplications {
 		t.Fatal("trusting did not open the replication form")
 	}
-	if f.target.Text != "wss://127.0.0.1:4984/notes/_blipsync" || f.pin.Text != fp {
+	if f.target.Text != "wss://127.0.0.1:4984/notes" || f.pin.Text != fp {
 		t.Errorf("form target %q pin %q", f.target.Text, f.pin.Text)
 	}
 	h.u.replications.form.Hide()
@@ -111,5 +111,27 @@ func TestReplicateWithPinsOnlyATrustedFingerprint(t *testing.T) {
 	h.settle()
 	if h.u.trustDialog != nil || h.u.replications.openForm == nil || h.u.replications.openForm.pin.Text != fp {
 		t.Error("an already pinned fingerprint was asked about again")
+	}
+}
+
+// TestReplicateWithOpensTheExistingReplication: a peer that some
+// replication already targets, spelt the other accepted way, opens that
+// replication instead of a form for a second one.
+func TestReplicateWithOpensTheExistingReplication(t *testing.T) {
+	p := discovery.Peer{PeerID: "p1", Name: "desk", Database: "notes", Addrs: []net.IP{net.ParseIP("127.0.0.1")},
+		Port: 4984, LastSeen: time.Now()}
+	h := newHarness(t, withBrowser(announcedBrowser{p}))
+	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "to-desk", Database: "notes", Target: p.URL() + "/_blipsync", Type: TypePush}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.u.peers
+	h.u.show(navPeers)
+	h.settle()
+	s.list.Select(0)
+	test.Tap(s.replicateBtn)
+	h.settle()
+	f := h.u.replications.openForm
+	if f == nil || f.name.Text != "to-desk" || f.typ.Selected != labelFor(typeLabels, typeValues, TypePush) {
+		t.Fatalf("form %+v, want the existing replication to-desk", f)
 	}
 }

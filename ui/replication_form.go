@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"peersync/syncengine/endpoint"
 )
 
 // Labels of the form's choices, and what they save as.
@@ -66,6 +68,13 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.target.Validator = func(t string) error {
 		if !strings.HasPrefix(t, "ws://") && !strings.HasPrefix(t, "wss://") {
 			return errNotWebSocket
+		}
+		if _, err := endpoint.Parse(t); err != nil {
+			var bad *endpoint.BadURLError
+			if errors.As(err, &bad) {
+				return errors.New(bad.Reason)
+			}
+			return err
 		}
 		return nil
 	}

@@ -13,6 +13,9 @@ const (
 	CloseProtocolError = 1002
 	CloseMessageTooBig = 1009 // a message over its memory limit that cannot be answered
 	CloseTryAgainLater = 1013 // ... over the shared limit, which frees up as others finish
+	CloseAbnormal      = 1006 // never sent: the connection dropped without a close frame
+	CloseAppTransient  = 4001 // application-defined: try again later
+	CloseAppPermanent  = 4002 // application-defined: do not retry
 )
 
 // CloseError says a connection ended with a WebSocket close frame. Remote is

@@ -19,7 +19,10 @@ const AnonymousCommonName = "PeerSync Anonymous"
 const clockSkew = time.Minute
 
 // CreateSelfSigned makes a new ECDSA P-256 key and a self-signed certificate
-// for it, and stores both under opts.Label, which must be new.
+// for it, and stores both under opts.Label, which must be new. The
+// certificate carries key usage (digital signature) and extended key
+// usages for opts.Usage; a server identity given no DNS names or IP
+// addresses gets ServedNames(nil), so clients can verify its host.
 func (s *Store) CreateSelfSigned(opts CreateOptions) (*Identity, error) {
 	opts, err := opts.validate()
 	if err != nil {
@@ -76,13 +79,23 @@ func selfSign(opts CreateOptions, key *ecdsa.PrivateKey) (*x509.Certificate, err
 	return x509.ParseCertificate(der)
 }
 
-// GetOrCreateAnonymous returns the listener's anonymous self-signed server
-// identity stored under label, creating it (CN "PeerSync Anonymous", server
-// usage, DefaultValidity) the first time. Later calls, also after a restart,
-// return the same identity and fingerprint. It is replaced only when it has
-// expired or its private key is gone (for example after the key store moved
-// from keyring to files), since the listener cannot serve with it then.
+// GetOrCreateAnonymous is GetOrCreateAnonymousFor with the names a server
+// bound to every interface serves.
 func (s *Store) GetOrCreateAnonymous(label string) (*Identity, error) {
+	return s.GetOrCreateAnonymousFor(label, ServedNames(nil))
+}
+
+// GetOrCreateAnonymousFor returns the listener's anonymous self-signed
+// server identity stored under label, creating it (CN "PeerSync
+// Anonymous", server usage, DefaultValidity, names as subject alternative
+// names) the first time. Later calls, also after a restart, return the
+// same identity and fingerprint while it carries every one of names. It is
+// replaced when it does not (the listener serves an address or host name
+// it lacks, so clients that trust it as a root would fail to verify the
+// host), when it is not marked for server use, when it has expired, or
+// when its private key is gone (for example after the key store moved from
+// keyring to files). A replacement covers names and the old names too.
+func (s *Store) GetOrCreateAnonymousFor(label string, names AltNames) (*Identity, error) {
 	if err := validateLabel(label); err != nil {
 		return nil, err
 	}
@@ -90,19 +103,26 @@ func (s *Store) GetOrCreateAnonymous(label string) (*Identity, error) {
 	defer s.mu.Unlock()
 	id, err := s.Get(label)
 	switch {
-	case err == nil && !id.Expired(time.Now()):
+	case err == nil && !id.Expired(time.Now()) && id.Usage()&UsageServer != 0 && len(id.Certificate().ExtKeyUsage) > 0 &&
+		names.CoveredBy(id.Certificate()):
 		return id, nil
 	case err == nil || errors.Is(err, ErrNotFound):
-		// Expired, never made, or half there: start afresh.
+		// Expired, never made, half there, or short of names: start afresh.
+		if err == nil {
+			names = names.Merge(AltNames{DNSNames: id.Certificate().DNSNames, IPAddresses: id.Certificate().IPAddresses})
+		}
 		if err := s.deleteLocked(label); err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	default:
 		return nil, err
 	}
+	if len(names.DNSNames)+len(names.IPAddresses) == 0 {
+		names = ServedNames(nil)
+	}
 	return s.createLocked(CreateOptions{
 		Label:      label,
-		Attributes: Attributes{CommonName: AnonymousCommonName},
+		Attributes: Attributes{CommonName: AnonymousCommonName, DNSNames: names.DNSNames, IPAddresses: names.IPAddresses},
 		Usage:      UsageServer,
 		Validity:   DefaultValidity,
 	})

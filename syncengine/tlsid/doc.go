@@ -12,9 +12,17 @@
 //
 // Identities can be created self-signed (ECDSA P-256), imported from a PEM
 // bundle or a PKCS#12 file, looked up, listed and deleted.
-// GetOrCreateAnonymous gives the listener the self-signed server identity it
-// uses when none was configured; it is made once and then reused, so peers
-// that pinned its fingerprint keep recognising it.
+// GetOrCreateAnonymousFor gives the listener the self-signed server identity
+// it uses when none was configured; it is made once and then reused, so peers
+// that pinned its fingerprint keep recognising it, and re-issued only when it
+// lacks a name the listener serves.
+//
+// Every certificate made here carries key usage, extended key usage (server
+// and/or client authentication) and subject alternative names: a client
+// that trusts a certificate as a root still checks the host it dialled
+// against those names. ServedNames lists what a listener serves (localhost,
+// the host name, loopback and interface addresses); ParseAltNames reads
+// names typed by people.
 //
 // Fingerprints are the SHA-256 of the leaf certificate's DER encoding, as
 // lowercase hex; FormatFingerprint renders them as "AB:CD:..." for people and

@@ -139,6 +139,15 @@ func (o CreateOptions) validate() (CreateOptions, error) {
 	if c := o.Attributes.Country; c != "" && len(c) != 2 {
 		return o, fmt.Errorf("%w: identity %q: Country %q must be a two-letter code", ErrInvalid, o.Label, c)
 	}
+	if o.Usage&UsageServer != 0 && len(o.Attributes.DNSNames)+len(o.Attributes.IPAddresses) == 0 {
+		served := ServedNames(nil)
+		o.Attributes.DNSNames, o.Attributes.IPAddresses = served.DNSNames, served.IPAddresses
+	}
+	for _, d := range o.Attributes.DNSNames {
+		if _, err := checkDNSName(d); err != nil {
+			return o, fmt.Errorf("identity %q: %w", o.Label, err)
+		}
+	}
 	for _, ip := range o.Attributes.IPAddresses {
 		if len(ip) != net.IPv4len && len(ip) != net.IPv6len {
 			return o, fmt.Errorf("%w: identity %q: malformed IP address %v", ErrInvalid, o.Label, []byte(ip))
