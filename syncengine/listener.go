@@ -463,6 +463,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	l.engine.publish(ConnectionOpened{ListenerID: l.id, Remote: r.RemoteAddr, User: user})
 	conn.Start()
 	<-conn.Done()
+	conn.Close() // waits for running handlers, which use the session
 	sess.Close()
 	l.mu.Lock()
 	delete(l.sessions, conn)

@@ -409,14 +409,16 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer conn.Close()
 	sess := repl.NewSession(conn, repl.Options{
 		DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
 		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, OnDocuments: r.onDocuments,
 		EnableDelta: r.cfg.EnableDeltaSync,
 	})
-	defer sess.Close()
+	defer func() {
+		conn.Close() // first: it waits for running handlers, which use the session
+		sess.Close()
+	}()
 	r.mu.Lock()
 	r.session = sess
 	r.mu.Unlock()

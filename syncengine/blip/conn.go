@@ -42,7 +42,7 @@ type Conn struct {
 	started    atomic.Bool
 	startOnce  sync.Once
 	failOnce   sync.Once
-	loops      sync.WaitGroup // reader, writer and pinger
+	loops      sync.WaitGroup // reader, writer, dispatcher and pinger
 
 	in  *inbound // reader goroutine only
 	enc outCodec // writer goroutine only
@@ -106,7 +106,8 @@ func (c *Conn) Start() {
 		}
 		c.started.Store(true)
 		c.touch()
-		c.loops.Add(2)
+		// The dispatcher counts too, so no handler outlives Close.
+		c.loops.Add(3)
 		if c.opts.PingInterval > 0 {
 			c.loops.Add(1)
 			go c.pingLoop()
@@ -122,7 +123,10 @@ func (c *Conn) Close() error { return c.CloseWithCode(CloseNormal, "") }
 
 // CloseWithCode sends what is queued (waiting up to 2 s), then a close frame
 // with code and reason, waits briefly for the peer's answer and tears the
-// connection down. Pending Sends fail with the *CloseError.
+// connection down. Pending Sends fail with the *CloseError. It returns once
+// the connection's goroutines, handlers included, have ended, so a handler
+// must not call it (or Close) on its own connection, except from another
+// goroutine.
 func (c *Conn) CloseWithCode(code int, reason string) error {
 	c.mu.Lock()
 	if c.localClose != nil || c.err != nil {

@@ -120,5 +120,6 @@ func (r *Request) respond(typ uint8, props Properties, body []byte, compressed b
 // Handler handles incoming requests with one profile. It is called in
 // arrival order on the connection's single dispatch goroutine and must not
 // block for long: slow work goes to a goroutine that responds later. A panic
-// in a handler becomes a 501 ERR response; the connection lives on.
+// in a handler becomes a 501 ERR response; the connection lives on. Close
+// waits for a running handler to return.
 type Handler func(req *Request)

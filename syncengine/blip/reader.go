@@ -153,6 +153,7 @@ func (c *Conn) pingLoop() {
 
 // dispatchLoop runs handlers one at a time, in arrival order.
 func (c *Conn) dispatchLoop() {
+	defer c.loops.Done()
 	for {
 		select {
 		case req := <-c.dispatch:
