@@ -154,6 +154,7 @@ type ReplicatorConfig struct {
 	MaxAttempts        int           // 0 = 10 for one-shot, unlimited for continuous
 	MaxAttemptWaitTime time.Duration // 0 = 300 s
 	Heartbeat          time.Duration // 0 = 300 s
+	RequestTimeout     time.Duration // how long a request waits for the peer's answer; 0 = 2 min
 	EnableDeltaSync    bool
 }
 
@@ -413,7 +414,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 		DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
 		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, OnDocuments: r.onDocuments,
-		EnableDelta: r.cfg.EnableDeltaSync,
+		EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout,
 	})
 	defer func() {
 		conn.Close() // first: it waits for running handlers, which use the session

@@ -16,8 +16,12 @@ import (
 	"peersync/syncengine/store"
 )
 
-// checkpointInterval is how often a running replication saves checkpoints.
-const checkpointInterval = 5 * time.Second
+// checkpointInterval is how often a running replication saves checkpoints;
+// checkpointTimeout bounds one checkpoint exchange with the peer.
+const (
+	checkpointInterval = 5 * time.Second
+	checkpointTimeout  = 10 * time.Second
+)
 
 // RunConfig says what an active session does.
 type RunConfig struct {
@@ -163,7 +167,7 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 	remote := make([][]byte, len(names))
 	if len(names) == 1 && names[0] == store.DefaultCollection {
 		c := runs[0]
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCheckpoint", "client": c.id}})
+		resp, err := s.request(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCheckpoint", "client": c.id}})
 		var be *blip.Error
 		switch {
 		case errors.As(err, &be) && be.Code == 404:
@@ -179,7 +183,7 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			ids[i] = c.id
 		}
 		body, _ := json.Marshal(map[string]any{"collections": names, "checkpoint_ids": ids})
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
+		resp, err := s.request(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
 		if err != nil {
 			return nil, fmt.Errorf("getCollections: %w", err)
 		}
@@ -255,7 +259,7 @@ func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) erro
 	if len(s.opts.DocIDs) > 0 {
 		body, _ = json.Marshal(map[string]any{"docIDs": s.opts.DocIDs})
 	}
-	_, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
+	_, err := s.request(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
 	if err != nil {
 		return fmt.Errorf("subChanges: %w", err)
 	}
@@ -295,21 +299,25 @@ func (s *Session) saveCheckpoints(runs []*collRun) error {
 		if s.conn.Err() != nil {
 			continue // the connection is gone; the local copy will do
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Not ctx of Run: the final save runs after it is cancelled. One
+		// deadline covers the whole exchange, so a peer that never answers
+		// holds up Stop for checkpointTimeout at most.
+		ctx, cancel := context.WithTimeout(context.Background(), checkpointTimeout)
 		props := blip.Properties{"Profile": "setCheckpoint", "client": c.id}
 		if c.remoteRev != "" {
 			props["rev"] = c.remoteRev
 		}
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
-		cancel()
+		resp, err := s.request(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
 		var be *blip.Error
 		if errors.As(err, &be) && be.Code == 409 {
 			c.remoteRev = "" // someone else wrote it; take over from the next save
-			if got, gerr := s.conn.Send(context.Background(), &blip.Message{Properties: s.withCollection(blip.Properties{"Profile": "getCheckpoint", "client": c.id}, c.idx)}); gerr == nil {
+			if got, gerr := s.request(ctx, &blip.Message{Properties: s.withCollection(blip.Properties{"Profile": "getCheckpoint", "client": c.id}, c.idx)}); gerr == nil {
 				c.remoteRev = got.Properties["rev"]
 			}
+			cancel()
 			continue
 		}
+		cancel()
 		if err == nil {
 			c.remoteRev = resp.Properties["rev"]
 		}

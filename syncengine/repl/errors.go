@@ -12,6 +12,7 @@ var (
 	ErrReadOnly  = errors.New("the peer is read-only")
 	ErrForbidden = errors.New("forbidden by the peer")
 	ErrProtocol  = errors.New("replication protocol error")
+	ErrNoAnswer  = errors.New("the peer did not answer the request in time")
 )
 
 // httpError makes an ERR response in the HTTP domain, as peers expect for

@@ -284,7 +284,7 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 	// its own passive side sets it. Other peers ignore the property.
 	props := blip.Properties{"Profile": "changes", "ignoreNoConflicts": "true"}
 	msg := &blip.Message{Properties: p.s.withCollection(props, p.cfg.idx), Body: body, Compressed: len(body) > 256}
-	resp, err := p.s.conn.Send(ctx, msg)
+	resp, err := p.s.request(ctx, msg)
 	if err != nil {
 		p.s.failSend(err)
 		return false
@@ -328,7 +328,7 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 		}
 		body, _ := json.Marshal(list)
 		props := p.s.withCollection(blip.Properties{"Profile": "proposeChanges", "conflictIncludesRev": "true"}, p.cfg.idx)
-		resp, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body, Compressed: len(body) > 256})
+		resp, err := p.s.request(ctx, &blip.Message{Properties: props, Body: body, Compressed: len(body) > 256})
 		if err != nil {
 			p.s.failSend(err)
 			return
@@ -449,7 +449,7 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		// Purged or superseded since it was offered: a newer change follows.
 		props := p.s.withCollection(blip.Properties{"Profile": "norev", "id": c.DocID, "rev": c.RevID,
 			"sequence": seqString(c.Sequence), "error": "404", "reason": "revision no longer available"}, p.cfg.idx)
-		p.s.conn.SendNoReply(ctx, &blip.Message{Properties: props})
+		p.s.request(ctx, &blip.Message{Properties: props, NoReply: true})
 		p.finish(c, nil, false)
 		return true
 	}
@@ -478,13 +478,13 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 	}
 	p.s.go_(func() {
 		defer func() { p.revs.Release(size); <-p.revCount }()
-		_, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+		_, err := p.s.request(ctx, &blip.Message{Properties: props, Body: body})
 		var berr *blip.Error
 		if rev.deltaSrc != "" && errors.As(err, &berr) && berr.Code != 403 && berr.Code != 409 {
 			// The peer could not use the delta: send the full body.
 			delete(props, "deltaSrc")
 			body, rev.deltaSrc = rev.body, ""
-			_, err = p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+			_, err = p.s.request(ctx, &blip.Message{Properties: props, Body: body})
 		}
 		if err == nil {
 			p.s.bodyBytesSent.Add(int64(len(body)))

@@ -342,7 +342,7 @@ func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
 			continue
 		}
 		msg := &blip.Message{Properties: blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}}
-		resp, err := r.s.conn.Send(r.s.ctx, msg)
+		resp, err := r.s.request(r.s.ctx, msg)
 		if err != nil {
 			return fmt.Errorf("fetch blob %s: %w", ref.Digest, err)
 		}
