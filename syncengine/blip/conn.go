@@ -40,6 +40,7 @@ type Conn struct {
 	done       chan struct{}
 	readerDone chan struct{}
 	started    atomic.Bool
+	unanswered atomic.Int64 // peer's requests that want a response and have none yet
 	startOnce  sync.Once
 	failOnce   sync.Once
 	loops      sync.WaitGroup // reader, writer, dispatcher and pinger
@@ -177,6 +178,10 @@ func (c *Conn) Err() error {
 	defer c.mu.Unlock()
 	return c.err
 }
+
+// Unanswered returns how many of the peer's requests wait for our response
+// (NoReply requests never do).
+func (c *Conn) Unanswered() int { return int(c.unanswered.Load()) }
 
 // RemoteAddr is the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }

@@ -32,3 +32,37 @@ func TestCloseWaitsForRunningHandler(t *testing.T) {
 		t.Fatal("Close returned while a handler was still running")
 	}
 }
+
+// TestUnansweredCountsRequestsAwaitingResponse: a request that wants a
+// response counts until its first response; a NoReply request never does.
+func TestUnansweredCountsRequestsAwaitingResponse(t *testing.T) {
+	held := make(chan *Request, 2)
+	srv, cli := newPair(t, Options{}, Options{}, func(c *Conn) {
+		c.Handle("hold", func(r *Request) { held <- r })
+	}, nil)
+	ctx := ctxTimeout(t, 10*time.Second)
+	if err := cli.SendNoReply(ctx, &Message{Properties: Properties{"Profile": "hold"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if n := srv.Unanswered(); n != 0 {
+		t.Fatalf("a NoReply request counts as unanswered: %d", n)
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := cli.Send(ctx, &Message{Properties: Properties{"Profile": "hold"}})
+		answered <- err
+	}()
+	r := <-held
+	if n := srv.Unanswered(); n != 1 {
+		t.Fatalf("Unanswered = %d while a request waits, want 1", n)
+	}
+	r.Respond(nil, nil)
+	r.RespondError("", CodeUnspecified, "a second response does not count")
+	if n := srv.Unanswered(); n != 0 {
+		t.Fatalf("Unanswered = %d after the response, want 0", n)
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -84,6 +84,7 @@ type Request struct {
 	Message
 	conn      *Conn
 	number    uint64
+	counted   bool // in conn.unanswered until responded
 	responded atomic.Bool
 }
 
@@ -110,6 +111,9 @@ func (r *Request) RespondError(domain string, code int, msg string) {
 func (r *Request) respond(typ uint8, props Properties, body []byte, compressed bool) {
 	if r.NoReply || r.responded.Swap(true) {
 		return
+	}
+	if r.counted {
+		r.conn.unanswered.Add(-1)
 	}
 	m := &Message{Properties: props, Body: body, Urgent: r.Urgent, Compressed: compressed}
 	if err := r.conn.queueResponse(r.number, typ, m); err != nil {

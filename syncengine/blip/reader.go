@@ -95,7 +95,10 @@ func (c *Conn) route(ev frameEvent) bool {
 		c.deliverResponse(m.key.number, m.flags&flagTypeMask == typeERR, &msg)
 		return true
 	}
-	req := &Request{Message: msg, conn: c, number: m.key.number}
+	req := &Request{Message: msg, conn: c, number: m.key.number, counted: !msg.NoReply}
+	if req.counted {
+		c.unanswered.Add(1)
+	}
 	select {
 	case c.dispatch <- req:
 		return true

@@ -86,13 +86,27 @@ func (s *Session) Err() error {
 	return s.err
 }
 
-// Idle reports that every collection is caught up in each direction run.
+// Idle reports that every collection is caught up in each direction run
+// (active), or that nothing is being transferred (passive): no pull being
+// served is busy and the peer waits for no answer, such as a rev being
+// saved. An idle continuous peer is idle.
 func (s *Session) Idle() bool {
 	s.mu.Lock()
-	runs, cfg := s.runs, s.runCfg
+	active, runs, cfg, pushers := s.active, s.runs, s.runCfg, slices.Clone(s.pushers)
 	s.mu.Unlock()
+	if !active {
+		if s.conn.Unanswered() > 0 {
+			return false
+		}
+		for _, p := range pushers {
+			if !p.done() && !p.idle() {
+				return false
+			}
+		}
+		return true
+	}
 	if runs == nil {
-		return false
+		return false // still reading checkpoints
 	}
 	for _, c := range runs {
 		if cfg.Push && !c.pusher.idle() {

@@ -96,11 +96,22 @@ func (p *pusher) idle() bool {
 		return false
 	}
 	var last uint64
-	p.s.db.View(func(tx *store.Tx) (err error) {
+	err := p.s.db.View(func(tx *store.Tx) (err error) {
 		last, err = tx.LastSequence(p.cfg.coll)
 		return err
 	})
-	return p.since.Load() >= last
+	return err == nil && p.since.Load() >= last
+}
+
+// done reports that the pusher has stopped (a one-shot pull it served has
+// ended, or the session is closing).
+func (p *pusher) done() bool {
+	select {
+	case <-p.finished:
+		return true
+	default:
+		return false
+	}
 }
 
 // checkpoint returns the local sequence up to which everything was pushed.
