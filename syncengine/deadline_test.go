@@ -26,6 +26,12 @@ type silentPeer struct {
 
 func startSilentPeer(t *testing.T, ignore func(profile string, n int) bool) *silentPeer {
 	t.Helper()
+	return startFakePeer(t, ignore, nil)
+}
+
+// startFakePeer is startSilentPeer with some answers replaced.
+func startFakePeer(t *testing.T, ignore func(profile string, n int) bool, replace map[string]func(*blip.Request)) *silentPeer {
+	t.Helper()
 	p := &silentPeer{ignored: make(chan string, 100)}
 	var mu sync.Mutex
 	var conns []*blip.Conn
@@ -35,6 +41,9 @@ func startSilentPeer(t *testing.T, ignore func(profile string, n int) bool) *sil
 		"setCheckpoint":  func(q *blip.Request) { q.RespondError("HTTP", 409, "checkpoint revision mismatch") },
 		"proposeChanges": func(q *blip.Request) { q.Respond(nil, []byte("[]")) },
 		"rev":            func(q *blip.Request) { q.Respond(nil, nil) },
+	}
+	for profile, answer := range replace {
+		answers[profile] = answer
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/_blipsync") {

@@ -210,8 +210,14 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 				return nil, fmt.Errorf("%w: the peer has no collection %s", ErrNotShared, names[i])
 			}
 			var m map[string]json.RawMessage
-			json.Unmarshal(cp, &m)
-			json.Unmarshal(m["_rev"], &runs[i].remoteRev)
+			if err := json.Unmarshal(cp, &m); err != nil {
+				return nil, fmt.Errorf("%w: bad getCollections reply for %s: %v", ErrProtocol, names[i], err)
+			}
+			if rev, ok := m["_rev"]; ok {
+				if err := json.Unmarshal(rev, &runs[i].remoteRev); err != nil {
+					return nil, fmt.Errorf("%w: bad getCollections reply for %s: _rev: %v", ErrProtocol, names[i], err)
+				}
+			}
 			remote[i] = cp
 		}
 	}
@@ -219,9 +225,17 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 		var local checkpoint
 		err := s.db.View(func(tx *store.Tx) error {
 			rev, body, err := tx.GetLocal(localCheckpointKey(c.name, c.id))
-			if err == nil {
-				c.localRev = rev
-				json.Unmarshal(body, &local)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			c.localRev = rev
+			if err := json.Unmarshal(body, &local); err != nil {
+				// Starting over is safe: at worst revisions go again.
+				s.log.Warn("replication: local checkpoint unreadable; starting over", "collection", c.name, "error", err)
+				local = checkpoint{}
 			}
 			return nil
 		})
@@ -229,7 +243,12 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			return nil, err
 		}
 		var peer checkpoint
-		json.Unmarshal(remote[i], &peer)
+		if len(remote[i]) > 0 {
+			if err := json.Unmarshal(remote[i], &peer); err != nil {
+				s.log.Warn("replication: the peer's checkpoint is unreadable; pushing from the start", "collection", c.name, "error", err)
+				peer = checkpoint{}
+			}
+		}
 		if !cfg.Reset {
 			// Our copy knows what we saved; the peer's copy knows what it
 			// kept. Push from the older of the two so nothing is skipped.
