@@ -22,6 +22,7 @@ import (
 type silentPeer struct {
 	url     string
 	ignored chan string // profiles of the requests left unanswered
+	cut     func()      // ends every open connection, as a network cut would
 }
 
 func startSilentPeer(t *testing.T, ignore func(profile string, n int) bool) *silentPeer {
@@ -73,15 +74,20 @@ func startFakePeer(t *testing.T, ignore func(profile string, n int) bool, replac
 		c.Start()
 		<-c.Done()
 	}))
+	p.cut = func() {
+		mu.Lock()
+		cs := conns
+		conns = nil
+		mu.Unlock()
+		for _, c := range cs {
+			c.CloseWithCode(1001, "cut")
+		}
+	}
 	// Cleanups run last first: this one, registered after the peers of
 	// the test, ends the connections before their engines close, so a
 	// replicator stuck on an unanswered request cannot hang the cleanup.
 	t.Cleanup(func() {
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+		p.cut()
 		srv.Close()
 	})
 	p.url = strings.Replace(srv.URL, "http", "ws", 1) + "/db"

@@ -72,11 +72,17 @@ func (a Activity) String() string {
 type Progress struct{ Completed, Total int64 }
 
 // ReplicatorStatus is a snapshot of a replicator.
+//
+// Pushed counts the revisions this replicator delivered to the peer: those
+// the peer acknowledged, and those sent when a connection ended before the
+// answer came that a later connection then found on the peer (proposeChanges
+// answer 304), each once. Revisions the peer already had from elsewhere are
+// not counted. Pulled counts the revisions received and saved.
 type ReplicatorStatus struct {
 	Activity    Activity
 	Progress    Progress
-	Pushed      int64 // documents sent
-	Pulled      int64 // documents received
+	Pushed      int64 // revisions delivered to the peer (see above)
+	Pulled      int64 // revisions received
 	Delta       DeltaStats
 	WireSent    int64     // bytes written to the network (BLIP frames) by this replicator
 	WireRecv    int64     // bytes read from the network
@@ -179,6 +185,8 @@ type Replicator struct {
 	pulled     int64
 	deltaBase  deltaTotals // delta statistics of earlier connections
 	wireBase   wireTotals  // network bytes of earlier connections
+
+	unacked *repl.Unacknowledged // revisions sent whose answer a cut lost
 }
 
 // deltaTotals accumulates delta statistics across reconnections.
@@ -227,7 +235,8 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 		}
 		cfg.PinnedServerFingerprint = fp
 	}
-	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, retryNow: make(chan struct{}, 1)}, nil
+	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, retryNow: make(chan struct{}, 1),
+		unacked: &repl.Unacknowledged{}}, nil
 }
 
 // ID identifies the replicator in events.
@@ -414,7 +423,7 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 		DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
 		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, OnDocuments: r.onDocuments,
-		EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout,
+		EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout, Unacknowledged: r.unacked,
 	})
 	defer func() {
 		conn.Close() // first: it waits for running handlers, which use the session

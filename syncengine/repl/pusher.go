@@ -375,6 +375,10 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 					return
 				}
 			}
+			unacked := p.s.opts.Unacknowledged
+			if status != 304 {
+				unacked.answered(p.cfg.coll, o.change.DocID)
+			}
 			switch status {
 			case 0:
 				known := []string{}
@@ -385,8 +389,10 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 					return
 				}
 			case 304:
+				// Already there: pushed by us only if an earlier connection
+				// sent it and lost the answer.
 				p.noteRemoteRev(o.change.DocID, o.change.RevID)
-				p.finish(o.change, nil, false)
+				p.finish(o.change, nil, unacked.confirmed(p.cfg.coll, o.change.DocID, o.change.RevID))
 			case 409:
 				if current != "" && current != o.parent {
 					ancestor, err := p.isAncestor(o.change, current)
@@ -536,6 +542,8 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		<-p.revCount
 		return false
 	}
+	unacked := p.s.opts.Unacknowledged
+	unacked.sent(p.cfg.coll, c.DocID, c.RevID)
 	p.s.go_(func() {
 		defer func() { p.revs.Release(size); <-p.revCount }()
 		_, err := p.s.request(ctx, &blip.Message{Properties: props, Body: body})
@@ -554,6 +562,9 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 			} else {
 				p.s.sentFull.Add(1)
 			}
+		}
+		if err == nil || errors.As(err, &berr) {
+			unacked.answered(p.cfg.coll, c.DocID) // else in doubt: the connection ended first
 		}
 		switch {
 		case err == nil:

@@ -24,7 +24,7 @@ type DocEvent struct {
 	Collection string
 	DocID      string
 	RevID      string
-	Pushed     bool // true: sent to the peer; false: received from it
+	Pushed     bool // true: sent to the peer (see Unacknowledged); false: received from it
 	Deleted    bool
 	Err        error // nil on success
 }
@@ -44,6 +44,9 @@ type Options struct {
 	PullFilter       Filter
 	DocIDs           []string
 	EnableDelta      bool // offer and accept JSON deltas (both peers must allow it)
+	// Unacknowledged carries revisions sent without an answer from one
+	// connection of a replication to the next; nil = none.
+	Unacknowledged *Unacknowledged
 
 	// Limits.
 	BatchSize        int // changes per changes/proposeChanges message (default 200)
