@@ -12,4 +12,10 @@
 //
 // Checkpoints advance only over the contiguous prefix of finished
 // sequences, so a checkpoint never runs ahead of what is saved.
+//
+// Every request waits at most Options.RequestTimeout for its answer, so a
+// peer that keeps the connection alive but stops answering cannot stall a
+// session. Revisions sent when a connection ended before their answer are
+// carried to the next connection (Unacknowledged) and counted as pushed if
+// the peer turns out to have them.
 package repl
