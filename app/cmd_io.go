@@ -165,5 +165,8 @@ func newProgress(g *globals, total int64, what string) *progressbar.ProgressBar 
 		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6))
 	}
-	return progressbar.DefaultSilent(total)
+	// Invisible, not DefaultSilent: that one keeps a spinner goroutine
+	// running until the bar counts as finished, which an unknown length
+	// never does.
+	return progressbar.NewOptions64(total, progressbar.OptionSetVisibility(false))
 }
