@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // The discovery end-to-end tests start this test binary inside a network
@@ -27,5 +29,12 @@ func TestMain(m *testing.M) {
 	if dataDir := os.Getenv(lanPeerEnv); dataDir != "" {
 		os.Exit(runLANPeer(dataDir))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m,
+		// Fyne starts this queue when its packages initialise (GUI build);
+		// it lives as long as the process.
+		goleak.IgnoreTopFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
+		// The keyring's D-Bus session connection is shared by the whole
+		// process and stays open on purpose.
+		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.newConn.func1"),
+		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.(*Conn).inWorker"))
 }

@@ -26,6 +26,12 @@ func (DatabasesChanged) isEvent() {}
 
 // bus fans events out to subscribers without ever blocking a publisher:
 // a subscriber whose buffer is full loses the event, which is counted.
+//
+// Lock order: the bus lock comes first. subscribe holds it while the
+// snapshot asks every listener and replicator for its state (taking the
+// engine's, listeners' and replicators' locks), so that no event falls
+// between the snapshot and the stream. Hence the rule: never call publish
+// while holding any other lock; publish after unlocking.
 type bus struct {
 	mu       sync.Mutex
 	subs     map[*Subscription]struct{}

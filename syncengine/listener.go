@@ -133,6 +133,10 @@ type Listener struct {
 	engine *Engine
 	id     string
 
+	// lifecycle serializes Start and Stop as wholes, so their events go
+	// out in order although they are published after mu is released.
+	lifecycle sync.Mutex
+
 	mu       sync.Mutex
 	ln       net.Listener
 	srv      *http.Server
@@ -182,6 +186,18 @@ func (l *Listener) Config() ListenerConfig { return l.cfg }
 
 // Start binds the port and serves until Stop.
 func (l *Listener) Start() error {
+	l.lifecycle.Lock()
+	defer l.lifecycle.Unlock()
+	// Publish after mu is released (deferred calls run last first): see
+	// the lock order in events.go.
+	var started *ListenerStarted
+	var port int
+	defer func() {
+		if started != nil {
+			l.engine.publish(*started)
+			l.engine.log.Info("listener started", "database", started.Database, "port", port, "tls", !l.cfg.DisableTLS)
+		}
+	}()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.running {
@@ -222,8 +238,8 @@ func (l *Listener) Start() error {
 	}()
 	l.cfg.Database.addUser(l)
 	l.engine.track(l)
-	l.engine.publish(ListenerStarted{ID: l.id, Database: l.cfg.Database.Name(), URLs: l.urlsLocked()})
-	l.engine.log.Info("listener started", "database", l.cfg.Database.Name(), "port", l.portLocked(), "tls", !l.cfg.DisableTLS)
+	started = &ListenerStarted{ID: l.id, Database: l.cfg.Database.Name(), URLs: l.urlsLocked()}
+	port = l.portLocked()
 	return nil
 }
 
@@ -373,6 +389,8 @@ func (l *Listener) Status() ListenerStatus {
 // transient: Couchbase Lite and PeerSync replicators reconnect after it,
 // while they treat 1001 "going away" as the end) and waits for them to end.
 func (l *Listener) Stop() {
+	l.lifecycle.Lock()
+	defer l.lifecycle.Unlock()
 	l.mu.Lock()
 	if !l.running {
 		l.mu.Unlock()
@@ -490,6 +508,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	l.engine.publish(ConnectionOpened{ListenerID: l.id, Remote: r.RemoteAddr, User: user})
 	conn.Start()
 	slot.wait(conn)
+	conn.Close() // waits for running handlers, which use the session
 	sess.Close()
 	l.mu.Lock()
 	delete(l.sessions, conn)

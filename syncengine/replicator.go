@@ -78,11 +78,17 @@ func (a Activity) String() string {
 type Progress struct{ Completed, Total int64 }
 
 // ReplicatorStatus is a snapshot of a replicator.
+//
+// Pushed counts the revisions this replicator delivered to the peer: those
+// the peer acknowledged, and those sent when a connection ended before the
+// answer came that a later connection then found on the peer (proposeChanges
+// answer 304), each once. Revisions the peer already had from elsewhere are
+// not counted. Pulled counts the revisions received and saved.
 type ReplicatorStatus struct {
 	Activity    Activity
 	Progress    Progress
-	Pushed      int64 // documents sent
-	Pulled      int64 // documents received
+	Pushed      int64 // revisions delivered to the peer (see above)
+	Pulled      int64 // revisions received
 	Delta       DeltaStats
 	WireSent    int64     // bytes written to the network (BLIP frames) by this replicator
 	WireRecv    int64     // bytes read from the network
@@ -163,6 +169,7 @@ type ReplicatorConfig struct {
 	// NoProgressTimeout stops a one-shot replication with ErrNoProgress
 	// after this long without progress (0 = DefaultNoProgressTimeout).
 	NoProgressTimeout time.Duration
+	RequestTimeout    time.Duration // how long a request waits for the peer's answer; 0 = 2 min
 	EnableDeltaSync   bool
 }
 
@@ -187,6 +194,8 @@ type Replicator struct {
 	pulled     int64
 	deltaBase  deltaTotals // delta statistics of earlier connections
 	wireBase   wireTotals  // network bytes of earlier connections
+
+	unacked *repl.Unacknowledged // revisions sent whose answer a cut lost
 }
 
 // deltaTotals accumulates delta statistics across reconnections.
@@ -237,7 +246,8 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 		}
 		cfg.PinnedServerFingerprint = fp
 	}
-	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, retryNow: make(chan struct{}, 1)}, nil
+	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, retryNow: make(chan struct{}, 1),
+		unacked: &repl.Unacknowledged{}}, nil
 }
 
 // ID identifies the replicator in events.
@@ -421,14 +431,16 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	if err != nil {
 		return false, asTLSAlert(err, clientCert)
 	}
-	defer conn.Close()
 	sess := repl.NewSession(conn, repl.Options{
 		DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
 		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, OnDocuments: r.onDocuments,
-		EnableDelta: r.cfg.EnableDeltaSync,
+		EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout, Unacknowledged: r.unacked,
 	})
-	defer sess.Close()
+	defer func() {
+		conn.Close() // first: it waits for running handlers, which use the session
+		sess.Close()
+	}()
 	r.mu.Lock()
 	r.session = sess
 	r.mu.Unlock()

@@ -40,9 +40,10 @@ type Conn struct {
 	done       chan struct{}
 	readerDone chan struct{}
 	started    atomic.Bool
+	unanswered atomic.Int64 // peer's requests that want a response and have none yet
 	startOnce  sync.Once
 	failOnce   sync.Once
-	loops      sync.WaitGroup // reader, writer and pinger
+	loops      sync.WaitGroup // reader, writer, dispatcher and pinger
 
 	in  *inbound // reader goroutine only
 	enc outCodec // writer goroutine only
@@ -107,7 +108,8 @@ func (c *Conn) Start() {
 		}
 		c.started.Store(true)
 		c.touch()
-		c.loops.Add(2)
+		// The dispatcher counts too, so no handler outlives Close.
+		c.loops.Add(3)
 		if c.opts.PingInterval > 0 {
 			c.loops.Add(1)
 			go c.pingLoop()
@@ -123,7 +125,10 @@ func (c *Conn) Close() error { return c.CloseWithCode(CloseNormal, "") }
 
 // CloseWithCode sends what is queued (waiting up to 2 s), then a close frame
 // with code and reason, waits briefly for the peer's answer and tears the
-// connection down. Pending Sends fail with the *CloseError.
+// connection down. Pending Sends fail with the *CloseError. It returns once
+// the connection's goroutines, handlers included, have ended, so a handler
+// must not call it (or Close) on its own connection, except from another
+// goroutine.
 func (c *Conn) CloseWithCode(code int, reason string) error {
 	c.mu.Lock()
 	if c.localClose != nil || c.err != nil {
@@ -174,6 +179,10 @@ func (c *Conn) Err() error {
 	defer c.mu.Unlock()
 	return c.err
 }
+
+// Unanswered returns how many of the peer's requests wait for our response
+// (NoReply requests never do).
+func (c *Conn) Unanswered() int { return int(c.unanswered.Load()) }
 
 // RemoteAddr is the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }

@@ -86,7 +86,8 @@ type Request struct {
 	Message
 	conn      *Conn
 	number    uint64
-	held      int // bytes charged to the connection's memory account until handled
+	held      int  // bytes charged to the connection's memory account until handled
+	counted   bool // in conn.unanswered until responded
 	responded atomic.Bool
 }
 
@@ -114,6 +115,9 @@ func (r *Request) respond(typ uint8, props Properties, body []byte, compressed b
 	if r.NoReply || r.responded.Swap(true) {
 		return
 	}
+	if r.counted {
+		r.conn.unanswered.Add(-1)
+	}
 	m := &Message{Properties: props, Body: body, Urgent: r.Urgent, Compressed: compressed}
 	if err := r.conn.queueResponse(r.number, typ, m); err != nil {
 		r.conn.log.Debug("blip: response not sent", "number", r.number, "err", err)
@@ -123,5 +127,6 @@ func (r *Request) respond(typ uint8, props Properties, body []byte, compressed b
 // Handler handles incoming requests with one profile. It is called in
 // arrival order on the connection's single dispatch goroutine and must not
 // block for long: slow work goes to a goroutine that responds later. A panic
-// in a handler becomes a 501 ERR response; the connection lives on.
+// in a handler becomes a 501 ERR response; the connection lives on. Close
+// waits for a running handler to return.
 type Handler func(req *Request)

@@ -125,7 +125,10 @@ func (c *Conn) route(ev frameEvent) bool {
 		return true
 	}
 	c.stats.requestsReceived.Add(1)
-	req := &Request{Message: msg, conn: c, number: m.key.number, held: m.held}
+	req := &Request{Message: msg, conn: c, number: m.key.number, held: m.held, counted: !msg.NoReply}
+	if req.counted {
+		c.unanswered.Add(1)
+	}
 	select {
 	case c.dispatch <- req:
 		return true
@@ -199,6 +202,7 @@ func (c *Conn) pingLoop() {
 
 // dispatchLoop runs handlers one at a time, in arrival order.
 func (c *Conn) dispatchLoop() {
+	defer c.loops.Done()
 	for {
 		select {
 		case req := <-c.dispatch:

@@ -16,8 +16,12 @@ import (
 	"peersync/syncengine/store"
 )
 
-// checkpointInterval is how often a running replication saves checkpoints.
-const checkpointInterval = 5 * time.Second
+// checkpointInterval is how often a running replication saves checkpoints;
+// checkpointTimeout bounds one checkpoint exchange with the peer.
+const (
+	checkpointInterval = 5 * time.Second
+	checkpointTimeout  = 10 * time.Second
+)
 
 // RunConfig says what an active session does.
 type RunConfig struct {
@@ -86,13 +90,27 @@ func (s *Session) Err() error {
 	return s.err
 }
 
-// Idle reports that every collection is caught up in each direction run.
+// Idle reports that every collection is caught up in each direction run
+// (active), or that nothing is being transferred (passive): no pull being
+// served is busy and the peer waits for no answer, such as a rev being
+// saved. An idle continuous peer is idle.
 func (s *Session) Idle() bool {
 	s.mu.Lock()
-	runs, cfg := s.runs, s.runCfg
+	active, runs, cfg, pushers := s.active, s.runs, s.runCfg, slices.Clone(s.pushers)
 	s.mu.Unlock()
+	if !active {
+		if s.conn.Unanswered() > 0 {
+			return false
+		}
+		for _, p := range pushers {
+			if !p.done() && !p.idle() {
+				return false
+			}
+		}
+		return true
+	}
 	if runs == nil {
-		return false
+		return false // still reading checkpoints
 	}
 	for _, c := range runs {
 		if cfg.Push && !c.pusher.idle() {
@@ -211,7 +229,7 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 	remote := make([][]byte, len(names))
 	if len(names) == 1 && names[0] == store.DefaultCollection {
 		c := runs[0]
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCheckpoint", "client": c.id}})
+		resp, err := s.request(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCheckpoint", "client": c.id}})
 		var be *blip.Error
 		switch {
 		case errors.As(err, &be) && be.Code == 404:
@@ -227,7 +245,7 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			ids[i], wire[i] = c.id, wireCollectionName(c.name)
 		}
 		body, _ := json.Marshal(map[string]any{"collections": wire, "checkpoint_ids": ids})
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
+		resp, err := s.request(ctx, &blip.Message{Properties: blip.Properties{"Profile": "getCollections"}, Body: body})
 		if err != nil {
 			return nil, fmt.Errorf("getCollections: %w", err)
 		}
@@ -240,9 +258,17 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 				return nil, fmt.Errorf("%w: the peer has no collection %s", ErrNotShared, names[i])
 			}
 			var m map[string]json.RawMessage
-			json.Unmarshal(cp, &m)
-			if json.Unmarshal(m["_rev"], &runs[i].remoteRev) != nil {
-				json.Unmarshal(m["rev"], &runs[i].remoteRev) // a Couchbase Lite peer's spelling
+			if err := json.Unmarshal(cp, &m); err != nil {
+				return nil, fmt.Errorf("%w: bad getCollections reply for %s: %v", ErrProtocol, names[i], err)
+			}
+			key := "_rev"
+			if _, ok := m[key]; !ok {
+				key = "rev" // a Couchbase Lite peer's spelling
+			}
+			if rev, ok := m[key]; ok {
+				if err := json.Unmarshal(rev, &runs[i].remoteRev); err != nil {
+					return nil, fmt.Errorf("%w: bad getCollections reply for %s: %s: %v", ErrProtocol, names[i], key, err)
+				}
 			}
 			remote[i] = cp
 		}
@@ -251,9 +277,17 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 		var local checkpoint
 		err := s.db.View(func(tx *store.Tx) error {
 			rev, body, err := tx.GetLocal(localCheckpointKey(c.name, c.id))
-			if err == nil {
-				c.localRev = rev
-				json.Unmarshal(body, &local)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			c.localRev = rev
+			if err := json.Unmarshal(body, &local); err != nil {
+				// Starting over is safe: at worst revisions go again.
+				s.log.Warn("replication: local checkpoint unreadable; starting over", "collection", c.name, "error", err)
+				local = checkpoint{}
 			}
 			return nil
 		})
@@ -261,7 +295,12 @@ func (s *Session) prepare(ctx context.Context, cfg RunConfig) ([]*collRun, error
 			return nil, err
 		}
 		var peer checkpoint
-		json.Unmarshal(remote[i], &peer)
+		if len(remote[i]) > 0 {
+			if err := json.Unmarshal(remote[i], &peer); err != nil {
+				s.log.Warn("replication: the peer's checkpoint is unreadable; pushing from the start", "collection", c.name, "error", err)
+				peer = checkpoint{}
+			}
+		}
 		if !cfg.Reset {
 			// Our copy knows what we saved; the peer's copy knows what it
 			// kept. Push from the older of the two so nothing is skipped.
@@ -302,7 +341,7 @@ func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) erro
 	if len(s.opts.DocIDs) > 0 {
 		body, _ = json.Marshal(map[string]any{"docIDs": s.opts.DocIDs})
 	}
-	_, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
+	_, err := s.request(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
 	if err != nil {
 		return fmt.Errorf("subChanges: %w", err)
 	}
@@ -342,21 +381,25 @@ func (s *Session) saveCheckpoints(runs []*collRun) error {
 		if s.conn.Err() != nil {
 			continue // the connection is gone; the local copy will do
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Not ctx of Run: the final save runs after it is cancelled. One
+		// deadline covers the whole exchange, so a peer that never answers
+		// holds up Stop for checkpointTimeout at most.
+		ctx, cancel := context.WithTimeout(context.Background(), checkpointTimeout)
 		props := blip.Properties{"Profile": "setCheckpoint", "client": c.id}
 		if c.remoteRev != "" {
 			props["rev"] = c.remoteRev
 		}
-		resp, err := s.conn.Send(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
-		cancel()
+		resp, err := s.request(ctx, &blip.Message{Properties: s.withCollection(props, c.idx), Body: body})
 		var be *blip.Error
 		if errors.As(err, &be) && be.Code == 409 {
 			c.remoteRev = "" // someone else wrote it; take over from the next save
-			if got, gerr := s.conn.Send(context.Background(), &blip.Message{Properties: s.withCollection(blip.Properties{"Profile": "getCheckpoint", "client": c.id}, c.idx)}); gerr == nil {
+			if got, gerr := s.request(ctx, &blip.Message{Properties: s.withCollection(blip.Properties{"Profile": "getCheckpoint", "client": c.id}, c.idx)}); gerr == nil {
 				c.remoteRev = got.Properties["rev"]
 			}
+			cancel()
 			continue
 		}
+		cancel()
 		if err == nil {
 			c.remoteRev = resp.Properties["rev"]
 		}

@@ -20,4 +20,10 @@
 // On the wire, collections of the default scope are named without the
 // scope ("_default", "foo"), as Couchbase Lite names them; everywhere else
 // they are "scope.name".
+//
+// Every request waits at most Options.RequestTimeout for its answer, so a
+// peer that keeps the connection alive but stops answering cannot stall a
+// session. Revisions sent when a connection ended before their answer are
+// carried to the next connection (Unacknowledged) and counted as pushed if
+// the peer turns out to have them.
 package repl

@@ -14,6 +14,7 @@ var (
 	ErrProtocol  = errors.New("replication protocol error")
 	// ErrNoProgress ends a one-shot run that stalled (RunConfig.NoProgressTimeout).
 	ErrNoProgress = errors.New("one-shot replication made no progress")
+	ErrNoAnswer   = errors.New("the peer did not answer the request in time")
 )
 
 // httpError makes an ERR response in the HTTP domain, as peers expect for

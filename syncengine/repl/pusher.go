@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,11 +97,22 @@ func (p *pusher) idle() bool {
 		return false
 	}
 	var last uint64
-	p.s.db.View(func(tx *store.Tx) (err error) {
+	err := p.s.db.View(func(tx *store.Tx) (err error) {
 		last, err = tx.LastSequence(p.cfg.coll)
 		return err
 	})
-	return p.since.Load() >= last
+	return err == nil && p.since.Load() >= last
+}
+
+// done reports that the pusher has stopped (a one-shot pull it served has
+// ended, or the session is closing).
+func (p *pusher) done() bool {
+	select {
+	case <-p.finished:
+		return true
+	default:
+		return false
+	}
 }
 
 // checkpoint returns the local sequence up to which everything was pushed.
@@ -191,7 +203,11 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, c := range changes {
-			if p.wanted(tx, c) {
+			want, err := p.wanted(tx, c)
+			if err != nil {
+				return err
+			}
+			if want {
 				o := offer{change: c}
 				if p.cfg.proposeMode {
 					o.parent = tx.RemoteRev(p.cfg.coll, p.s.opts.RemoteID, c.DocID)
@@ -247,23 +263,25 @@ type offer struct {
 func seqString(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
 // wanted applies document-ID, tombstone and push filters.
-func (p *pusher) wanted(tx *store.Tx, c store.Change) bool {
+func (p *pusher) wanted(tx *store.Tx, c store.Change) (bool, error) {
 	if c.Deleted && p.cfg.activeOnly {
-		return false
+		return false, nil
 	}
 	if len(p.cfg.docIDs) > 0 && !slices.Contains(p.cfg.docIDs, c.DocID) {
-		return false
+		return false, nil
 	}
 	if f := p.s.opts.PushFilter; f != nil && p.cfg.proposeMode {
 		var body []byte
 		if !c.Deleted {
-			if d, err := tx.Get(p.cfg.coll, c.DocID); err == nil {
-				body = d.Body
+			d, err := tx.Get(p.cfg.coll, c.DocID)
+			if err != nil {
+				return false, err
 			}
+			body = d.Body
 		}
-		return f(p.cfg.coll, c.DocID, c.RevID, c.Deleted, body)
+		return f(p.cfg.coll, c.DocID, c.RevID, c.Deleted, body), nil
 	}
-	return true
+	return true, nil
 }
 
 // sendChanges sends a changes message (passive pusher) and sends the revs
@@ -284,7 +302,7 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 	// its own passive side sets it. Other peers ignore the property.
 	props := blip.Properties{"Profile": "changes", "ignoreNoConflicts": "true"}
 	msg := &blip.Message{Properties: p.s.withCollection(props, p.cfg.idx), Body: body, Compressed: len(body) > 256}
-	resp, err := p.s.conn.Send(ctx, msg)
+	resp, err := p.s.request(ctx, msg)
 	if err != nil {
 		p.s.failSend(err)
 		return false
@@ -304,7 +322,14 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 	}
 	for i, o := range rows {
 		var known []string
-		if i >= len(answers) || json.Unmarshal(answers[i], &known) != nil || known == nil {
+		if i < len(answers) {
+			var err error
+			if known, err = parseChangesAnswer(answers[i]); err != nil {
+				p.s.fail(errors.Join(ErrProtocol, fmt.Errorf("bad changes reply: %w", err)))
+				return false
+			}
+		}
+		if known == nil {
 			p.finish(o.change, nil, false) // not wanted
 			continue
 		}
@@ -328,7 +353,7 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 		}
 		body, _ := json.Marshal(list)
 		props := p.s.withCollection(blip.Properties{"Profile": "proposeChanges", "conflictIncludesRev": "true"}, p.cfg.idx)
-		resp, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body, Compressed: len(body) > 256})
+		resp, err := p.s.request(ctx, &blip.Message{Properties: props, Body: body, Compressed: len(body) > 256})
 		if err != nil {
 			p.s.failSend(err)
 			return
@@ -344,7 +369,15 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 		for i, o := range rows {
 			status, current := 0, ""
 			if i < len(answers) {
-				status, current = parseProposeAnswer(answers[i])
+				var err error
+				if status, current, err = parseProposeAnswer(answers[i]); err != nil {
+					p.s.fail(errors.Join(ErrProtocol, fmt.Errorf("bad proposeChanges reply: %w", err)))
+					return
+				}
+			}
+			unacked := p.s.opts.Unacknowledged
+			if status != 304 {
+				unacked.answered(p.cfg.coll, o.change.DocID)
 			}
 			switch status {
 			case 0:
@@ -356,13 +389,22 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 					return
 				}
 			case 304:
+				// Already there: pushed by us only if an earlier connection
+				// sent it and lost the answer.
 				p.noteRemoteRev(o.change.DocID, o.change.RevID)
-				p.finish(o.change, nil, false)
+				p.finish(o.change, nil, unacked.confirmed(p.cfg.coll, o.change.DocID, o.change.RevID))
 			case 409:
-				if current != "" && current != o.parent && p.isAncestor(o.change, current) {
-					o.parent = current
-					retry = append(retry, o)
-					continue
+				if current != "" && current != o.parent {
+					ancestor, err := p.isAncestor(o.change, current)
+					if err != nil {
+						p.s.fail(err)
+						return
+					}
+					if ancestor {
+						o.parent = current
+						retry = append(retry, o)
+						continue
+					}
 				}
 				p.finish(o.change, errConflict, true)
 			default:
@@ -375,31 +417,51 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 
 var errConflict = httpError(409, "conflict: the peer has a different revision")
 
-func parseProposeAnswer(raw json.RawMessage) (int, string) {
+// parseProposeAnswer reads one element of a proposeChanges reply: a status,
+// or {"status":409,"rev":…} with conflictIncludesRev.
+func parseProposeAnswer(raw json.RawMessage) (int, string, error) {
 	var n int
 	if json.Unmarshal(raw, &n) == nil {
-		return n, ""
+		return n, "", nil
 	}
 	var obj struct {
 		Status int    `json:"status"`
 		Rev    string `json:"rev"`
 	}
-	if json.Unmarshal(raw, &obj) == nil {
-		return obj.Status, obj.Rev
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return 0, "", fmt.Errorf("answer %.40s is neither a status nor an object with one", raw)
 	}
-	return 0, ""
+	return obj.Status, obj.Rev, nil
 }
 
-func (p *pusher) isAncestor(c store.Change, rev string) bool {
+// parseChangesAnswer reads one element of a changes reply: the revisions
+// the peer has (send it), or null or a number such as 0 or 409 (don't).
+func parseChangesAnswer(raw json.RawMessage) ([]string, error) {
+	var n float64
+	if json.Unmarshal(raw, &n) == nil {
+		return nil, nil
+	}
+	known := []string{}
+	if err := json.Unmarshal(raw, &known); err != nil {
+		return nil, fmt.Errorf("answer %.40s is neither a list of revisions nor a number", raw)
+	}
+	return known, nil
+}
+
+func (p *pusher) isAncestor(c store.Change, rev string) (bool, error) {
 	found := false
-	p.s.db.View(func(tx *store.Tx) error {
+	err := p.s.db.View(func(tx *store.Tx) error {
 		d, err := tx.Get(p.cfg.coll, c.DocID)
-		if err == nil {
-			found = slices.Contains(d.Tree.History(c.RevID, 0), rev)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // purged since: a newer change follows
 		}
+		if err != nil {
+			return err
+		}
+		found = slices.Contains(d.Tree.History(c.RevID, 0), rev)
 		return nil
 	})
-	return found
+	return found, err
 }
 
 // sendRev sends one revision, with history up to the first revision the
@@ -445,11 +507,15 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		}
 		return nil
 	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.s.fail(err)
+		return false
+	}
 	if err != nil {
 		// Purged or superseded since it was offered: a newer change follows.
 		props := p.s.withCollection(blip.Properties{"Profile": "norev", "id": c.DocID, "rev": c.RevID,
 			"sequence": seqString(c.Sequence), "error": "404", "reason": "revision no longer available"}, p.cfg.idx)
-		p.s.conn.SendNoReply(ctx, &blip.Message{Properties: props})
+		p.s.request(ctx, &blip.Message{Properties: props, NoReply: true})
 		p.finish(c, nil, false)
 		return true
 	}
@@ -476,15 +542,17 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		<-p.revCount
 		return false
 	}
+	unacked := p.s.opts.Unacknowledged
+	unacked.sent(p.cfg.coll, c.DocID, c.RevID)
 	p.s.go_(func() {
 		defer func() { p.revs.Release(size); <-p.revCount }()
-		_, err := p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+		_, err := p.s.request(ctx, &blip.Message{Properties: props, Body: body})
 		var berr *blip.Error
 		if rev.deltaSrc != "" && errors.As(err, &berr) && berr.Code != 403 && berr.Code != 409 {
 			// The peer could not use the delta: send the full body.
 			delete(props, "deltaSrc")
 			body, rev.deltaSrc = rev.body, ""
-			_, err = p.s.conn.Send(ctx, &blip.Message{Properties: props, Body: body})
+			_, err = p.s.request(ctx, &blip.Message{Properties: props, Body: body})
 		}
 		if err == nil {
 			p.s.bodyBytesSent.Add(int64(len(body)))
@@ -494,6 +562,9 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 			} else {
 				p.s.sentFull.Add(1)
 			}
+		}
+		if err == nil || errors.As(err, &berr) {
+			unacked.answered(p.cfg.coll, c.DocID) // else in doubt: the connection ended first
 		}
 		switch {
 		case err == nil:

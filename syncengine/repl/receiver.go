@@ -246,8 +246,8 @@ func (r *receiver) handleProposeChanges(req *blip.Request) {
 			if len(row) < 2 || json.Unmarshal(row[0], &id) != nil || json.Unmarshal(row[1], &rev) != nil {
 				return fmt.Errorf("proposeChanges: row %d is malformed", i)
 			}
-			if len(row) > 2 {
-				json.Unmarshal(row[2], &parent) // null means a new document
+			if len(row) > 2 && json.Unmarshal(row[2], &parent) != nil { // null means a new document
+				return fmt.Errorf("proposeChanges: row %d: parent is not a revision ID", i)
 			}
 			answers[i] = 0
 			d, err := tx.Get(coll, id)
@@ -361,12 +361,16 @@ func (r *receiver) applyDelta(coll, id, src string, d []byte) ([]byte, *blip.Err
 		return nil, httpError(400, "rev: deltas were not negotiated")
 	}
 	var base []byte
-	r.s.db.View(func(tx *store.Tx) error {
-		if rev, err := tx.GetRevision(coll, id, src); err == nil && !rev.Deleted {
+	err := r.s.db.View(func(tx *store.Tx) error {
+		rev, err := tx.GetRevision(coll, id, src)
+		if err == nil && !rev.Deleted {
 			base = rev.Body
 		}
-		return nil
+		return err
 	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, httpError(500, "rev of %q: reading delta source: %v", id, err)
+	}
 	if base == nil {
 		return nil, httpError(404, "delta source %s of %q is not available", src, id)
 	}
@@ -403,7 +407,9 @@ func stripSpecial(body []byte) ([]byte, error) {
 func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
 	for _, ref := range refs {
 		has := false
-		r.s.db.View(func(tx *store.Tx) error { has = tx.HasBlob(ref.Digest); return nil })
+		if err := r.s.db.View(func(tx *store.Tx) error { has = tx.HasBlob(ref.Digest); return nil }); err != nil {
+			return err
+		}
 		if has {
 			continue
 		}
@@ -411,7 +417,7 @@ func (r *receiver) fetchBlobs(in *incoming, refs []store.BlobRef) error {
 		// a getAttachment without one after getCollections.
 		props := r.s.withCollection(blip.Properties{"Profile": "getAttachment", "digest": ref.Digest, "docID": in.id}, in.idx)
 		msg := &blip.Message{Properties: props}
-		resp, err := r.s.conn.Send(r.s.ctx, msg)
+		resp, err := r.s.request(r.s.ctx, msg)
 		if err != nil {
 			return fmt.Errorf("fetch blob %s: %w", ref.Digest, err)
 		}

@@ -101,11 +101,14 @@ func TestStripSpecialAndProposeAnswers(t *testing.T) {
 	if _, err := stripSpecial([]byte(`["_x"]`)); err == nil {
 		t.Error("non-object body with _ accepted")
 	}
-	if s, r := parseProposeAnswer([]byte(`{"status":409,"rev":"3-c"}`)); s != 409 || r != "3-c" {
-		t.Errorf("object answer = %d %q", s, r)
+	if s, r, err := parseProposeAnswer([]byte(`{"status":409,"rev":"3-c"}`)); s != 409 || r != "3-c" || err != nil {
+		t.Errorf("object answer = %d %q %v", s, r, err)
 	}
-	if s, _ := parseProposeAnswer([]byte(`304`)); s != 304 {
-		t.Errorf("int answer = %d", s)
+	if s, _, err := parseProposeAnswer([]byte(`304`)); s != 304 || err != nil {
+		t.Errorf("int answer = %d %v", s, err)
+	}
+	if _, _, err := parseProposeAnswer([]byte(`"send it"`)); err == nil {
+		t.Error("a string answer was taken for a status")
 	}
 }
 
@@ -135,6 +138,20 @@ func TestCollectionNamesOnTheWire(t *testing.T) {
 		}
 		if got := fullCollectionName(c.full); got != c.full {
 			t.Errorf("fullCollectionName(%q) = %q, want it unchanged", c.full, got)
+		}
+	}
+}
+
+func TestParseChangesAnswer(t *testing.T) {
+	for raw, want := range map[string][]string{`0`: nil, `null`: nil, `409`: nil, `[]`: {}, `["1-a","2-b"]`: {"1-a", "2-b"}} {
+		got, err := parseChangesAnswer([]byte(raw))
+		if err != nil || (got == nil) != (want == nil) || len(got) != len(want) {
+			t.Errorf("parseChangesAnswer(%s) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	for _, bad := range []string{`"x"`, `{"a":1}`, `[1,2]`, `true`} {
+		if _, err := parseChangesAnswer([]byte(bad)); err == nil {
+			t.Errorf("parseChangesAnswer(%s) accepted", bad)
 		}
 	}
 }

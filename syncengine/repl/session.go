@@ -2,12 +2,15 @@ package repl
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/store"
@@ -21,7 +24,7 @@ type DocEvent struct {
 	Collection string
 	DocID      string
 	RevID      string
-	Pushed     bool // true: sent to the peer; false: received from it
+	Pushed     bool // true: sent to the peer (see Unacknowledged); false: received from it
 	Deleted    bool
 	Err        error // nil on success
 }
@@ -41,13 +44,24 @@ type Options struct {
 	PullFilter       Filter
 	DocIDs           []string
 	EnableDelta      bool // offer and accept JSON deltas (both peers must allow it)
+	// Unacknowledged carries revisions sent without an answer from one
+	// connection of a replication to the next; nil = none.
+	Unacknowledged *Unacknowledged
 
 	// Limits.
 	BatchSize        int // changes per changes/proposeChanges message (default 200)
 	MaxRevsInFlight  int // revs sent and not yet acknowledged (default 200)
 	MaxBytesInFlight int // bytes of those revs (default 8 MiB)
 	MaxHistory       int // ancestors sent with a rev (default 20)
+	// RequestTimeout bounds how long any request waits for the peer's
+	// answer (default 2 min), so a peer that keeps the connection alive
+	// but never answers cannot stall the session.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout leaves room for a rev whose blobs the peer fetches
+// over a slow link before answering.
+const DefaultRequestTimeout = 2 * time.Minute
 
 func (o *Options) setDefaults() {
 	if len(o.Collections) == 0 {
@@ -70,6 +84,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.ConflictResolver == nil {
 		o.ConflictResolver = DefaultResolver
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 }
 
@@ -190,6 +207,18 @@ func (s *Session) Close() {
 	s.cancel()
 	s.recv.stop()
 	s.wg.Wait()
+}
+
+// request sends msg and waits for the answer at most RequestTimeout.
+// Every request of the session goes through here.
+func (s *Session) request(ctx context.Context, msg *blip.Message) (*blip.Message, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	defer cancel()
+	resp, err := s.conn.Send(rctx, msg)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("%w: %s, after %v", ErrNoAnswer, msg.Profile(), s.opts.RequestTimeout)
+	}
+	return resp, err
 }
 
 func (s *Session) go_(fn func()) {
