@@ -1,0 +1,197 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// filledFile writes a closed database of n documents (with a blob and a
+// local document) big enough to span many pages, and returns its path.
+func filledFile(t testing.TB, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bad.peersync")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for start := 0; start < n; start += 500 {
+		err := db.Update(func(tx *Tx) error {
+			for i := start; i < min(start+500, n); i++ {
+				body := fmt.Sprintf(`{"n":%d,"pad":"%0300d"}`, i, i)
+				if _, err := tx.Put(DefaultCollection, fmt.Sprintf("d%06d", i), []byte(body), PutOptions{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = db.Update(func(tx *Tx) error {
+		if _, err := tx.PutBlob([]byte("blob bytes")); err != nil {
+			return err
+		}
+		_, err := tx.PutLocal("checkpoint/x", []byte(`{"seq":1}`), "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The ways a file gets damaged that the tests reproduce.
+var damages = map[string]func(data []byte) []byte{
+	"4 KiB flipped in the middle": func(data []byte) []byte {
+		mid := len(data) / 2 &^ 4095
+		for i := mid; i < mid+4096; i++ {
+			data[i] ^= 0xff
+		}
+		return data
+	},
+	"4 KiB flipped across two pages": func(data []byte) []byte {
+		mid := len(data)/2&^4095 + 1000
+		for i := mid; i < mid+4096; i++ {
+			data[i] ^= 0xff
+		}
+		return data
+	},
+	"truncated to half": func(data []byte) []byte { return data[:len(data)/2] },
+	"zero length":       func([]byte) []byte { return nil },
+}
+
+func damage(t testing.TB, path string, how func([]byte) []byte) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = how(data)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(data)
+}
+
+func TestOpenDamagedFileFailsWithErrDamaged(t *testing.T) {
+	for name, how := range damages {
+		t.Run(name, func(t *testing.T) {
+			path := filledFile(t, 3000)
+			before := damage(t, path, how)
+			db, err := Open(path, Options{})
+			if err == nil {
+				db.Close()
+				t.Fatal("a damaged file opened")
+			}
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("error %v, want ErrDamaged", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Error("opening the damaged file changed it")
+			}
+			t.Logf("%v", err)
+		})
+	}
+}
+
+// TestDamageWhileOpenIsAnError damages the file under an open database:
+// reads report ErrDamaged instead of crashing the process.
+func TestDamageWhileOpenIsAnError(t *testing.T) {
+	for name, how := range damages {
+		t.Run(name, func(t *testing.T) {
+			path := filledFile(t, 3000)
+			db, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			damage(t, path, how)
+			err = db.View(func(tx *Tx) error {
+				_, err := tx.List(DefaultCollection, ListOptions{})
+				return err
+			})
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("listing a damaged file: %v, want ErrDamaged", err)
+			}
+		})
+	}
+}
+
+// TestGuardLetsOtherPanicsThrough: only bbolt's panics mean damage.
+func TestGuardLetsOtherPanicsThrough(t *testing.T) {
+	db := openTest(t)
+	defer func() {
+		if r := recover(); r != "a bug" {
+			t.Errorf("recovered %v, want the callback's own panic", r)
+		}
+	}()
+	db.View(func(*Tx) error { panic("a bug") })
+}
+
+func TestCreateLeavesNoTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.peersync")
+	db, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Create(path, Options{}); !errors.Is(err, os.ErrExist) {
+		t.Errorf("creating over an existing file: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "new.peersync" {
+		t.Errorf("directory holds %v", entries)
+	}
+}
+
+// FuzzOpenDamagedFile patches and cuts a real database file: opening it
+// either fails with ErrDamaged or gives a database that reads and checks
+// without a panic (a panic on bbolt's own goroutine would kill the test).
+func FuzzOpenDamagedFile(f *testing.F) {
+	seed, err := os.ReadFile(filledFile(f, 300))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint32(len(seed)/2), []byte{0xff, 0xff, 0xff, 0xff}, uint32(0))
+	f.Add(uint32(4096*3), []byte{1}, uint32(0))
+	f.Add(uint32(0), []byte{}, uint32(len(seed)/2))
+	f.Add(uint32(4096*2+16), []byte{0, 0, 0, 0, 0, 0, 0, 0}, uint32(0))
+	f.Fuzz(func(t *testing.T, at uint32, patch []byte, cut uint32) {
+		data := bytes.Clone(seed)
+		if int(at) < len(data) {
+			copy(data[at:], patch)
+		}
+		if cut > 0 && int(cut) < len(data) {
+			data = data[:cut]
+		}
+		path := filepath.Join(t.TempDir(), "f.peersync")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(path, Options{})
+		if err != nil {
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("open: %v, want ErrDamaged", err)
+			}
+			return
+		}
+		defer db.Close()
+		db.View(func(tx *Tx) error {
+			for _, c := range tx.Collections() {
+				tx.List(c, ListOptions{IncludeDeleted: true})
+				tx.ChangesSince(c, 0, 0)
+			}
+			return nil
+		})
+		db.Check()
+	})
+}
