@@ -92,28 +92,50 @@ func Open(path string, opts Options) (*DB, error) {
 // place once complete, so a failure (a full disk) leaves nothing behind.
 func Create(path string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
+	if err := createWith(path, opts, nil); err != nil {
+		return nil, err
+	}
+	return open(path, opts)
+}
+
+// createWith builds a new database at path, filling it with fill (if not
+// nil) before it appears under its name.
+func createWith(path string, opts Options, fill func(*DB) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.new")
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create %s: %w", path, err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	db, err := open(tmp.Name(), opts)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if fill != nil {
+		if err := fill(db); err != nil {
+			db.Close()
+			return err
+		}
 	}
 	if err := db.bolt.Sync(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create %s: %w", path, err)
 	}
 	if err := db.Close(); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create %s: %w", path, err)
 	}
+	// A link never replaces an existing file; where links are not
+	// supported, a rename after checking is the next best.
 	if err := os.Link(tmp.Name(), path); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		if _, serr := os.Lstat(path); serr == nil || !errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
 	}
 	syncDir(filepath.Dir(path))
-	return open(path, opts)
+	return nil
 }
 
 // open opens a file that is sound (or empty, to be initialised).

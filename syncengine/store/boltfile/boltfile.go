@@ -56,8 +56,9 @@ type File struct {
 	root     uint64 // root bucket's page
 }
 
-// Open reads the meta pages of the file at path. A file that is too short
-// or whose meta pages are both invalid fails with an ErrUnreadable error.
+// Open reads the meta pages of the file at path. An empty file or one
+// whose meta pages are both invalid fails with an ErrUnreadable error; a
+// truncated one opens, and Check reports it.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -104,9 +105,6 @@ func open(f *os.File) (*File, error) {
 		return nil, unreadable(fmt.Sprintf("no valid meta page: %v", err0))
 	}
 	bf.pageSize, bf.hwm, bf.root = int(m.pageSize), m.pgid, m.root
-	if need := int64(m.pgid) * int64(m.pageSize); need > bf.size {
-		return nil, unreadable(fmt.Sprintf("the file is truncated: %d bytes, its pages need %d", bf.size, need))
-	}
 	return bf, nil
 }
 
@@ -115,6 +113,14 @@ func (bf *File) Close() error { return bf.f.Close() }
 
 // Pages returns the number of allocated pages (the high-water mark).
 func (bf *File) Pages() int64 { return int64(bf.hwm) }
+
+// truncated describes a file shorter than its pages need, or is "".
+func (bf *File) truncated() string {
+	if need := int64(bf.hwm) * int64(bf.pageSize); need > bf.size {
+		return fmt.Sprintf("the file is truncated: %d bytes, its pages need %d", bf.size, need)
+	}
+	return ""
+}
 
 type meta struct {
 	pageSize uint32
@@ -175,7 +181,9 @@ func (bf *File) readPage(id uint64) (*page, error) {
 	}
 	head := make([]byte, pageHeaderSize)
 	off := int64(id) * int64(bf.pageSize)
-	if _, err := bf.f.ReadAt(head, off); err != nil {
+	if _, err := bf.f.ReadAt(head, off); errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("page %d: past the end of the file", id)
+	} else if err != nil {
 		return nil, fmt.Errorf("page %d: %w", id, err)
 	}
 	span := 1 + uint64(binary.LittleEndian.Uint32(head[12:]))
@@ -183,7 +191,9 @@ func (bf *File) readPage(id uint64) (*page, error) {
 		return nil, fmt.Errorf("page %d: %d overflow pages run past the file's %d pages", id, span-1, bf.hwm)
 	}
 	data := make([]byte, span*uint64(bf.pageSize))
-	if _, err := bf.f.ReadAt(data, off); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := bf.f.ReadAt(data, off); errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("page %d: past the end of the file", id)
+	} else if err != nil {
 		return nil, fmt.Errorf("page %d: %w", id, err)
 	}
 	p, err := parsePage(data)

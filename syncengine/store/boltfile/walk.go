@@ -30,6 +30,9 @@ func (bf *File) Check(limit int, progress func(done, total int64)) Report {
 		limit = MaxProblems
 	}
 	c := &walker{bf: bf, seen: map[uint64]bool{}, limit: limit, progress: progress}
+	if t := bf.truncated(); t != "" {
+		c.problem("", "%s", t)
+	}
 	c.tree(bf.root, nil, nil, "", 0)
 	if progress != nil {
 		progress(c.rep.Pages, bf.Pages())
