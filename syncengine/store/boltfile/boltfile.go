@@ -174,27 +174,28 @@ type elem struct {
 	bucket     bool
 }
 
-// readPage reads page id and checks its header and element bounds.
-func (bf *File) readPage(id uint64) (*page, error) {
+// readPage reads page id and checks its header and element bounds. The
+// page is read into buf when it fits (Check reuses one buffer; ForEach
+// passes nil, so what it hands out stays valid).
+func (bf *File) readPage(id uint64, buf []byte) (*page, error) {
 	if id < 2 || id >= bf.hwm {
 		return nil, fmt.Errorf("page %d: outside the file's %d pages", id, bf.hwm)
 	}
-	head := make([]byte, pageHeaderSize)
 	off := int64(id) * int64(bf.pageSize)
-	if _, err := bf.f.ReadAt(head, off); errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("page %d: past the end of the file", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+	first := grow(buf, bf.pageSize)
+	if err := bf.readAt(first, off, id); err != nil {
+		return nil, err
 	}
-	span := 1 + uint64(binary.LittleEndian.Uint32(head[12:]))
+	span := 1 + uint64(binary.LittleEndian.Uint32(first[12:]))
 	if span > bf.hwm-id {
 		return nil, fmt.Errorf("page %d: %d overflow pages run past the file's %d pages", id, span-1, bf.hwm)
 	}
-	data := make([]byte, span*uint64(bf.pageSize))
-	if _, err := bf.f.ReadAt(data, off); errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("page %d: past the end of the file", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+	data := first
+	if span > 1 {
+		data = grow(buf, int(span)*bf.pageSize)
+		if err := bf.readAt(data, off, id); err != nil {
+			return nil, err
+		}
 	}
 	p, err := parsePage(data)
 	if err != nil {
@@ -205,6 +206,24 @@ func (bf *File) readPage(id uint64) (*page, error) {
 	}
 	p.span = span
 	return p, nil
+}
+
+func (bf *File) readAt(b []byte, off int64, id uint64) error {
+	if _, err := bf.f.ReadAt(b, off); errors.Is(err, io.EOF) {
+		return fmt.Errorf("page %d: past the end of the file", id)
+	} else if err != nil {
+		return fmt.Errorf("page %d: %w", id, err)
+	}
+	return nil
+}
+
+// grow returns buf resized to n bytes, or a new slice when buf is nil or
+// too small.
+func grow(buf []byte, n int) []byte {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]byte, n)
 }
 
 // parsePage checks a page's type and that every element lies inside it.

@@ -50,6 +50,7 @@ type walker struct {
 	// the bucket it targets (ForEach).
 	entry func(e elem) error
 	err   error
+	bufs  [][]byte // one page buffer per tree level, reused by Check
 }
 
 func (c *walker) problem(path string, format string, args ...any) {
@@ -81,7 +82,18 @@ func (c *walker) tree(id uint64, lo, hi []byte, path string, depth int) {
 		c.problem(path, "page %d: referenced more than once", id)
 		return
 	}
-	p, err := c.bf.readPage(id)
+	var buf []byte
+	if c.entry == nil {
+		// A level's page is done with once its subtrees are walked.
+		for len(c.bufs) <= depth {
+			c.bufs = append(c.bufs, make([]byte, c.bf.pageSize))
+		}
+		buf = c.bufs[depth]
+	}
+	p, err := c.bf.readPage(id, buf)
+	if buf != nil && p != nil && cap(p.data) > cap(buf) {
+		c.bufs[depth] = p.data // keep the larger buffer
+	}
 	if err != nil {
 		c.problem(path, "%v", err)
 		return
