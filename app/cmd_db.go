@@ -218,8 +218,12 @@ which brings back from them what was lost here.`,
 				if asJSON {
 					return printJSON(g, rep)
 				}
-				fmt.Fprintf(g.stdout, "salvaged %s into %s: %d documents, %d local documents, %d blobs copied; lost %d known documents, %d blobs; %d problems\n",
-					name, into, rep.Documents, rep.LocalDocuments, rep.Blobs, len(rep.LostDocuments), len(rep.LostBlobs), len(rep.Problems))
+				recovered := ""
+				if rep.Recovered > 0 {
+					recovered = fmt.Sprintf(" (%d of them found on pages cut off from the tree: perhaps older versions)", rep.Recovered)
+				}
+				fmt.Fprintf(g.stdout, "salvaged %s into %s: %d documents%s, %d local documents, %d blobs copied; lost %d known documents, %d blobs; %d problems\n",
+					name, into, rep.Documents, recovered, rep.LocalDocuments, rep.Blobs, len(rep.LostDocuments), len(rep.LostBlobs), len(rep.Problems))
 				for _, id := range rep.LostDocuments {
 					fmt.Fprintf(g.stdout, "lost document %s\n", id)
 				}

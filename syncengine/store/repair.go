@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -174,6 +175,10 @@ type SalvageReport struct {
 	LostDocuments  []string // "collection/ID" of documents known to exist (from the change feed) but unreadable
 	LostBlobs      []string // digests copied documents reference that could not be copied
 	Problems       []string // unreadable pages and records
+	// Recovered counts the copied documents found only on pages the
+	// damage cut off from the tree (or that bbolt had freed): each is the
+	// newest version found, which may be older than the one lost.
+	Recovered int
 }
 
 func (r *SalvageReport) note(pages boltfile.Report) {
@@ -185,9 +190,11 @@ func (r *SalvageReport) note(pages boltfile.Report) {
 
 // Salvage copies every document (with its revision tree), local document
 // and blob that can still be read from the database file at src into a new
-// database at dst, skipping damaged pages and records. It never writes to
-// src. The copy has a new UUID, so peers send it everything again, which
-// brings back what was lost from them.
+// database at dst, skipping damaged pages and records. When damage cut
+// pages off the tree, every page is scanned for documents and blobs too
+// (see SalvageReport.Recovered). It never writes to src. The copy has a new
+// UUID, so peers send it everything again, which brings back what was lost
+// from them.
 func Salvage(src, dst string, opts Options) (SalvageReport, error) {
 	opts = opts.withDefaults()
 	unlock, err := lockShared(src, opts.LockTimeout)
@@ -288,8 +295,18 @@ func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 		return err
 	}
 	referenced := map[string]bool{}
+	var defaultCopied map[string]bool
 	for _, coll := range colls {
-		if err := copyCollection(bf, out, coll, rep, referenced); err != nil {
+		copied, err := copyCollection(bf, out, coll, rep, referenced)
+		if err != nil {
+			return err
+		}
+		if coll == DefaultCollection {
+			defaultCopied = copied
+		}
+	}
+	if len(rep.Problems) > 0 {
+		if err := recoverCutOff(bf, out, colls, defaultCopied, blobs, referenced, rep); err != nil {
 			return err
 		}
 	}
@@ -302,14 +319,14 @@ func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 	return nil
 }
 
-func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport, referenced map[string]bool) error {
+func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport, referenced map[string]bool) (map[string]bool, error) {
 	if coll != DefaultCollection {
 		if ValidateCollectionName(coll) != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("collection %x: bad name", coll))
-			return nil
+			return nil, nil
 		}
 		if err := out.Update(func(tx *Tx) error { return tx.createCollection(coll) }); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	path := func(sub []byte) [][]byte { return [][]byte{bucketColls, []byte(coll), sub} }
@@ -326,7 +343,7 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 	})
 	rep.note(pages)
 	if err := rep.missing(err); err != nil {
-		return err
+		return nil, err
 	}
 	copied := map[string]bool{}
 	var batch []*Document
@@ -371,12 +388,92 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 	})
 	rep.note(pages)
 	if err := errors.Join(rep.missing(err), flush()); err != nil {
-		return err
+		return nil, err
 	}
 	for id := range known {
 		if !copied[id] {
 			rep.LostDocuments = append(rep.LostDocuments, coll+"/"+id)
 		}
+	}
+	return copied, nil
+}
+
+// recoverCutOff scans every leaf page for documents and blobs the tree
+// walk could not reach. Documents carry no collection, so they are placed
+// only when the default collection is the only one the file is known to
+// have; the newest version of each (by sequence) is taken.
+func recoverCutOff(bf *boltfile.File, out *DB, colls []string, copied, blobs, referenced map[string]bool, rep *SalvageReport) error {
+	placeDocs := len(colls) == 0 || len(colls) == 1 && colls[0] == DefaultCollection
+	found := map[string]*Document{}
+	var newBlobs [][2][]byte
+	err := bf.ScanLeaves(func(k, v []byte) error {
+		if d := string(k); strings.HasPrefix(d, "sha1-") && !blobs[d] && BlobDigest(v) == d {
+			blobs[d] = true
+			newBlobs = append(newBlobs, [2][]byte{k, v})
+			return nil
+		}
+		id := string(k)
+		if !placeDocs || copied[id] || ValidateDocID(id) != nil {
+			return nil
+		}
+		d, err := decodeRecord(id, v)
+		if err != nil || d.RevID == "" {
+			return nil
+		}
+		if _, err := normalizeBody(d.Body, out.opts.MaxBodySize, "_attachments"); err != nil {
+			return nil
+		}
+		if prev := found[id]; prev == nil || d.Sequence > prev.Sequence {
+			d.Collection = DefaultCollection
+			found[id] = d
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(newBlobs); start += salvageBatch {
+		err := out.Update(func(tx *Tx) error {
+			for _, kv := range newBlobs[start:min(start+salvageBatch, len(newBlobs))] {
+				if err := tx.btx.Bucket(bucketBlobs).Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	rep.Blobs += len(newBlobs)
+	ids := slices.Sorted(maps.Keys(found))
+	for start := 0; start < len(ids); start += salvageBatch {
+		err := out.Update(func(tx *Tx) error {
+			for _, id := range ids[start:min(start+salvageBatch, len(ids))] {
+				if err := tx.write(&Document{Collection: DefaultCollection}, found[id]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, d := range found {
+		for _, r := range d.Tree.Revs() {
+			for _, ref := range BlobRefs(r.Body) {
+				referenced[ref.Digest] = true
+			}
+		}
+	}
+	rep.Documents += len(found)
+	rep.Recovered = len(found)
+	rep.LostDocuments = slices.DeleteFunc(rep.LostDocuments, func(cid string) bool {
+		return found[strings.TrimPrefix(cid, DefaultCollection+"/")] != nil && strings.HasPrefix(cid, DefaultCollection+"/")
+	})
+	if !placeDocs {
+		rep.Problems = append(rep.Problems, "documents on pages cut off from the tree were not copied: the file has several collections and a page does not say whose they are")
 	}
 	return nil
 }

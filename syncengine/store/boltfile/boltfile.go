@@ -6,7 +6,8 @@
 // what is wrong: a file it passes can be opened by bbolt, whose open-time
 // page walk would otherwise panic on a goroutine nobody can recover.
 // ForEach reads whatever entries of a bucket are still readable, skipping
-// damaged pages, which is how a damaged database is salvaged.
+// damaged pages, and ScanLeaves every leaf page whether a tree reaches it
+// or not, which is how a damaged database is salvaged.
 //
 // The format is bbolt's version 2, in little-endian byte order (every
 // platform PeerSync runs on).

@@ -92,5 +92,6 @@ func FuzzFile(f *testing.F) {
 			})
 		}
 		visit(nil, 0)
+		bf.ScanLeaves(func(_, _ []byte) error { return nil })
 	})
 }
