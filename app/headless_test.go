@@ -267,9 +267,16 @@ auto_start = true
 	if out, code := other.cli("", "replicate", "--db", "copy", "--target", rep.Listeners[0].URLs[0], "--type", "pull"); code != 0 || !strings.Contains(out, "pulled 3000") {
 		t.Fatalf("pull from the sound listener: %d %s", code, out)
 	}
-	// Commands through the running instance see the damage too.
+	// Commands through the running instance see the damage too, and check
+	// the database it holds open.
 	if out, code := a.cli("", "db", "list"); code != 0 || !strings.Contains(out, "damaged") {
 		t.Errorf("db list: %d %s", code, out)
+	}
+	if out, code := a.cli("", "db", "check", "notes"); code != 0 || !strings.Contains(out, "notes is sound: 3000 documents") {
+		t.Errorf("db check of the open database: %d %s", code, out)
+	}
+	if out, code := a.cli("", "db", "check", "bad"); code != 1 || !strings.Contains(out, "database bad is damaged") {
+		t.Errorf("db check of the damaged database: %d %s", code, out)
 	}
 	a.stop()
 	logs := a.logs.String()
