@@ -230,13 +230,19 @@ func salvage(src, dst string, opts Options) (rep SalvageReport, err error) {
 	return rep, err
 }
 
-// salvageBatch is how many entries a salvage commits per transaction.
-const salvageBatch = 500
+// A salvage commits at most salvageBatch entries or about salvageBytes
+// of local documents or blobs per transaction.
+const (
+	salvageBatch = 500
+	salvageBytes = 16 << 20
+)
 
 func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 	// Local documents and blobs first: documents may reference blobs.
 	blobs := map[string]bool{}
 	var pending [][2][]byte
+	pendingBytes := 0
+	full := func() bool { return len(pending) == salvageBatch || pendingBytes >= salvageBytes }
 	flushRaw := func(bucket []byte) error {
 		err := out.Update(func(tx *Tx) error {
 			for _, kv := range pending {
@@ -246,7 +252,7 @@ func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 			}
 			return nil
 		})
-		pending = pending[:0]
+		pending, pendingBytes = pending[:0], 0
 		return err
 	}
 	pages, err := bf.ForEach([][]byte{bucketLocal}, func(k, v []byte, bucket bool) error {
@@ -254,9 +260,9 @@ func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("local document %q: corrupt", k))
 			return nil
 		}
-		pending = append(pending, [2][]byte{k, v})
+		pending, pendingBytes = append(pending, [2][]byte{k, v}), pendingBytes+len(v)
 		rep.LocalDocuments++
-		if len(pending) == salvageBatch {
+		if full() {
 			return flushRaw(bucketLocal)
 		}
 		return nil
@@ -267,13 +273,13 @@ func copyReadable(bf *boltfile.File, out *DB, rep *SalvageReport) error {
 	}
 	pages, err = bf.ForEach([][]byte{bucketBlobs}, func(k, v []byte, bucket bool) error {
 		if bucket || BlobDigest(v) != string(k) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("blob %s: its bytes do not match its digest", k))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("blob %q: its bytes do not match its digest", k))
 			return nil
 		}
 		blobs[string(k)] = true
-		pending = append(pending, [2][]byte{k, v})
+		pending, pendingBytes = append(pending, [2][]byte{k, v}), pendingBytes+len(v)
 		rep.Blobs++
-		if len(pending) == salvageBatch {
+		if full() {
 			return flushRaw(bucketBlobs)
 		}
 		return nil
@@ -401,17 +407,15 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 // recoverCutOff scans every leaf page for documents and blobs the tree
 // walk could not reach. Documents carry no collection, so they are placed
 // only when the default collection is the only one the file is known to
-// have; the newest version of each (by sequence) is taken.
+// have. The newest version of each (by sequence) is taken: a first scan
+// finds it, a second copies it, so nothing is held in memory but IDs.
 func recoverCutOff(bf *boltfile.File, out *DB, colls []string, copied, blobs, referenced map[string]bool, rep *SalvageReport) error {
 	placeDocs := len(colls) == 0 || len(colls) == 1 && colls[0] == DefaultCollection
-	found := map[string]*Document{}
-	var newBlobs [][2][]byte
-	err := bf.ScanLeaves(func(k, v []byte) error {
-		if d := string(k); strings.HasPrefix(d, "sha1-") && !blobs[d] && BlobDigest(v) == d {
-			blobs[d] = true
-			newBlobs = append(newBlobs, [2][]byte{k, v})
-			return nil
-		}
+	if copied == nil {
+		copied = map[string]bool{} // the default collection was unreadable
+	}
+	// record decodes a leaf entry that looks like a document not yet copied.
+	record := func(k, v []byte) *Document {
 		id := string(k)
 		if !placeDocs || copied[id] || ValidateDocID(id) != nil {
 			return nil
@@ -423,54 +427,77 @@ func recoverCutOff(bf *boltfile.File, out *DB, colls []string, copied, blobs, re
 		if _, err := normalizeBody(d.Body, out.opts.MaxBodySize, "_attachments"); err != nil {
 			return nil
 		}
-		if prev := found[id]; prev == nil || d.Sequence > prev.Sequence {
-			d.Collection = DefaultCollection
-			found[id] = d
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+		d.Collection = DefaultCollection
+		return d
 	}
-	for start := 0; start < len(newBlobs); start += salvageBatch {
+	newest := map[string]uint64{}
+	var pending [][2][]byte
+	flushBlobs := func() error {
 		err := out.Update(func(tx *Tx) error {
-			for _, kv := range newBlobs[start:min(start+salvageBatch, len(newBlobs))] {
+			for _, kv := range pending {
 				if err := tx.btx.Bucket(bucketBlobs).Put(kv[0], kv[1]); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
+		pending = pending[:0]
+		return err
 	}
-	rep.Blobs += len(newBlobs)
-	ids := slices.Sorted(maps.Keys(found))
-	for start := 0; start < len(ids); start += salvageBatch {
+	err := bf.ScanLeaves(func(k, v []byte) error {
+		if d := string(k); strings.HasPrefix(d, "sha1-") && !blobs[d] && BlobDigest(v) == d {
+			blobs[d] = true
+			rep.Blobs++
+			if pending = append(pending, [2][]byte{k, v}); len(pending) == 64 {
+				return flushBlobs()
+			}
+			return nil
+		}
+		if d := record(k, v); d != nil && d.Sequence >= newest[d.ID] {
+			newest[d.ID] = d.Sequence
+		}
+		return nil
+	})
+	if err := errors.Join(err, flushBlobs()); err != nil {
+		return err
+	}
+	var batch []*Document
+	flushDocs := func() error {
 		err := out.Update(func(tx *Tx) error {
-			for _, id := range ids[start:min(start+salvageBatch, len(ids))] {
-				if err := tx.write(&Document{Collection: DefaultCollection}, found[id]); err != nil {
+			for _, d := range batch {
+				if err := tx.write(&Document{Collection: DefaultCollection}, d); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
+		batch = batch[:0]
+		return err
 	}
-	for _, d := range found {
+	err = bf.ScanLeaves(func(k, v []byte) error {
+		d := record(k, v)
+		if d == nil || copied[d.ID] || d.Sequence != newest[d.ID] {
+			return nil
+		}
+		copied[d.ID] = true
 		for _, r := range d.Tree.Revs() {
 			for _, ref := range BlobRefs(r.Body) {
 				referenced[ref.Digest] = true
 			}
 		}
+		rep.Documents++
+		rep.Recovered++
+		if batch = append(batch, d); len(batch) == salvageBatch {
+			return flushDocs()
+		}
+		return nil
+	})
+	if err := errors.Join(err, flushDocs()); err != nil {
+		return err
 	}
-	rep.Documents += len(found)
-	rep.Recovered = len(found)
 	rep.LostDocuments = slices.DeleteFunc(rep.LostDocuments, func(cid string) bool {
-		return found[strings.TrimPrefix(cid, DefaultCollection+"/")] != nil && strings.HasPrefix(cid, DefaultCollection+"/")
+		id, ok := strings.CutPrefix(cid, DefaultCollection+"/")
+		return ok && copied[id]
 	})
 	if !placeDocs {
 		rep.Problems = append(rep.Problems, "documents on pages cut off from the tree were not copied: the file has several collections and a page does not say whose they are")
