@@ -156,7 +156,9 @@ database is damaged. The file is not changed.`,
 			return g.withEngine(func(e *syncengine.Engine) error {
 				bar := newProgress(g, -1, "checking "+name)
 				rep, err := e.CheckDatabase(name, func(phase string, done, total int64) {
-					bar.ChangeMax64(total)
+					if total > 0 {
+						bar.ChangeMax64(total)
+					}
 					bar.Describe("checking " + name + ": " + phase)
 					bar.Set64(done)
 				})

@@ -75,7 +75,9 @@ of 1000.`,
 				for _, b := range bad {
 					skip[b.line] = true
 				}
-				n, err := importLines(c, src, skip, newProgress(g, -1, "importing"))
+				bar := newProgress(g, -1, "importing")
+				defer bar.Finish() // stops a terminal's spinner on failure too
+				n, err := importLines(c, src, skip, bar)
 				if len(bad) > 0 {
 					fmt.Fprintf(g.stdout, "imported %d documents, skipped %d bad lines\n", n, len(bad))
 				} else {
@@ -265,5 +267,7 @@ func newProgress(g *globals, total int64, what string) *progressbar.ProgressBar 
 		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6))
 	}
-	return progressbar.DefaultSilent(total)
+	// Invisible: a silent bar of unknown length would otherwise run a
+	// spinner goroutine that reads the bar's state without its lock.
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(io.Discard), progressbar.OptionSetVisibility(false))
 }
