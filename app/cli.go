@@ -92,8 +92,15 @@ func dataDirFlag(args []string) string {
 	return ""
 }
 
+// oneLine is an error as the one line the CLI prints; a damaged database
+// gets the command that copies out what can be read.
 func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
+	line := strings.ReplaceAll(err.Error(), "\n", "; ")
+	var de *syncengine.DamagedError
+	if errors.As(err, &de) {
+		line += fmt.Sprintf(`; run "peersync db salvage %s" to copy out what can be read`, de.Database)
+	}
+	return line
 }
 
 func newRootCommand(g *globals) *cobra.Command {

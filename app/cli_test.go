@@ -105,7 +105,7 @@ func TestCLIImportExport(t *testing.T) {
 	if strip(again) != strip(exported) {
 		t.Errorf("round trip differs:\n%s\n%s", exported, again)
 	}
-	// A bad line reports its number; earlier batches are kept.
+	// A bad line reports its number (and nothing is saved).
 	_, e, code := cli(t, dir, "{\"_id\":\"ok\"}\n[1]\n", "import", "--db", "a")
 	if code == 0 || !strings.Contains(e, "line 2") {
 		t.Errorf("bad import line: %d %q", code, e)

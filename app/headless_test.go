@@ -215,3 +215,78 @@ interface = "127.0.0.1"
 	a.stop()
 	b.stop()
 }
+
+// TestHeadlessWithADamagedDatabase: one damaged database is logged once
+// and the rest (a listener on a sound database) runs and serves.
+func TestHeadlessWithADamagedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin := headlessBinary(t)
+	a := &instance{t: t, bin: bin, dataDir: t.TempDir()}
+	for _, db := range []string{"bad", "notes"} {
+		if out, code := a.cli("", "db", "create", db); code != 0 {
+			t.Fatalf("db create: %s", out)
+		}
+		if out, code := a.cli(strings.Join(jsonLines(3000), "\n"), "import", "--db", db); code != 0 {
+			t.Fatalf("import: %s", out)
+		}
+	}
+	path := filepath.Join(a.dataDir, "bad.peersync")
+	data, _ := os.ReadFile(path)
+	mid := len(data) / 2 &^ 4095
+	for i := mid; i < mid+4096; i++ {
+		data[i] ^= 0xff
+	}
+	os.WriteFile(path, data, 0o600)
+	a.writeConfig(`
+[discovery]
+announce = false
+browse = false
+[[listener]]
+name = "bad-l"
+database = "bad"
+interface = "127.0.0.1"
+tls = "off"
+[[listener]]
+name = "notes-l"
+database = "notes"
+interface = "127.0.0.1"
+tls = "off"
+[[replication]]
+name = "bad-r"
+database = "bad"
+target = "ws://127.0.0.1:1/x"
+auto_start = true
+`)
+	a.start()
+	rep := a.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 })
+	if l := rep.Listeners[0]; l.Name != "notes-l" || len(l.URLs) != 1 {
+		t.Fatalf("running listeners %+v", rep.Listeners)
+	}
+	// The sound database's listener serves a pull.
+	other := &instance{t: t, bin: bin, dataDir: t.TempDir()}
+	other.cli("", "db", "create", "copy")
+	if out, code := other.cli("", "replicate", "--db", "copy", "--target", rep.Listeners[0].URLs[0], "--type", "pull"); code != 0 || !strings.Contains(out, "pulled 3000") {
+		t.Fatalf("pull from the sound listener: %d %s", code, out)
+	}
+	// Commands through the running instance see the damage too, and check
+	// the database it holds open.
+	if out, code := a.cli("", "db", "list"); code != 0 || !strings.Contains(out, "damaged") {
+		t.Errorf("db list: %d %s", code, out)
+	}
+	if out, code := a.cli("", "db", "check", "notes"); code != 0 || !strings.Contains(out, "notes is sound: 3000 documents") {
+		t.Errorf("db check of the open database: %d %s", code, out)
+	}
+	if out, code := a.cli("", "db", "check", "bad"); code != 1 || !strings.Contains(out, "database bad is damaged") {
+		t.Errorf("db check of the damaged database: %d %s", code, out)
+	}
+	a.stop()
+	logs := a.logs.String()
+	if n := strings.Count(logs, "bad is damaged: "); n != 1 {
+		t.Errorf("the damage is logged %d times, want once:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, `listener \"bad-l\": database bad is damaged`) || !strings.Contains(logs, `replication \"bad-r\": database bad is damaged`) {
+		t.Errorf("the listener and replication on the damaged database do not report it:\n%s", logs)
+	}
+}

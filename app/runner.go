@@ -49,6 +49,20 @@ func (rn *Runner) Apply(cfg *Config) error {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	var errs []error
+	// A damaged database is logged once, with why; what uses it does not
+	// start, and everything else does.
+	damaged := map[string]bool{}
+	failed := func(what string, err error) {
+		var de *syncengine.DamagedError
+		if errors.As(err, &de) {
+			if !damaged[de.Database] {
+				damaged[de.Database] = true
+				rn.log.Error("database is damaged; what uses it does not start", "database", de.Database, "error", oneLine(err))
+			}
+			err = fmt.Errorf("database %s is damaged", de.Database)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", what, err))
+	}
 	want := map[string]ListenerConfig{}
 	for _, l := range cfg.Listeners {
 		want[l.Name] = l
@@ -66,7 +80,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 		}
 		l, err := rn.startListener(lc)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
+			failed(fmt.Sprintf("listener %q", lc.Name), err)
 			continue
 		}
 		rn.listeners[lc.Name] = &runningListener{cfg: lc, l: l}
@@ -90,7 +104,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 		}
 		r, err := rn.newReplicator(rc)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("replication %q: %w", rc.Name, err))
+			failed(fmt.Sprintf("replication %q", rc.Name), err)
 			continue
 		}
 		r.Start(false)

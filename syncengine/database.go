@@ -341,3 +341,9 @@ func BlobDigestOf(data []byte) string { return store.BlobDigest(data) }
 
 // Engine returns the engine the database belongs to.
 func (db *Database) Engine() *Engine { return db.engine }
+
+// Validate reports whether Save would accept id and body (the ID, the body
+// and the blobs it references) without writing anything.
+func (c *Collection) Validate(id string, body []byte) error {
+	return c.db.store.View(func(tx *store.Tx) error { return tx.CheckPut(id, body) })
+}

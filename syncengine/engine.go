@@ -159,6 +159,9 @@ func (e *Engine) open(name string) (*Database, error) {
 		return db, nil
 	}
 	st, err := store.Open(e.path(name), e.opts)
+	if errors.Is(err, store.ErrDamaged) {
+		return nil, asDamaged(name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", name, err)
 	}

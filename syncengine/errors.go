@@ -17,6 +17,7 @@ var (
 	ErrInvalidDocID      = store.ErrInvalidID
 	ErrInvalidCollection = store.ErrInvalidName
 	ErrMissingBlob       = store.ErrMissingBlob
+	ErrDamaged           = store.ErrDamaged // the file is damaged; see DamagedError
 
 	ErrInvalidDatabaseName = errors.New("invalid database name")
 	ErrDatabaseExists      = errors.New("database already exists")

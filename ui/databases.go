@@ -13,8 +13,10 @@ import (
 	"peersync/syncengine"
 )
 
-// databasesScreen lists databases and creates, deletes, compacts and opens
-// them. Opening one replaces the list with its document browser.
+// databasesScreen lists databases and creates, deletes, compacts, checks
+// and opens them; a damaged one is listed as damaged, to be checked,
+// salvaged or deleted. Opening one replaces the list with its document
+// browser.
 type databasesScreen struct {
 	u *mainUI
 
@@ -24,13 +26,16 @@ type databasesScreen struct {
 	list       *widget.List
 	openBtn    *widget.Button
 	compactBtn *widget.Button
+	checkBtn   *widget.Button
+	salvageBtn *widget.Button
 	deleteBtn  *widget.Button
 	status     *widget.Label // the result of the last action
 	title      *widget.Label
 
-	rows     []dbRow
-	selected string // name of the selected database, "" for none
-	reload   reloader
+	rows        []dbRow
+	selected    string // name of the selected database, "" for none
+	reselecting bool   // keepSelection is selecting it again
+	reload      reloader
 
 	root     *fyne.Container // the list page or the browser
 	listPage *fyne.Container
@@ -73,14 +78,21 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 	s.list.OnSelected = func(i widget.ListItemID) {
 		s.selected = s.rows[i].Name
 		s.updateButtons()
-		if err := s.rows[i].Err; err != nil {
-			s.status.SetText(s.selected + " is unavailable: " + err.Error() + ". " + advice(err))
+		if s.reselecting {
+			return // reselected after a reload: keep the last action's result
+		}
+		if r := s.rows[i]; r.damaged() {
+			s.status.SetText(r.Err.Error() + ". " + advice(r.Err))
+		} else if r.Err != nil {
+			s.status.SetText(s.selected + " is unavailable: " + r.Err.Error() + ". " + advice(r.Err))
 		}
 	}
 	s.list.OnUnselected = func(widget.ListItemID) { s.selected = ""; s.updateButtons() }
 
 	s.openBtn = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), func() { s.open(s.selected) })
 	s.compactBtn = widget.NewButtonWithIcon("Compact", theme.ViewRestoreIcon(), s.compact)
+	s.checkBtn = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), s.check)
+	s.salvageBtn = widget.NewButtonWithIcon("Salvage", theme.ContentCopyIcon(), s.salvage)
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
 	s.status = widget.NewLabel("")
@@ -91,7 +103,7 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 		widget.NewLabelWithStyle("Documents", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
 		widget.NewLabelWithStyle("Size", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 	form := container.NewBorder(nil, s.nameError, nil, s.createBtn, s.nameEntry)
-	actions := container.NewHBox(s.openBtn, s.compactBtn, s.deleteBtn, layout.NewSpacer(), s.status)
+	actions := container.NewHBox(s.openBtn, s.compactBtn, s.checkBtn, s.salvageBtn, s.deleteBtn, layout.NewSpacer(), s.status)
 	s.title = widget.NewLabelWithStyle("Databases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewVBox(s.title, form, widget.NewSeparator(), header)
 	s.listPage = container.NewBorder(top, actions, nil, nil, s.list)
@@ -131,7 +143,9 @@ func (s *databasesScreen) load() func() {
 func (s *databasesScreen) keepSelection() {
 	for i, r := range s.rows {
 		if r.Name == s.selected {
+			s.reselecting = true
 			s.list.Select(i)
+			s.reselecting = false
 			return
 		}
 	}
@@ -141,13 +155,70 @@ func (s *databasesScreen) keepSelection() {
 }
 
 func (s *databasesScreen) updateButtons() {
-	for _, b := range []*widget.Button{s.openBtn, s.compactBtn, s.deleteBtn} {
-		if s.selected == "" {
-			b.Disable()
-		} else {
-			b.Enable()
+	damaged := false
+	for _, r := range s.rows {
+		if r.Name == s.selected {
+			damaged = r.damaged()
 		}
 	}
+	enable := func(b *widget.Button, on bool) {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	some := s.selected != ""
+	enable(s.openBtn, some && !damaged)
+	enable(s.compactBtn, some && !damaged)
+	enable(s.checkBtn, some)
+	enable(s.salvageBtn, some && damaged)
+	enable(s.deleteBtn, some)
+}
+
+// check runs the engine's check of the selected database and says what it
+// found in the status line.
+func (s *databasesScreen) check() {
+	name := s.selected
+	if name == "" {
+		return
+	}
+	s.status.SetText("Checking " + name + "…")
+	call(s.u.run, func() (syncengine.CheckReport, error) { return s.u.eng.CheckDatabase(name) },
+		func(rep syncengine.CheckReport, err error) {
+			switch {
+			case err != nil:
+				s.status.SetText("")
+				showError(s.u.win, "check “"+name+"”", err)
+			case rep.Damaged():
+				s.status.SetText(fmt.Sprintf("%s is damaged (%d problems; the first: %s). %s",
+					name, len(rep.Problems), rep.Problems[0], advice(syncengine.ErrDamaged)))
+			default:
+				s.status.SetText(fmt.Sprintf("%s is sound: %d documents, %d pages checked", name, rep.Documents, rep.Pages))
+			}
+		})
+}
+
+// salvage copies what can be read from the selected (damaged) database
+// into NAME-salvaged and says what was lost.
+func (s *databasesScreen) salvage() {
+	name := s.selected
+	if name == "" {
+		return
+	}
+	into := name + "-salvaged"
+	s.status.SetText("Salvaging " + name + "…")
+	call(s.u.run, func() (syncengine.SalvageReport, error) { return s.u.eng.SalvageDatabase(name, into) },
+		func(rep syncengine.SalvageReport, err error) {
+			if err != nil {
+				s.status.SetText("")
+				showError(s.u.win, "salvage “"+name+"”", err)
+				return
+			}
+			s.status.SetText(fmt.Sprintf("Salvaged %s into %s: %d documents, %d blobs copied; %d documents and %d blobs lost. Delete %s when you are done with it.",
+				name, into, rep.Documents, rep.Blobs, len(rep.LostDocuments), len(rep.LostBlobs), name))
+			s.refresh()
+		})
 }
 
 // nameChanged checks the new name as the user types.

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+
+	"peersync/syncengine"
 )
 
 // dbRow is one line of the Databases list.
@@ -12,6 +15,10 @@ type dbRow struct {
 	Size  int64
 	Err   error // the database could not be opened or read
 }
+
+// damaged reports whether the row's database file is damaged: it can be
+// checked, salvaged and deleted, not opened.
+func (r dbRow) damaged() bool { return errors.Is(r.Err, syncengine.ErrDamaged) }
 
 // loadDatabases reads every database's name, live document count and file
 // size. A database that fails to open still gets a row, with its error.
@@ -36,6 +43,9 @@ func loadDatabases(eng Engine) ([]dbRow, error) {
 
 // countText and sizeText are the list's columns.
 func (r dbRow) countText() string {
+	if r.damaged() {
+		return "damaged"
+	}
 	if r.Err != nil {
 		return "unavailable"
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,11 +152,80 @@ func TestBrokenDatabaseIsListedWithItsError(t *testing.T) {
 	if len(s.rows) != 2 || s.rows[0].Name != "broken" || s.rows[0].Err == nil || s.rows[1].Err != nil {
 		t.Fatalf("rows %+v", s.rows)
 	}
-	if !hasText(s.list, "unavailable") {
+	if !hasText(s.list, "damaged") {
 		t.Errorf("list shows %q", texts(s.list))
 	}
 	s.list.Select(0)
-	if !strings.HasPrefix(s.status.Text, "broken is unavailable: ") {
+	if !strings.HasPrefix(s.status.Text, "database broken is damaged: ") {
 		t.Errorf("status %q", s.status.Text)
+	}
+}
+
+// TestDamagedDatabaseIsListedWithItsActions: the screen lists a damaged
+// database as damaged, offers Check, Salvage and Delete (not Open or
+// Compact), and each does what it says.
+func TestDamagedDatabaseIsListedWithItsActions(t *testing.T) {
+	h := newHarness(t)
+	bad := h.database("bad")
+	err := bad.Batch(func(b *syncengine.Batch) error {
+		for i := range 3000 {
+			if _, err := b.Save(bad.DefaultCollection(), fmt.Sprintf("d%05d", i), []byte(fmt.Sprintf(`{"n":%d,"pad":"%0300d"}`, i, i)), syncengine.SaveOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := bad.Store().Path()
+	bad.Close()
+	data, _ := os.ReadFile(path)
+	mid := len(data) / 2 &^ 4095
+	for i := mid; i < mid+4096; i++ {
+		data[i] ^= 0xff
+	}
+	os.WriteFile(path, data, 0o600)
+	h.database("good")
+
+	s := h.u.databases
+	if len(s.rows) != 2 || !s.rows[0].damaged() || s.rows[1].Err != nil {
+		t.Fatalf("rows %+v", s.rows)
+	}
+	if !hasText(s.list, "damaged") {
+		t.Errorf("list shows %q", texts(s.list))
+	}
+	s.list.Select(0)
+	if !s.openBtn.Disabled() || !s.compactBtn.Disabled() || s.checkBtn.Disabled() || s.salvageBtn.Disabled() || s.deleteBtn.Disabled() {
+		t.Errorf("damaged selected: open %v compact %v check %v salvage %v delete %v (disabled)",
+			s.openBtn.Disabled(), s.compactBtn.Disabled(), s.checkBtn.Disabled(), s.salvageBtn.Disabled(), s.deleteBtn.Disabled())
+	}
+	if !strings.HasPrefix(s.status.Text, "database bad is damaged: ") || !strings.Contains(s.status.Text, "Salvage") {
+		t.Errorf("status %q", s.status.Text)
+	}
+	test.Tap(s.checkBtn)
+	h.settle()
+	if !strings.HasPrefix(s.status.Text, "bad is damaged (") {
+		t.Errorf("after Check: %q", s.status.Text)
+	}
+	test.Tap(s.salvageBtn)
+	h.settle()
+	if !strings.HasPrefix(s.status.Text, "Salvaged bad into bad-salvaged: ") {
+		t.Errorf("after Salvage: %q", s.status.Text)
+	}
+	if len(s.rows) != 3 || s.rows[0].Name != "bad-salvaged" || s.rows[0].Err != nil || s.rows[0].Count == 0 {
+		t.Fatalf("rows after salvage %+v", s.rows)
+	}
+	s.list.Select(1)
+	test.Tap(s.deleteBtn)
+	test.Tap(button(h.topDialog(), "Delete"))
+	h.settle()
+	if len(s.rows) != 2 || s.rows[0].Name != "bad-salvaged" || s.rows[1].Name != "good" {
+		t.Errorf("rows after deleting the damaged database %+v", s.rows)
+	}
+	// A sound database: Open and Compact, no Salvage.
+	s.list.Select(0)
+	if s.openBtn.Disabled() || s.compactBtn.Disabled() || !s.salvageBtn.Disabled() {
+		t.Error("a sound database's actions are wrong")
 	}
 }

@@ -13,6 +13,8 @@ type Engine interface {
 	CreateDatabase(name string) error
 	OpenDatabase(name string) (Database, error)
 	DeleteDatabase(name string) error
+	CheckDatabase(name string) (syncengine.CheckReport, error)
+	SalvageDatabase(name, into string) (syncengine.SalvageReport, error)
 	Identities() (Identities, error)
 }
 
@@ -62,6 +64,14 @@ type engineAdapter struct{ e *syncengine.Engine }
 func (a engineAdapter) Subscribe(n int) *syncengine.Subscription { return a.e.Subscribe(n) }
 func (a engineAdapter) DatabaseNames() ([]string, error)         { return a.e.DatabaseNames() }
 func (a engineAdapter) DeleteDatabase(name string) error         { return a.e.DeleteDatabase(name) }
+
+func (a engineAdapter) CheckDatabase(name string) (syncengine.CheckReport, error) {
+	return a.e.CheckDatabase(name, nil)
+}
+
+func (a engineAdapter) SalvageDatabase(name, into string) (syncengine.SalvageReport, error) {
+	return a.e.SalvageDatabase(name, into)
+}
 
 func (a engineAdapter) CreateDatabase(name string) error {
 	_, err := a.e.CreateDatabase(name)

@@ -33,6 +33,8 @@ func advice(err error) string {
 		return "Collection names look like scope.collection."
 	case errors.Is(err, syncengine.ErrMissingBlob):
 		return "Remove the blob reference, or add the blob to this database first."
+	case errors.Is(err, syncengine.ErrDamaged):
+		return "Salvage copies what can still be read into a new database; then delete the damaged one."
 	case errors.Is(err, syncengine.ErrInUse):
 		return "Another program (perhaps another PeerSync) has the database open; close it and try again."
 	case errors.Is(err, syncengine.ErrClosed):

@@ -9,20 +9,25 @@ import (
 
 // Compact deletes blobs that no document revision references any more and
 // rewrites the file without free pages. It returns how many blobs it
-// removed. Other calls wait while the file is swapped.
-func (db *DB) Compact() (int, error) {
-	removed, err := db.collectBlobs()
+// removed. Other calls wait while the file is swapped. When it fails (a
+// full disk) the original file stays as it was and the copy is removed.
+func (db *DB) Compact() (removed int, err error) {
+	removed, err = db.collectBlobs()
 	if err != nil {
 		return 0, err
 	}
+	defer db.guard(&err)
+	defer faultsPanic()()
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	tmp := db.path + ".compact"
 	os.Remove(tmp)
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
+		os.Remove(tmp) // bbolt leaves a partly initialised file behind
 		return removed, fmt.Errorf("compact: %w", err)
 	}
+	defer os.Remove(tmp) // gone once renamed; removed on any failure
 	if err := bolt.Compact(dst, db.bolt, 16<<20); err != nil {
 		dst.Close()
 		os.Remove(tmp)
@@ -33,14 +38,13 @@ func (db *DB) Compact() (int, error) {
 		os.Remove(tmp)
 		return removed, fmt.Errorf("compact: %w", err)
 	}
-	dst.Close()
+	if err := dst.Close(); err != nil {
+		return removed, fmt.Errorf("compact: %w", err)
+	}
 	if err := db.bolt.Close(); err != nil {
 		return removed, err
 	}
-	renameErr := os.Rename(tmp, db.path)
-	if renameErr != nil {
-		os.Remove(tmp) // keep the original file
-	}
+	renameErr := os.Rename(tmp, db.path) // on failure the original stays
 	b, err := openBolt(db.path, db.opts.LockTimeout)
 	if err != nil {
 		return removed, fmt.Errorf("reopen after compact: %w", err)

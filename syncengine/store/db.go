@@ -3,8 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,22 +65,89 @@ type DB struct {
 	mu   sync.RWMutex // held for writing only while Compact swaps the file
 	bolt *bolt.DB
 
-	writeMu   sync.Mutex // orders commits and their notifications
+	writeMu   sync.Mutex            // orders commits and their notifications
+	broken    atomic.Pointer[error] // set when bbolt can no longer be called (see guard)
 	obsMu     sync.Mutex
 	observers map[int]func([]Change)
 	nextObs   int
 }
 
-// Open opens or creates the database file at path. A file locked by another
-// process fails with ErrInUse after opts.LockTimeout rather than hanging.
+// Open opens the database file at path, or creates it when there is no
+// file. A file locked by another process fails with ErrInUse after
+// opts.LockTimeout rather than hanging; a damaged file (an empty one too)
+// fails with ErrDamaged, and nothing is written to it.
 func Open(path string, opts Options) (*DB, error) {
-	db := &DB{path: path, opts: opts.withDefaults(), observers: map[int]func([]Change){}}
+	opts = opts.withDefaults()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return Create(path, opts)
+	}
+	if err := verifyFile(path, opts); err != nil {
+		return nil, err
+	}
+	return open(path, opts)
+}
+
+// Create makes a new database file at path, which must not exist. The file
+// is built under a temporary name in the same directory and linked into
+// place once complete, so a failure (a full disk) leaves nothing behind.
+func Create(path string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if err := createWith(path, opts, nil); err != nil {
+		return nil, err
+	}
+	return open(path, opts)
+}
+
+// createWith builds a new database at path, filling it with fill (if not
+// nil) before it appears under its name.
+func createWith(path string, opts Options, fill func(*DB) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.new")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	db, err := open(tmp.Name(), opts)
+	if err != nil {
+		return err
+	}
+	if fill != nil {
+		if err := fill(db); err != nil {
+			db.Close()
+			return err
+		}
+	}
+	if err := db.bolt.Sync(); err != nil {
+		db.Close()
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	// A link never replaces an existing file; where links are not
+	// supported, a rename after checking is the next best.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if _, serr := os.Lstat(path); serr == nil || !errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// open opens a file that is sound (or empty, to be initialised).
+func open(path string, opts Options) (*DB, error) {
+	db := &DB{path: path, opts: opts, observers: map[int]func([]Change){}}
 	b, err := openBolt(path, db.opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
 	db.bolt = b
-	err = b.Update(func(btx *bolt.Tx) error {
+	err = db.Update(func(tx *Tx) error {
+		btx := tx.btx
 		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -95,7 +165,7 @@ func Open(path string, opts Options) (*DB, error) {
 				return err
 			}
 		}
-		return (&Tx{btx: btx, db: db}).createCollection(DefaultCollection)
+		return tx.createCollection(DefaultCollection)
 	})
 	if err != nil && !errors.Is(err, ErrCollectionExist) {
 		b.Close()
@@ -104,8 +174,18 @@ func Open(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func openBolt(path string, timeout time.Duration) (*bolt.DB, error) {
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
+// syncDir makes a rename or link in dir durable where the platform allows.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func openBolt(path string, timeout time.Duration) (b *bolt.DB, err error) {
+	defer guard(&err)
+	defer faultsPanic()()
+	b, err = bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        timeout,
 		FreelistType:   bolt.FreelistMapType,
 		NoFreelistSync: true, // rebuilt on open; saves a write per commit
@@ -123,6 +203,9 @@ func openBolt(path string, timeout time.Duration) (*bolt.DB, error) {
 func (db *DB) Close() error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if db.brokenErr() != nil {
+		return nil
+	}
 	return db.bolt.Close()
 }
 
@@ -145,7 +228,12 @@ func (db *DB) Size() int64 {
 }
 
 // View runs fn in a read-only transaction.
-func (db *DB) View(fn func(*Tx) error) error {
+func (db *DB) View(fn func(*Tx) error) (err error) {
+	if err := db.brokenErr(); err != nil {
+		return err
+	}
+	defer db.guard(&err)
+	defer faultsPanic()()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, db: db}) })
@@ -153,13 +241,18 @@ func (db *DB) View(fn func(*Tx) error) error {
 
 // Update runs fn in a read-write transaction and commits it if fn returns
 // nil. Observers are told of the transaction's changes after the commit.
-func (db *DB) Update(fn func(*Tx) error) error {
+func (db *DB) Update(fn func(*Tx) error) (err error) {
+	if err := db.brokenErr(); err != nil {
+		return err
+	}
+	defer db.guard(&err)
+	defer faultsPanic()()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	var changes []Change
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx, db: db, writable: true}
 		if err := fn(tx); err != nil {
 			return err
@@ -200,13 +293,18 @@ func (db *DB) notify(changes []Change) {
 // Check runs bbolt's consistency check over the whole file. It runs in a
 // write transaction (rolled back) because bbolt's check can report false
 // corruption while another transaction writes.
-func (db *DB) Check() error {
+func (db *DB) Check() (err error) {
+	if err := db.brokenErr(); err != nil {
+		return err
+	}
+	defer db.guard(&err)
+	defer faultsPanic()()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	var errs []error
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
 		for err := range btx.Check() {
 			errs = append(errs, err)
 		}

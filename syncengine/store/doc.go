@@ -15,4 +15,9 @@
 // Every write goes through DB.Update; a document's new sequence is assigned
 // in the same transaction as the write, and observers hear of changes only
 // after the transaction has committed.
+//
+// A damaged file is ErrDamaged, never a panic: Open walks its pages
+// (package boltfile) before bbolt maps it, and calls into bbolt are
+// guarded. Verify checks a file and Salvage copies what can be read from a
+// damaged one.
 package store

@@ -14,4 +14,5 @@ var (
 	ErrMissingBlob     = errors.New("document references a blob that is not stored")
 	ErrCollectionExist = errors.New("collection already exists")
 	ErrDefaultColl     = errors.New("the default collection cannot be deleted")
+	ErrDamaged         = errors.New("database file is damaged")
 )

@@ -19,7 +19,7 @@ func (tx *Tx) GetLocal(id string) (rev string, body []byte, err error) {
 	}
 	rev, rest, ok := readString(v)
 	if !ok {
-		return "", nil, fmt.Errorf("local document %q: corrupt", id)
+		return "", nil, fmt.Errorf("%w: local document %q: corrupt", ErrDamaged, id)
 	}
 	return rev, bytes.Clone(rest), nil
 }

@@ -38,11 +38,11 @@ func docFlags(d *Document) byte {
 func decodeRecord(id string, data []byte) (*Document, error) {
 	seq, n := binary.Uvarint(data)
 	if n <= 0 || len(data) < n+1 {
-		return nil, fmt.Errorf("document %q: corrupt record", id)
+		return nil, fmt.Errorf("%w: document %q: corrupt record", ErrDamaged, id)
 	}
 	tree, err := revtree.Decode(data[n+1:])
 	if err != nil {
-		return nil, fmt.Errorf("document %q: %w", id, err)
+		return nil, fmt.Errorf("%w: document %q: %w", ErrDamaged, id, err)
 	}
 	d := &Document{ID: id, Sequence: seq, Tree: tree}
 	d.refresh()
@@ -68,7 +68,7 @@ func encodeChange(c *Change) []byte {
 
 func decodeChange(coll string, seq uint64, data []byte) (Change, error) {
 	bad := func() (Change, error) {
-		return Change{}, fmt.Errorf("collection %s sequence %d: corrupt change entry", coll, seq)
+		return Change{}, fmt.Errorf("%w: collection %s sequence %d: corrupt change entry", ErrDamaged, coll, seq)
 	}
 	if len(data) < 1 {
 		return bad()

@@ -92,3 +92,17 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// CheckPut reports whether Put would accept id and body in this
+// transaction, without writing: the ID, the body and the blobs it
+// references.
+func (tx *Tx) CheckPut(id string, body []byte) error {
+	if err := ValidateDocID(id); err != nil {
+		return err
+	}
+	body, err := normalizeBody(body, tx.db.opts.MaxBodySize, "_attachments")
+	if err != nil {
+		return err
+	}
+	return tx.checkBlobs(body)
+}
