@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -47,6 +47,8 @@ type ListenerConfig struct {
 	MaxConnections   int           // default 100
 	HandshakeTimeout time.Duration // time to complete the TLS and WebSocket handshakes (default 10 s)
 	IdleTimeout      time.Duration // close a connection silent this long (default 15 min)
+	// KnownUser, when set, lets refusal reports tell an unknown user from a wrong password.
+	KnownUser func(username string) bool
 }
 
 // ListenerAuthenticator is PasswordAuthenticator or CertificateAuthenticator.
@@ -180,8 +182,8 @@ func (l *Listener) Start() error {
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: l.cfg.HandshakeTimeout,
-		// TLS handshake failures are the client's problem; keep them at debug level.
-		ErrorLog: slog.NewLogLogger(l.engine.log.Handler(), slog.LevelDebug),
+		// TLS handshake failures become refusal reports; the rest stays at debug level.
+		ErrorLog: log.New(tlsErrorLog{l}, "", 0),
 	}
 	l.running = true
 	l.wg.Add(1)
@@ -382,6 +384,7 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.Trim(r.URL.Path, "/")
 	dbName, rest, _ := strings.Cut(path, "/")
 	if dbName != l.cfg.Database.Name() {
+		l.refuse(r.RemoteAddr, "", RefusedUnknownDatabase, "asked for "+strconv.Quote(dbName))
 		http.Error(w, fmt.Sprintf("no database %q here", dbName), http.StatusNotFound)
 		return
 	}
@@ -407,6 +410,7 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	if l.failures.blocked(host) {
+		l.refuse(r.RemoteAddr, "", RefusedRateLimited, "too many failed logins")
 		http.Error(w, "too many failed logins; try again later", http.StatusTooManyRequests)
 		return "", false
 	}
@@ -415,7 +419,7 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 		return user, true
 	}
 	l.failures.add(host)
-	l.engine.log.Warn("listener: authentication failed", "remote", r.RemoteAddr, "user", user)
+	l.refuse(r.RemoteAddr, user, l.passwordRefusal(user, has), "")
 	w.Header().Set("WWW-Authenticate", `Basic realm="PeerSync"`)
 	http.Error(w, "wrong username or password", http.StatusUnauthorized)
 	return "", false
@@ -425,6 +429,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	conn, err := blip.Accept(w, r, blip.Options{Logger: l.engine.log, MaxInFlight: replMaxInFlight,
 		IdleTimeout: l.cfg.IdleTimeout})
 	if err != nil {
+		l.refuse(r.RemoteAddr, user, RefusedProtocol, err.Error())
 		return // Accept has answered with an HTTP error
 	}
 	sess := repl.NewSession(conn, repl.Options{
