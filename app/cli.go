@@ -32,6 +32,11 @@ type globals struct {
 	// engine, when set, is a running instance's engine that commands use
 	// (and do not close): how the control socket runs forwarded commands.
 	engine *syncengine.Engine
+
+	// serving marks long-running commands (listen, the GUI): like
+	// --headless they log at the --log-level default, so refused
+	// connections show.
+	serving bool
 }
 
 // Main runs PeerSync with the given arguments (without the program name)
@@ -138,7 +143,7 @@ command below.`,
 
 func (g *globals) logger() (*slog.Logger, error) {
 	var level slog.Level
-	if !g.headless && g.engine == nil && !g.flagSet("log-level") {
+	if !g.headless && !g.serving && g.engine == nil && !g.flagSet("log-level") {
 		// One-shot commands report their outcome themselves; only errors
 		// beyond that are worth a log line.
 		g.logLevel = "error"

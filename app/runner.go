@@ -119,6 +119,7 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 			h, ok := users[u]
 			return ok && CheckPassword(h, p)
 		})
+		cfg.KnownUser = func(u string) bool { _, ok := users[u]; return ok }
 	}
 	if lc.ClientCA != "" {
 		pemData, err := os.ReadFile(lc.ClientCA)
