@@ -137,7 +137,7 @@ command below.`,
 	root.Flags().BoolVar(&g.noBrowse, "no-browse", false, "with --headless: do not look for peers on the local network, whatever the configuration says")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
 		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g),
-		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g), newPeersCommand(g))
+		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g), newPeersCommand(g), newDoctorCommand(g))
 	return root
 }
 
