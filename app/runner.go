@@ -24,6 +24,7 @@ type Runner struct {
 	listeners map[string]*runningListener
 	repls     map[string]*runningRepl
 	disc      *lanDiscovery
+	metrics   *metricsServer // nil when [metrics] is off
 }
 
 type runningListener struct {
@@ -72,6 +73,9 @@ func (rn *Runner) Apply(cfg *Config) error {
 		rn.listeners[lc.Name] = &runningListener{cfg: lc, l: l}
 	}
 	if err := rn.disc.apply(cfg.Discovery, rn.listeners); err != nil {
+		errs = append(errs, err)
+	}
+	if err := rn.applyMetrics(cfg.Metrics); err != nil {
 		errs = append(errs, err)
 	}
 	wantR := map[string]ReplicationConfig{}
@@ -171,6 +175,7 @@ func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, e
 func (rn *Runner) Stop() {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
+	rn.stopMetrics()
 	rn.disc.stop()
 	for name, r := range rn.repls {
 		r.r.Stop()
