@@ -310,3 +310,36 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestClientCertificateRequired: a listener that wants client
+// certificates, and a doctor that has none, fails at TLS and says which
+// flag gives one.
+func TestClientCertificateRequired(t *testing.T) {
+	p := newTestPeer(t, func(_ *testPeer, c *syncengine.ListenerConfig) {
+		c.Authenticator = syncengine.CertificateAuthenticator{Roots: x509.NewCertPool()}
+	})
+	rep := diagnose(t, Target{URL: p.url(), PinnedFingerprint: p.l.TLSIdentity().Fingerprint()})
+	wantFailure(t, rep, StepTLS, []string{"requires a client certificate"}, []string{"--client-cert LABEL"})
+}
+
+// BenchmarkDiagnoseHealthy times a whole diagnosis of a healthy TLS
+// listener on 127.0.0.1.
+func BenchmarkDiagnoseHealthy(b *testing.B) {
+	dir := b.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir, Identities: tlsid.NewStore(dir+"/ids", tlsid.NewMemoryKeyStore())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	db, _ := e.CreateDatabase("notes")
+	l, _ := e.NewListener(syncengine.ListenerConfig{Database: db, NetworkInterface: "127.0.0.1"})
+	if err := l.Start(); err != nil {
+		b.Fatal(err)
+	}
+	tg := Target{URL: l.URLs()[0], PinnedFingerprint: l.TLSIdentity().Fingerprint()}
+	for b.Loop() {
+		if rep := Diagnose(context.Background(), tg, Options{}); !rep.OK() {
+			b.Fatalf("%s", rep)
+		}
+	}
+}

@@ -173,9 +173,18 @@ func (s *session) handshake(ctx context.Context) Step {
 		return fail("could not reconnect for the TLS handshake: "+err.Error(), "run the doctor again; the peer may be restarting")
 	}
 	defer conn.Close()
-	tconn := tls.Client(conn, tc.Clone())
+	hc := tc.Clone()
+	asked := false // whether the server asked for a client certificate
+	hc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		asked = true
+		if len(tc.Certificates) > 0 {
+			return &tc.Certificates[0], nil
+		}
+		return &tls.Certificate{}, nil
+	}
+	tconn := tls.Client(conn, hc)
 	err = tconn.HandshakeContext(ctx)
-	if err == nil {
+	if err == nil && asked {
 		// TLS 1.3 servers refuse a client certificate after the handshake;
 		// a short read brings such an alert to light.
 		tconn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
