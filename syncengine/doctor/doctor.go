@@ -101,6 +101,15 @@ type Certificate struct {
 	SelfSigned  bool      `json:"self_signed"`
 }
 
+// MarshalJSON adds "ok", the overall verdict, for scripts.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		OK bool `json:"ok"`
+		plain
+	}{r.OK(), plain(r)})
+}
+
 // OK reports whether every step that ran passed.
 func (r Report) OK() bool { return r.Failed() == nil }
 

@@ -141,6 +141,7 @@ func TestHealthyListenerPassesEveryStep(t *testing.T) {
 	}
 	// JSON for scripts.
 	var decoded struct {
+		OK    bool `json:"ok"`
 		Steps []struct {
 			Name   string  `json:"name"`
 			OK     bool    `json:"ok"`
@@ -148,7 +149,7 @@ func TestHealthyListenerPassesEveryStep(t *testing.T) {
 		} `json:"steps"`
 	}
 	raw, _ := json.Marshal(rep)
-	if err := json.Unmarshal(raw, &decoded); err != nil || len(decoded.Steps) != 6 || !decoded.Steps[5].OK {
+	if err := json.Unmarshal(raw, &decoded); err != nil || !decoded.OK || len(decoded.Steps) != 6 || !decoded.Steps[5].OK {
 		t.Errorf("JSON %s: %v", raw, err)
 	}
 }
