@@ -56,7 +56,11 @@ func (s *session) run(ctx context.Context) {
 		}
 	}()
 	for i, st := range steps {
-		sctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
+		budget := s.opts.StepTimeout
+		if st.name == StepTCP {
+			budget *= time.Duration(max(1, len(s.addrs))) // each address gets the full timeout
+		}
+		sctx, cancel := context.WithTimeout(ctx, budget)
 		start := time.Now()
 		res := st.fn(sctx)
 		cancel()
@@ -112,7 +116,7 @@ func (s *session) connect(ctx context.Context) Step {
 	var refused, timedOut bool
 	for _, a := range s.addrs {
 		hp := net.JoinHostPort(a, s.t.port)
-		var d net.Dialer
+		d := net.Dialer{Timeout: s.opts.StepTimeout}
 		c, err := d.DialContext(ctx, "tcp", hp)
 		if err == nil {
 			c.Close()
@@ -126,7 +130,7 @@ func (s *session) connect(ctx context.Context) Step {
 		case errors.Is(err, syscall.ECONNREFUSED):
 			refused = true
 			results = append(results, hp+" refused the connection")
-		case errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		case isTimeout(err) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 			timedOut = true
 			results = append(results, hp+" did not answer (timed out)")
 		default:
