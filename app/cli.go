@@ -32,6 +32,11 @@ type globals struct {
 	// engine, when set, is a running instance's engine that commands use
 	// (and do not close): how the control socket runs forwarded commands.
 	engine *syncengine.Engine
+
+	// serving marks long-running commands (listen, the GUI): like
+	// --headless they log at the --log-level default, so refused
+	// connections show.
+	serving bool
 }
 
 // Main runs PeerSync with the given arguments (without the program name)
@@ -139,13 +144,13 @@ command below.`,
 	root.Flags().BoolVar(&g.noBrowse, "no-browse", false, "with --headless: do not look for peers on the local network, whatever the configuration says")
 	root.AddCommand(newDBCommand(g), newDocCommand(g), newImportCommand(g), newExportCommand(g),
 		newListenCommand(g), newReplicateCommand(g), newStatusCommand(g), newUserCommand(g), newIdentityCommand(g),
-		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g), newPeersCommand(g))
+		newCollectionCommand(g), newBlobCommand(g), newResolveCommand(g), newPeersCommand(g), newDoctorCommand(g))
 	return root
 }
 
 func (g *globals) logger() (*slog.Logger, error) {
 	var level slog.Level
-	if !g.headless && g.engine == nil && !g.flagSet("log-level") {
+	if !g.headless && !g.serving && g.engine == nil && !g.flagSet("log-level") {
 		// One-shot commands report their outcome themselves; only errors
 		// beyond that are worth a log line.
 		g.logLevel = "error"

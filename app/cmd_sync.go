@@ -35,6 +35,7 @@ is generated once and reused.`,
 		Example: "  peersync listen --db notes --port 4984\n  peersync listen --db notes --tls=off --read-only\n  peersync listen --db notes --user alice --password-file pw.txt",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.serving = true
 			return g.withDatabase(db, func(d *syncengine.Database) error {
 				cfg := syncengine.ListenerConfig{Database: d, Port: port, NetworkInterface: iface, ReadOnly: readOnly,
 					EnableDeltaSync: delta, Collections: collections}
@@ -126,6 +127,7 @@ func applyListenerAuth(cfg *syncengine.ListenerConfig, user, passwordFile, clien
 		cfg.Authenticator = syncengine.PasswordAuthenticator(func(u, p string) bool {
 			return u == user && CheckPassword(hash, p)
 		})
+		cfg.KnownUser = func(u string) bool { return u == user }
 	case clientCA != "":
 		pemData, err := os.ReadFile(clientCA)
 		if err != nil {

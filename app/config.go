@@ -29,6 +29,7 @@ type Config struct {
 	Log          LogConfig           `toml:"log"`
 	Listeners    []ListenerConfig    `toml:"listener"`
 	Replications []ReplicationConfig `toml:"replication"`
+	Metrics      MetricsConfig       `toml:"metrics,omitempty"`
 }
 
 // DiscoveryConfig switches LAN discovery.
@@ -181,6 +182,9 @@ func (c *Config) validate() error {
 	}
 	if err := oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error"); err != nil {
 		return err
+	}
+	if _, err := metricsListenAddress(c.Metrics.Address); err != nil {
+		return bad("metrics.address", "%v", err)
 	}
 	names := map[string]bool{}
 	for i, l := range c.Listeners {

@@ -48,6 +48,7 @@ func startControl(path string, rn *Runner, log *slog.Logger) (*control, error) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(rn.Status())
 	})
+	mux.HandleFunc("GET /peers", servePeers(rn))
 	mux.HandleFunc("POST /run", func(w http.ResponseWriter, r *http.Request) {
 		var req forwardRequest
 		if err := json.NewDecoder(io.LimitReader(r.Body, 128<<20)).Decode(&req); err != nil {

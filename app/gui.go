@@ -13,6 +13,7 @@ func runGUI(g *globals) error {
 	if err != nil {
 		return err
 	}
+	g.serving = true
 	e, err := g.openEngine()
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type Runner struct {
 	listeners map[string]*runningListener
 	repls     map[string]*runningRepl
 	disc      *lanDiscovery
+	metrics   *metricsServer // nil when [metrics] is off
 }
 
 type runningListener struct {
@@ -88,6 +89,9 @@ func (rn *Runner) Apply(cfg *Config) error {
 	if err := rn.disc.apply(cfg.Discovery, rn.listeners); err != nil {
 		errs = append(errs, err)
 	}
+	if err := rn.applyMetrics(cfg.Metrics); err != nil {
+		errs = append(errs, err)
+	}
 	wantR := map[string]ReplicationConfig{}
 	for _, r := range cfg.Replications {
 		wantR[r.Name] = r
@@ -133,6 +137,7 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 			h, ok := users[u]
 			return ok && CheckPassword(h, p)
 		})
+		cfg.KnownUser = func(u string) bool { _, ok := users[u]; return ok }
 	}
 	if lc.ClientCA != "" {
 		pemData, err := os.ReadFile(lc.ClientCA)
@@ -184,6 +189,7 @@ func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, e
 func (rn *Runner) Stop() {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
+	rn.stopMetrics()
 	rn.disc.stop()
 	for name, r := range rn.repls {
 		r.r.Stop()

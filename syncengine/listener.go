@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -69,6 +69,8 @@ type ListenerConfig struct {
 	IdleTimeout             time.Duration // close a connection silent this long (default 15 min)
 	MaxInboundMemory        int           // bytes all connections' incoming messages may hold together (default 48 MiB)
 	MaxConnectionMemory     int           // bytes one connection's incoming messages may hold (default 44 MiB)
+	// KnownUser, when set, lets refusal reports tell an unknown user from a wrong password.
+	KnownUser func(username string) bool
 }
 
 // ListenerAuthenticator is PasswordAuthenticator or CertificateAuthenticator.
@@ -227,8 +229,8 @@ func (l *Listener) Start() error {
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: l.cfg.HandshakeTimeout,
 		ConnContext:       l.adm.connContext,
-		// TLS handshake failures are the client's problem; keep them at debug level.
-		ErrorLog: slog.NewLogLogger(l.engine.log.Handler(), slog.LevelDebug),
+		// TLS handshake failures become refusal reports; the rest stays at debug level.
+		ErrorLog: log.New(tlsErrorLog{l}, "", 0),
 	}
 	l.running = true
 	l.wg.Add(1)
@@ -431,6 +433,7 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.Trim(r.URL.Path, "/")
 	dbName, rest, _ := strings.Cut(path, "/")
 	if dbName != l.cfg.Database.Name() {
+		l.refuse(r.RemoteAddr, "", RefusedUnknownDatabase, "asked for "+strconv.Quote(dbName))
 		http.Error(w, fmt.Sprintf("no database %q here", dbName), http.StatusNotFound)
 		return
 	}
@@ -456,6 +459,7 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	if l.failures.blocked(host) {
+		l.refuse(r.RemoteAddr, "", RefusedRateLimited, "too many failed logins")
 		http.Error(w, "too many failed logins; try again later", http.StatusTooManyRequests)
 		return "", false
 	}
@@ -464,7 +468,7 @@ func (l *Listener) authenticate(w http.ResponseWriter, r *http.Request) (string,
 		return user, true
 	}
 	l.failures.add(host)
-	l.engine.log.Warn("listener: authentication failed", "remote", r.RemoteAddr, "user", user)
+	l.refuse(r.RemoteAddr, user, l.passwordRefusal(user, has), "")
 	w.Header().Set("WWW-Authenticate", `Basic realm="PeerSync"`)
 	http.Error(w, "wrong username or password", http.StatusUnauthorized)
 	return "", false
@@ -474,6 +478,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	slot := l.adm.reserveSession(host)
 	if slot == nil {
+		l.refuse(r.RemoteAddr, user, RefusedTooManyConnections, "every replication session slot is taken")
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many replication sessions; try again later", http.StatusServiceUnavailable)
 		return
@@ -482,6 +487,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 		IdleTimeout: l.cfg.IdleTimeout, MaxBufferedBytes: l.cfg.MaxConnectionMemory, Budget: l.inbound})
 	if err != nil {
 		slot.release()
+		l.refuse(r.RemoteAddr, user, RefusedProtocol, err.Error())
 		return // Accept has answered with an HTTP error
 	}
 	hc, _ := r.Context().Value(handshakeKey{}).(*handshakeConn)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,33 +30,58 @@ var ErrNotSelfSigned = errors.New("server certificate is neither self-signed nor
 // tlsConfig builds the client TLS settings: server trust per the config
 // and a client certificate when one is configured.
 func (r *Replicator) tlsConfig() (*tls.Config, error) {
-	if r.target.Scheme != "wss" {
+	return clientTLSConfig(r.target, &r.cfg, r.noteServerCert)
+}
+
+// ClientTLSConfig returns the TLS settings a replicator with cfg uses for
+// target (a ws:// or wss:// URL; nil for ws://), so tools that check a
+// connection apply exactly the replicator's trust rules. onCert, when not
+// nil, sees the handshake's state before the server certificate is judged
+// (with system-root trust, only once crypto/tls accepted it).
+func ClientTLSConfig(cfg ReplicatorConfig, target string, onCert func(*tls.ConnectionState)) (*tls.Config, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, fmt.Errorf("target %q is not a ws:// or wss:// URL", target)
+	}
+	if cfg.PinnedServerFingerprint != "" {
+		if cfg.PinnedServerFingerprint, err = tlsid.ParseFingerprint(cfg.PinnedServerFingerprint); err != nil {
+			return nil, fmt.Errorf("pinned fingerprint: %w", err)
+		}
+	}
+	if onCert == nil {
+		onCert = func(*tls.ConnectionState) {}
+	}
+	return clientTLSConfig(u, &cfg, onCert)
+}
+
+func clientTLSConfig(target *url.URL, cfg *ReplicatorConfig, noteServerCert func(*tls.ConnectionState)) (*tls.Config, error) {
+	if target.Scheme != "wss" {
 		return nil, nil
 	}
-	host, _, err := net.SplitHostPort(r.target.Host)
+	host, _, err := net.SplitHostPort(target.Host)
 	if err != nil {
-		host = r.target.Host
+		host = target.Host
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-	if cc, ok := r.cfg.Authenticator.(ClientCertAuthenticator); ok {
+	if cc, ok := cfg.Authenticator.(ClientCertAuthenticator); ok {
 		if cc.Identity == nil {
 			return nil, errors.New("replicator: client certificate authentication without an identity")
 		}
 		cert := cc.Identity.TLSCertificate()
 		tc.Certificates = []tls.Certificate{cert}
 	}
-	pin := r.cfg.PinnedServerFingerprint
-	if r.cfg.PinnedServerCertificate != nil {
-		pin = tlsid.Fingerprint(r.cfg.PinnedServerCertificate)
+	pin := cfg.PinnedServerFingerprint
+	if cfg.PinnedServerCertificate != nil {
+		pin = tlsid.Fingerprint(cfg.PinnedServerCertificate)
 	}
-	if pin == "" && !r.cfg.AcceptOnlySelfSignedServerCertificate {
-		tc.VerifyConnection = func(cs tls.ConnectionState) error { r.noteServerCert(&cs); return nil }
+	if pin == "" && !cfg.AcceptOnlySelfSignedServerCertificate {
+		tc.VerifyConnection = func(cs tls.ConnectionState) error { noteServerCert(&cs); return nil }
 		return tc, nil // system roots, verified by crypto/tls
 	}
 	// We verify ourselves: pinned, or self-signed, or a normal CA chain.
 	tc.InsecureSkipVerify = true
 	tc.VerifyConnection = func(cs tls.ConnectionState) error {
-		r.noteServerCert(&cs)
+		noteServerCert(&cs)
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("server presented no certificate")
 		}

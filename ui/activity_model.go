@@ -30,6 +30,11 @@ func describeEvent(ev syncengine.Event) activityLine {
 		line.Summary = "a database was created or deleted"
 	case syncengine.DocumentsChanged:
 		line.Summary = ev.Database + ": " + describeChanges(ev.Changes)
+	case syncengine.ConnectionRefused:
+		line.Summary = fmt.Sprintf("%s: refused a connection from %s (%s)", ev.Database, ev.Remote, strings.ReplaceAll(string(ev.Reason), "_", " "))
+		if ev.User != "" {
+			line.Summary += ", user " + ev.User
+		}
 	default:
 		line.Summary = fmt.Sprintf("%+v", ev)
 	}

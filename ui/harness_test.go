@@ -40,6 +40,8 @@ type harness struct {
 	loop *testLoop
 	sub  *syncengine.Subscription
 	ws   *testWorkspace
+	// wrap, when set, is what the window gets instead of ws.
+	wrap func(*testWorkspace) Workspace
 }
 
 // harnessOption adjusts a harness before its window is built.
@@ -64,7 +66,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	eng := NewEngine(e)
 	h.sub = eng.Subscribe(4096)
-	h.u = newMainUI(a, eng, h.ws, h.loop, "1.2.3")
+	var ws Workspace = h.ws
+	if h.wrap != nil {
+		ws = h.wrap(h.ws)
+	}
+	h.u = newMainUI(a, eng, ws, h.loop, "1.2.3")
 	h.u.activity.now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 	h.u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/discovery"
+	"peersync/syncengine/doctor"
 	"peersync/syncengine/endpoint"
 )
 
@@ -28,6 +29,8 @@ type peersScreen struct {
 	tls                  *widget.Check
 	addBtn               *widget.Button
 	replicateBtn, remove *widget.Button
+	diagnoseBtn          *widget.Button
+	diagnosis            diagnoseAction
 	message              *widget.Label
 	content              fyne.CanvasObject
 	peers                []discovery.Peer
@@ -62,6 +65,13 @@ func newPeersScreen(u *mainUI, b PeerBrowser) *peersScreen {
 	s.addBtn = widget.NewButtonWithIcon("Add peer", theme.ContentAddIcon(), s.addManual)
 	s.replicateBtn = widget.NewButtonWithIcon("Replicate with…", theme.ViewRefreshIcon(), s.replicateWith)
 	s.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), s.removeManual)
+	s.diagnosis.u = u
+	s.diagnoseBtn = widget.NewButtonWithIcon("Diagnose", theme.SearchIcon(), s.diagnose)
+	actions := container.NewHBox(s.replicateBtn, s.remove)
+	if s.diagnosis.available() {
+		actions.Add(s.diagnoseBtn)
+	}
+	actions.Add(layout.NewSpacer())
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
 
@@ -70,7 +80,7 @@ func newPeersScreen(u *mainUI, b PeerBrowser) *peersScreen {
 	head := container.NewVBox(
 		widget.NewLabelWithStyle("Peers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		add,
-		container.NewHBox(s.replicateBtn, s.remove, layout.NewSpacer()))
+		actions)
 	s.content = container.NewBorder(head, s.message, nil, nil, s.list)
 	if b == nil {
 		s.message.SetText("Discovery is off: no peers are looked for on the local network, and peers cannot be added here. Turn on browsing in the configuration ([discovery] browse = true).")
@@ -158,6 +168,7 @@ func (s *peersScreen) updateButtons() {
 	ok := s.selected >= 0 && s.selected < len(s.peers)
 	enable(s.replicateBtn, ok)
 	enable(s.remove, ok && s.peers[s.selected].Manual)
+	enable(s.diagnoseBtn, ok)
 }
 
 func (s *peersScreen) addManual() {
@@ -223,4 +234,13 @@ func (s *peersScreen) replicateWith() {
 			open("", set)
 		})
 	})
+}
+
+// diagnose runs the connection doctor on the selected peer.
+func (s *peersScreen) diagnose() {
+	if s.selected < 0 || s.selected >= len(s.peers) {
+		return
+	}
+	p := s.peers[s.selected]
+	s.diagnosis.run(p.Name+" · "+p.Database, func(d Diagnoser) (doctor.Report, error) { return d.DiagnosePeer(p) })
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/syncengine"
+	"peersync/syncengine/doctor"
 	"peersync/syncengine/tlsid"
 )
 
@@ -31,6 +32,8 @@ type replicationsScreen struct {
 	openForm *replicationForm // the open form's fields, for tests
 
 	startBtn, stopBtn, resetBtn, retryBtn, editBtn, deleteBtn, trustBtn *widget.Button
+	diagnoseBtn, errDiagnoseBtn                                         *widget.Button // shown when the workspace can diagnose
+	diagnosis                                                           diagnoseAction
 
 	rows     []ReplicationState
 	byID     map[string]string                      // replicator ID → replication name
@@ -93,8 +96,17 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
 	s.trustBtn = widget.NewButtonWithIcon("Trust server certificate…", theme.ConfirmIcon(), s.askTrustServer)
-	buttons := container.NewGridWithColumns(3, s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn)
-	top := container.NewVBox(s.info, s.errLabel, buttons,
+	s.diagnosis.u = u
+	s.diagnoseBtn = widget.NewButtonWithIcon("Diagnose", theme.SearchIcon(), s.diagnose)
+	s.errDiagnoseBtn = widget.NewButtonWithIcon("Why? Diagnose the connection…", theme.HelpIcon(), s.diagnose)
+	s.errDiagnoseBtn.Importance = widget.LowImportance
+	s.errDiagnoseBtn.Hide()
+	grid := []fyne.CanvasObject{s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn}
+	if s.diagnosis.available() {
+		grid = append(grid, s.diagnoseBtn)
+	}
+	buttons := container.NewGridWithColumns(3, grid...)
+	top := container.NewVBox(s.info, s.errLabel, s.errDiagnoseBtn, buttons,
 		widget.NewLabelWithStyle("Documents (last 200)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	s.detail = container.NewBorder(top, nil, nil, nil, s.docs)
 
@@ -270,9 +282,10 @@ func errorText(st syncengine.ReplicatorStatus, now time.Time) string {
 // showDetail fills the right-hand side for the selected replication.
 func (s *replicationsScreen) showDetail() {
 	r := s.row(s.selected)
-	for _, b := range []*widget.Button{s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn} {
+	for _, b := range []*widget.Button{s.startBtn, s.stopBtn, s.resetBtn, s.retryBtn, s.editBtn, s.deleteBtn, s.trustBtn, s.diagnoseBtn} {
 		enable(b, r != nil)
 	}
+	s.errDiagnoseBtn.Hide()
 	if r == nil {
 		s.info.SetText("Select a replication, or create one.")
 		s.errLabel.SetText("")
@@ -302,6 +315,9 @@ func (s *replicationsScreen) showDetail() {
 	s.info.SetText(fmt.Sprintf("%s: %s ⇄ %s\n%s, %s · trust: %s\n%s · %s", set.Name, set.Database, set.Target,
 		set.Type, mode, trust, activityText(st), countsText(st)))
 	setMessage(s.errLabel, s.detail, errorText(st, s.now()))
+	if st.Error != nil && s.diagnosis.available() {
+		s.errDiagnoseBtn.Show() // the last error links to the diagnosis
+	}
 	s.docLines = s.docLines[:0]
 	if l := s.logs[r.Settings.Name]; l != nil {
 		for _, ev := range l.newestFirst() {
@@ -379,4 +395,13 @@ func (s *replicationsScreen) save(old string, set ReplicationSettings) {
 		s.selected = set.Name
 		s.reload.trigger()
 	})
+}
+
+// diagnose runs the connection doctor on the selected replication.
+func (s *replicationsScreen) diagnose() {
+	name := s.selected
+	if name == "" {
+		return
+	}
+	s.diagnosis.run("“"+name+"”", func(d Diagnoser) (doctor.Report, error) { return d.DiagnoseReplication(name) })
 }
