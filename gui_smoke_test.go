@@ -4,14 +4,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"peersync/internal/xvfbtest"
 )
 
 // TestGUISmokeUnderXvfb builds the app, starts it on a virtual X display,
@@ -21,7 +20,7 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no GUI smoke test")
 	}
-	for _, tool := range []string{"Xvfb", "xwininfo", "import", "convert"} {
+	for _, tool := range xvfbtest.Tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed (make test installs xvfb, x11-utils and imagemagick)", tool)
 		}
@@ -31,85 +30,26 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	display := fmt.Sprintf(":%d", 90+os.Getpid()%9)
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { xvfb.Process.Kill(); xvfb.Wait() }()
+	display := xvfbtest.Start(t)
 	env := append(os.Environ(), "DISPLAY="+display, "PEERSYNC_DATA_DIR="+filepath.Join(dir, "data"),
 		"LIBGL_ALWAYS_SOFTWARE=1", "LANG=en_US.UTF-8")
-	waitUntil(t, 20*time.Second, "the X server to start", func() bool {
-		cmd := exec.Command("xwininfo", "-root")
-		cmd.Env = env
-		return cmd.Run() == nil
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	app := exec.CommandContext(ctx, bin)
 	app.Env = env
-	var logs strings.Builder
+	var logs xvfbtest.Output
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { app.Process.Kill(); app.Wait() }()
 
-	deadline := time.Now().Add(30 * time.Second)
-	window := ""
-	for {
-		cmd := exec.Command("xwininfo", "-root", "-tree")
-		cmd.Env = env
-		out, _ := cmd.Output()
-		if window = windowID(string(out), `"PeerSync"`); window != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no PeerSync window within 30 s; app output:\n%s", logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second) // let the first frames render
+	window := xvfbtest.WaitForWindow(t, env, "PeerSync", 2*time.Minute, logs.String)
 	shot := filepath.Join(dir, "main-window.png")
-	cmd := exec.Command("import", "-window", window, shot)
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v\n%s", err, out)
-	}
-	out, err := exec.Command("convert", shot, "-format", "%[fx:standard_deviation]", "info:").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if sd < 0.02 {
-		t.Fatalf("screenshot looks blank (standard deviation %.4f)", sd)
-	}
+	xvfbtest.WaitForContent(t, env, window, shot, time.Minute, logs.String)
 	if os.Getenv("PEERSYNC_UPDATE_SCREENSHOTS") == "1" {
 		data, _ := os.ReadFile(shot)
 		os.MkdirAll("docs/screenshots", 0o755)
 		os.WriteFile("docs/screenshots/main-window.png", data, 0o644)
 	}
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// windowID finds the X window ID on the xwininfo -tree line naming title.
-func windowID(tree, title string) string {
-	for _, line := range strings.Split(tree, "\n") {
-		if strings.Contains(line, title) {
-			if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "0x") {
-				return f[0]
-			}
-		}
-	}
-	return ""
 }
