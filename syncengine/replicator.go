@@ -171,7 +171,6 @@ type Replicator struct {
 	done       chan struct{}
 	retryNow   chan struct{}
 	serverCert *x509.Certificate
-	remoteID   string
 	session    *repl.Session
 	lastSent   ReplicatorStatus
 	pushed     int64
