@@ -164,6 +164,9 @@ type Replicator struct {
 	engine *Engine
 	id     string
 	target *url.URL
+	// backoffFn, when set (by tests), replaces backoff: the wait before
+	// the next attempt after the n-th consecutive failure.
+	backoffFn func(n int, limit time.Duration) time.Duration
 
 	mu         sync.Mutex
 	status     ReplicatorStatus
@@ -358,7 +361,11 @@ func (r *Replicator) run(ctx context.Context, reset bool, done chan struct{}) {
 			r.setStatus(func(s *ReplicatorStatus) { s.Activity, s.Error, s.Transient = Stopped, err, false })
 			return
 		}
-		wait := backoff(failures, r.cfg.MaxAttemptWaitTime)
+		delay := backoff
+		if r.backoffFn != nil {
+			delay = r.backoffFn
+		}
+		wait := delay(failures, r.cfg.MaxAttemptWaitTime)
 		next := time.Now().Add(wait)
 		r.setStatus(func(s *ReplicatorStatus) { s.Activity, s.Error, s.Transient, s.NextAttempt = Offline, err, true, next })
 		timer := time.NewTimer(wait)
