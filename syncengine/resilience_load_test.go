@@ -97,7 +97,7 @@ func TestResilienceLoadManyReplicators(t *testing.T) {
 		reps[i] = p.startReplicator(t, ReplicatorConfig{Target: url, Type: PushAndPull, Continuous: true})
 	}
 	lastCheck := time.Now()
-	waitUntil(t, 90*time.Second, fmt.Sprintf("%d replicators to converge on %d documents", nReps, total), func() bool {
+	waitFor(t, fmt.Sprintf("%d replicators to converge on %d documents", nReps, total), func() bool {
 		// Counting scans every database: do it a few times a second only.
 		if time.Since(lastCheck) < 250*time.Millisecond {
 			return false
