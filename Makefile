@@ -67,14 +67,15 @@ staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags headless ./...
 
-# The whole suite: vet, staticcheck, the race-enabled tests inside a D-Bus session with a
-# gnome-keyring unlocked with a throwaway password in a throwaway data home
-# (so the keyring tests use a real Secret Service and never touch yours),
-# the engine and the headless binary built without cgo, and the release
-# packages (Linux, and Windows run under Wine).
+# The whole suite: vet and staticcheck; the headless binary built, and the
+# engine and discovery type-checked with their tests (vet), without cgo;
+# then the race-enabled tests inside a D-Bus session with a gnome-keyring
+# unlocked with a throwaway password in a throwaway data home (so the
+# keyring tests use a real Secret Service and never touch yours), which
+# also build and check the release packages (Linux, and Windows under Wine).
 test: deps-test vet staticcheck
 	CGO_ENABLED=0 $(GO) build -tags headless -o /dev/null .
-	CGO_ENABLED=0 $(GO) test -run '^$$' ./syncengine/... ./discovery/...
+	CGO_ENABLED=0 $(GO) vet ./syncengine/... ./discovery/...
 	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
 	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	  PEERSYNC_REQUIRE_KEYRING=1 PEERSYNC_WINE_SMOKE=1 $(GO) test -race -timeout 30m ./...'
