@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +29,15 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "peersync")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// Build as this test binary was built (-race under make test), so the
+	// app reuses the packages the tests compiled instead of building Fyne
+	// and its cgo parts a second time; it also runs the GUI under the race
+	// detector.
+	args := []string{"build", "-o", bin}
+	if raceBuild() {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	display := xvfbtest.Start(t)
@@ -47,9 +57,24 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	window := xvfbtest.WaitForWindow(t, env, "PeerSync", 2*time.Minute, logs.String)
 	shot := filepath.Join(dir, "main-window.png")
 	xvfbtest.WaitForContent(t, env, window, shot, time.Minute, logs.String)
+	if strings.Contains(logs.String(), "WARNING: DATA RACE") {
+		t.Errorf("the app reported a data race while starting:\n%s", logs.String())
+	}
 	if os.Getenv("PEERSYNC_UPDATE_SCREENSHOTS") == "1" {
 		data, _ := os.ReadFile(shot)
 		os.MkdirAll("docs/screenshots", 0o755)
 		os.WriteFile("docs/screenshots/main-window.png", data, 0o644)
 	}
+}
+
+// raceBuild reports whether this test binary was built with -race.
+func raceBuild() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
 }
