@@ -19,6 +19,7 @@ func TestWindowsSmokeUnderWine(t *testing.T) {
 		t.Skip("-short: no Wine smoke test")
 	}
 	requireWindowsOptIn(t)
+	t.Parallel()
 	requireTools(t, "install make", "make")
 	root := repoRoot(t)
 	if out, err := runMake(root, "deps-wine"); err != nil {

@@ -178,7 +178,7 @@ func TestContinuousReplication(t *testing.T) {
 // waitForLimit only stops a test that would otherwise hang: no test may
 // depend on it (a condition either comes true or is broken), so it is
 // generous enough for -race on a loaded 2-core machine.
-const waitForLimit = 2 * time.Minute
+const waitForLimit = 5 * time.Minute
 
 // waitFor polls cond until it holds; it is the one polling helper of this
 // package's tests. It fails the test, naming what, after waitForLimit.
