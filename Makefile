@@ -53,7 +53,6 @@ deps-test:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags headless ./...
 
 # staticcheck (honnef.co/go/tools) is installed into the gitignored dist/tools,
 # not added to go.mod; it checks both builds (with and without the GUI).
