@@ -57,11 +57,12 @@ func TestFlowControlPausesUntilACK(t *testing.T) {
 	if err := cli.SendNoReply(context.Background(), &Message{Properties: Properties{"Profile": "bulk"}, Body: make([]byte, 1<<20)}); err != nil {
 		t.Fatal(err)
 	}
-	// Without ACKs the window fills: the peer gets about maxUnackedBytes
-	// and the sender, whatever the timing, never sends more than that.
+	// Without ACKs the window fills: the peer gets about maxUnackedBytes,
+	// and never more, whatever the timing. (The sender's own BytesSent is
+	// counted after each write returns, so it may lag what the peer read.)
 	waitFor(t, "the flow-control window to fill", func() bool { return received.Load() > maxUnackedBytes-maxFrameSize })
-	if sent, got := cli.Stats().BytesSent, received.Load(); sent > maxUnackedBytes+maxFrameSize || got > sent {
-		t.Fatalf("without ACKs the sender sent %d bytes (peer got %d), want at most about %d", sent, got, maxUnackedBytes)
+	if got := received.Load(); got > maxUnackedBytes+maxFrameSize {
+		t.Fatalf("without ACKs the peer got %d bytes, want at most about %d", got, maxUnackedBytes)
 	}
 	for {
 		select {
