@@ -25,7 +25,7 @@ define install-pkgs
 	fi
 endef
 
-.PHONY: run test bench deps-run deps-test build headless vet print-version \
+.PHONY: run test bench deps-run deps-test build headless vet staticcheck print-version \
 	package-linux package-windows smoke-windows deps-windows deps-wine fyne-tool
 
 # VERSION is the app version in FyneApp.toml; every build stamps it into
@@ -54,14 +54,27 @@ deps-test:
 vet:
 	$(GO) vet ./...
 
-# The whole suite: vet, the race-enabled tests inside a D-Bus session with a
-# gnome-keyring unlocked with a throwaway password in a throwaway data home
-# (so the keyring tests use a real Secret Service and never touch yours),
-# the engine and the headless binary built without cgo, and the release
-# packages (Linux, and Windows run under Wine).
-test: deps-test vet
+# staticcheck (honnef.co/go/tools) is installed into the gitignored dist/tools,
+# not added to go.mod; it checks both builds (with and without the GUI).
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(CURDIR)/dist/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
+$(STATICCHECK):
+	GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags headless ./...
+
+# The whole suite: vet and staticcheck; the headless binary built, and the
+# engine and discovery type-checked with their tests (vet), without cgo;
+# then the race-enabled tests inside a D-Bus session with a gnome-keyring
+# unlocked with a throwaway password in a throwaway data home (so the
+# keyring tests use a real Secret Service and never touch yours), which
+# also build and check the release packages (Linux, and Windows under Wine).
+test: deps-test vet staticcheck
 	CGO_ENABLED=0 $(GO) build -tags headless -o /dev/null .
-	CGO_ENABLED=0 $(GO) test -run '^$$' ./syncengine/... ./discovery/...
+	CGO_ENABLED=0 $(GO) vet ./syncengine/... ./discovery/...
 	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
 	  printf peersync-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	  PEERSYNC_REQUIRE_KEYRING=1 PEERSYNC_WINE_SMOKE=1 $(GO) test -race -timeout 30m ./...'

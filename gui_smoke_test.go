@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"peersync/internal/xvfbtest"
 )
 
 // TestGUISmokeUnderXvfb builds the app, starts it on a virtual X display,
@@ -19,23 +21,10 @@ import (
 // The screenshot is kept in docs/screenshots when PEERSYNC_UPDATE_SCREENSHOTS=1.
 func TestGUISmokeUnderXvfb(t *testing.T) {
 	g := startGUI(t, nil)
-	window := g.window
-	dir := g.dir
-	env := g.env
-	time.Sleep(2 * time.Second) // let the first frames render
-	shot := filepath.Join(dir, "main-window.png")
-	cmd := exec.Command("import", "-window", window, shot)
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v\n%s", err, out)
-	}
-	out, err := exec.Command("convert", shot, "-format", "%[fx:standard_deviation]", "info:").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if sd < 0.02 {
-		t.Fatalf("screenshot looks blank (standard deviation %.4f)", sd)
+	shot := filepath.Join(g.dir, "main-window.png")
+	xvfbtest.WaitForContent(t, g.env, g.window, shot, time.Minute, g.logs.String)
+	if strings.Contains(g.logs.String(), "WARNING: DATA RACE") {
+		t.Errorf("the app reported a data race while starting:\n%s", g.logs.String())
 	}
 	if os.Getenv("PEERSYNC_UPDATE_SCREENSHOTS") == "1" {
 		data, _ := os.ReadFile(shot)
@@ -75,14 +64,21 @@ func TestGUIStartsWithADamagedDatabase(t *testing.T) {
 	})
 	// The Databases screen opens every database in name order: once the
 	// app holds "good", it has been through "bad".
-	waitUntil(t, 30*time.Second, "the app to open the sound database", func() bool {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
 		out, _ := exec.Command(bin, "--data-dir", dataDir, "db", "info", "good").CombinedOutput()
-		return strings.Contains(string(out), "in use")
-	})
+		if strings.Contains(string(out), "in use") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app never opened the sound database; its output:\n%s", g.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval while waiting for the app
+	}
 	cmd := exec.Command("xwininfo", "-root", "-tree")
 	cmd.Env = g.env
 	out, _ := cmd.Output()
-	if windowID(string(out), `"PeerSync"`) == "" || strings.Contains(g.logs.String(), "panic") {
+	if xvfbtest.WindowID(string(out), `"PeerSync"`) == "" || strings.Contains(g.logs.String(), "panic") {
 		t.Fatalf("the app did not survive a damaged database; its output:\n%s", g.logs.String())
 	}
 }
@@ -91,8 +87,7 @@ func TestGUIStartsWithADamagedDatabase(t *testing.T) {
 type gui struct {
 	dir, window string
 	env         []string
-	app         *exec.Cmd
-	logs        *strings.Builder
+	logs        *xvfbtest.Output
 }
 
 // startGUI builds the app, starts it on a virtual X display with its data
@@ -103,79 +98,52 @@ func startGUI(t *testing.T, prepare func(bin, dataDir string)) *gui {
 	if testing.Short() {
 		t.Skip("-short: no GUI smoke test")
 	}
-	for _, tool := range []string{"Xvfb", "xwininfo", "import", "convert"} {
+	for _, tool := range xvfbtest.Tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed (make test installs xvfb, x11-utils and imagemagick)", tool)
 		}
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "peersync")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// Build as this test binary was built (-race under make test), so the
+	// app reuses the packages the tests compiled instead of building Fyne
+	// and its cgo parts a second time; it also runs the GUI under the race
+	// detector.
+	args := []string{"build", "-o", bin}
+	if raceBuild() {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	if prepare != nil {
 		prepare(bin, filepath.Join(dir, "data"))
 	}
-	display := fmt.Sprintf(":%d", 90+os.Getpid()%9)
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { xvfb.Process.Kill(); xvfb.Wait() })
+	display := xvfbtest.Start(t)
 	env := append(os.Environ(), "DISPLAY="+display, "PEERSYNC_DATA_DIR="+filepath.Join(dir, "data"),
 		"LIBGL_ALWAYS_SOFTWARE=1", "LANG=en_US.UTF-8")
-	waitUntil(t, 20*time.Second, "the X server to start", func() bool {
-		cmd := exec.Command("xwininfo", "-root")
-		cmd.Env = env
-		return cmd.Run() == nil
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	app := exec.CommandContext(ctx, bin)
 	app.Env = env
-	logs := &strings.Builder{}
+	logs := &xvfbtest.Output{}
 	app.Stdout, app.Stderr = logs, logs
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
-
-	deadline := time.Now().Add(30 * time.Second)
-	window := ""
-	for {
-		cmd := exec.Command("xwininfo", "-root", "-tree")
-		cmd.Env = env
-		out, _ := cmd.Output()
-		if window = windowID(string(out), `"PeerSync"`); window != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no PeerSync window within 30 s; app output:\n%s", logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return &gui{dir: dir, window: window, env: env, app: app, logs: logs}
+	window := xvfbtest.WaitForWindow(t, env, "PeerSync", 2*time.Minute, logs.String)
+	return &gui{dir: dir, window: window, env: env, logs: logs}
 }
 
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// windowID finds the X window ID on the xwininfo -tree line naming title.
-func windowID(tree, title string) string {
-	for _, line := range strings.Split(tree, "\n") {
-		if strings.Contains(line, title) {
-			if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "0x") {
-				return f[0]
+// raceBuild reports whether this test binary was built with -race.
+func raceBuild() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
 			}
 		}
 	}
-	return ""
+	return false
 }

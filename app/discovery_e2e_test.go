@@ -96,16 +96,14 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		}
 	})
 	var fingerprint string
-	for deadline := time.Now().Add(20 * time.Second); fingerprint == ""; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("headless A never reported its listener; logs:\n%s", logsA.String())
-		}
+	waitFor(t, "headless A to report its listener", logsA.String, func() bool {
 		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
 		var rep StatusReport
 		if code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1 {
 			fingerprint = rep.Listeners[0].Fingerprint
 		}
-	}
+		return fingerprint != ""
+	})
 	step("headless A running")
 
 	b := startLANPeer(t, lan.NsB)
@@ -195,14 +193,14 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 			}
 		}
 	}()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(waitLimit) // only a guard: the event comes or the test is broken
 	for watching := true; watching; {
 		select {
 		case p := <-lines:
 			watching = p.Event != "seen" || p.Name != "alpha" || p.URL != moved.Peer.URL()
 		case <-timeout:
 			watch.Process.Kill()
-			t.Fatal("peers --watch printed no seen event for alpha within 5s")
+			t.Fatalf("peers --watch printed no seen event for alpha within %v", waitLimit)
 		}
 	}
 	watch.Process.Signal(os.Interrupt)
@@ -303,16 +301,11 @@ func TestHeadlessNoAnnounceNoBrowse(t *testing.T) {
 			t.Errorf("headless A exit: %v\n%s", err, logsA.String())
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	waitFor(t, "headless A to report its listener", logsA.String, func() bool {
 		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
 		var rep StatusReport
-		if code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("headless A never reported its listener; logs:\n%s", logsA.String())
-		}
-	}
+		return code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1
+	})
 	// B queries every 500ms; a few rounds without A is enough.
 	timeout := time.After(2 * time.Second)
 	for waiting := true; waiting; {

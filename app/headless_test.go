@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // headlessBinary builds the no-GUI binary once per test run.
@@ -87,30 +86,21 @@ func (in *instance) status() (StatusReport, bool) {
 
 func (in *instance) waitStatus(cond func(StatusReport) bool) StatusReport {
 	in.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if rep, ok := in.status(); ok && cond(rep) {
-			return rep
-		}
-		if time.Now().After(deadline) {
-			in.t.Fatalf("timed out waiting for status; logs:\n%s", in.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var rep StatusReport
+	waitFor(in.t, "status", in.logs.String, func() bool {
+		var ok bool
+		rep, ok = in.status()
+		return ok && cond(rep)
+	})
+	return rep
 }
 
 func (in *instance) waitDoc(id string) {
 	in.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, code := in.cli("", "doc", "get", "--db", "notes", id); code == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			in.t.Fatalf("document %s never arrived; logs:\n%s", id, in.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitFor(in.t, "document "+id, in.logs.String, func() bool {
+		_, code := in.cli("", "doc", "get", "--db", "notes", id)
+		return code == 0
+	})
 }
 
 // TestHeadlessEndToEnd runs two headless instances with a continuous

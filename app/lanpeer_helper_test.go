@@ -184,7 +184,7 @@ func startLANPeer(t *testing.T, ns string) *lanPeerProc {
 	}
 	go h.read(stdout)
 	t.Cleanup(h.close)
-	if m := h.next(10 * time.Second); m.Type != "ready" {
+	if m := h.next(waitLimit); m.Type != "ready" {
 		t.Fatalf("lan peer: want ready, got %+v", m)
 	}
 	return h
@@ -226,25 +226,32 @@ func (h *lanPeerProc) request(cmd lanCommand) lanMessage {
 	if err := h.enc.Encode(cmd); err != nil {
 		h.t.Fatal(err)
 	}
-	m := h.next(20 * time.Second)
+	m := h.next(waitLimit)
 	if m.Error != "" {
 		h.t.Fatalf("%s: %s", cmd.Op, m.Error)
 	}
 	return m
 }
 
-// waitEvent returns the first event that matches within timeout.
-func (h *lanPeerProc) waitEvent(timeout time.Duration, what string, match func(discovery.Event) bool) discovery.Event {
+// waitEvent returns the first event that matches. goal is how soon it
+// should come: a later event is logged, and only one that has not come
+// within ten times the goal fails the test (a loaded machine must not
+// fail it).
+func (h *lanPeerProc) waitEvent(goal time.Duration, what string, match func(discovery.Event) bool) discovery.Event {
 	h.t.Helper()
-	deadline := time.After(timeout)
+	start := time.Now()
+	deadline := time.After(10 * goal)
 	for {
 		select {
 		case ev := <-h.events:
 			if match(ev) {
+				if took := time.Since(start); took > goal {
+					h.t.Logf("%s took %v, over the %v goal", what, took.Round(time.Millisecond), goal)
+				}
 				return ev
 			}
 		case <-deadline:
-			h.t.Fatalf("no %s within %v", what, timeout)
+			h.t.Fatalf("no %s within %v (10 times the %v goal)", what, 10*goal, goal)
 			return discovery.Event{}
 		}
 	}

@@ -262,8 +262,8 @@ func startHelper(t *testing.T, ns, role string, config any) *helperProc {
 		}
 	case <-h.done:
 		t.Fatalf("%s helper exited early: %s", role, h.stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s helper not ready after 10s: %s", role, h.stderr.String())
+	case <-time.After(2 * time.Minute): // only a guard: starting may be slow under load
+		t.Fatalf("%s helper not ready after 2 minutes: %s", role, h.stderr.String())
 	}
 	return h
 }
@@ -316,28 +316,35 @@ func (h *helperProc) request(cmd helperCommand) helperMessage {
 		return m
 	case <-h.done:
 		h.t.Fatalf("helper exited during %s: %s", cmd.Op, h.stderr.String())
-	case <-time.After(10 * time.Second):
-		h.t.Fatalf("no reply to %s after 10s", cmd.Op)
+	case <-time.After(2 * time.Minute): // only a guard
+		h.t.Fatalf("no reply to %s after 2 minutes", cmd.Op)
 	}
 	return helperMessage{}
 }
 
-// waitEvent returns the first event that matches, or fails after timeout.
-// Events that do not match are passed to seen, if given.
-func (h *helperProc) waitEvent(timeout time.Duration, what string, match func(Event) bool, seen func(Event)) Event {
+// waitEvent returns the first event that matches. goal is how soon it
+// should come: a later event is logged, and only one that has not come
+// within ten times the goal fails the test (a loaded machine must not
+// fail it; docs/benchmarks.md has the measured figures). Events that do
+// not match are passed to seen, if given.
+func (h *helperProc) waitEvent(goal time.Duration, what string, match func(Event) bool, seen func(Event)) Event {
 	h.t.Helper()
-	deadline := time.After(timeout)
+	start := time.Now()
+	deadline := time.After(10 * goal)
 	for {
 		select {
 		case ev := <-h.events:
 			if match(ev) {
+				if took := time.Since(start); took > goal {
+					h.t.Logf("%s took %v, over the %v goal", what, took.Round(time.Millisecond), goal)
+				}
 				return ev
 			}
 			if seen != nil {
 				seen(ev)
 			}
 		case <-deadline:
-			h.t.Fatalf("no %s within %v", what, timeout)
+			h.t.Fatalf("no %s within %v (10 times the %v goal)", what, 10*goal, goal)
 			return Event{}
 		}
 	}

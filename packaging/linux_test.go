@@ -20,6 +20,7 @@ func TestLinuxPackage(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the Linux package is built on Linux")
 	}
+	t.Parallel() // beside the Windows build
 	requireTools(t, "install make, tar and xz-utils", "make", "tar", "xz")
 	root := repoRoot(t)
 	if out, err := runMake(root, "fyne-tool"); err != nil {

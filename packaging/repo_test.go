@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,8 +52,21 @@ func fyneAppVersion(t *testing.T, root string) string {
 	return ""
 }
 
+// The Linux and Windows package tests run in parallel, so that the two
+// long cgo builds overlap. Make targets that install tools or system
+// packages take turns (two go installs of one file, or two apt-gets, at
+// once fail), and so do the Windows tests, which share one build.
+var (
+	setupMu   sync.Mutex // fyne-tool and deps-*
+	windowsMu sync.Mutex // package-windows and its outputs
+)
+
 // runMake runs make with args in the repository and returns its output.
 func runMake(root string, args ...string) (string, error) {
+	if len(args) == 1 && (args[0] == "fyne-tool" || strings.HasPrefix(args[0], "deps-")) {
+		setupMu.Lock()
+		defer setupMu.Unlock()
+	}
 	cmd := exec.Command("make", append([]string{"-s", "-C", root}, args...)...)
 	// Under `make test` the parent's flags (and its jobserver, whose file
 	// descriptors are not inherited) would leak into this make.

@@ -41,6 +41,8 @@ func windowsBuilds(version string) (gui, cli string) {
 // returns their absolute paths.
 func ensureWindowsBuilds(t *testing.T, root string) (gui, cli string) {
 	t.Helper()
+	windowsMu.Lock()
+	defer windowsMu.Unlock()
 	if out, err := runMake(root, "fyne-tool"); err != nil {
 		t.Skipf("the fyne packaging tool could not be installed (needs the Go module proxy): %v\n%s", err, out)
 	}
@@ -60,6 +62,7 @@ func TestWindowsBuilds(t *testing.T) {
 		t.Skip("-short: the Windows builds are not cross-compiled")
 	}
 	requireWindowsOptIn(t)
+	t.Parallel()
 	requireTools(t, "install make", "make")
 	root := repoRoot(t)
 	version := fyneAppVersion(t, root)

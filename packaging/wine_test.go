@@ -1,16 +1,15 @@
 package packaging
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"peersync/internal/xvfbtest"
 )
 
 // TestWindowsSmokeUnderWine runs both Windows builds under Wine: the CLI
@@ -20,6 +19,7 @@ func TestWindowsSmokeUnderWine(t *testing.T) {
 		t.Skip("-short: no Wine smoke test")
 	}
 	requireWindowsOptIn(t)
+	t.Parallel()
 	requireTools(t, "install make", "make")
 	root := repoRoot(t)
 	if out, err := runMake(root, "deps-wine"); err != nil {
@@ -47,7 +47,7 @@ type wineEnv struct {
 func startWine(t *testing.T, root string) *wineEnv {
 	t.Helper()
 	dir := t.TempDir()
-	display := startXvfb(t)
+	display := xvfbtest.Start(t)
 	w := &wineEnv{root: root, dir: dir, env: append(os.Environ(),
 		"WINEPREFIX="+filepath.Join(dir, "prefix"),
 		"WINEARCH=win64",
@@ -93,32 +93,6 @@ func windowsPath(unix string) string {
 	return `Z:` + strings.ReplaceAll(unix, "/", `\`)
 }
 
-// startXvfb starts a virtual X server on a free display and returns its name.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	r, wr, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	xvfb := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	xvfb.ExtraFiles = []*os.File{wr}
-	if err := xvfb.Start(); err != nil {
-		wr.Close()
-		t.Fatal(err)
-	}
-	wr.Close()
-	t.Cleanup(func() { xvfb.Process.Kill(); xvfb.Wait() })
-	r.SetReadDeadline(time.Now().Add(30 * time.Second))
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if n, convErr := strconv.Atoi(strings.TrimSpace(line)); err != nil || convErr != nil {
-		t.Fatalf("Xvfb did not report its display: %v %q", err, line)
-	} else {
-		return fmt.Sprintf(":%d", n)
-	}
-	return ""
-}
-
 // smokeCLI runs the headless CLI: version, create a database, write and read
 // a document, list the databases, and checks the file on disk.
 func smokeCLI(t *testing.T, w *wineEnv, cli, version string) {
@@ -157,7 +131,7 @@ func smokeGUI(t *testing.T, w *wineEnv, gui string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	app := w.command(ctx, "wine", gui, "--data-dir", windowsPath(filepath.Join(w.dir, "gui-data")))
-	var logs strings.Builder
+	var logs xvfbtest.Output
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
@@ -168,65 +142,12 @@ func smokeGUI(t *testing.T, w *wineEnv, gui string) {
 		app.Wait()
 	}()
 
-	window := ""
-	deadline := time.Now().Add(2 * time.Minute)
-	for window == "" {
-		out, _ := w.command(ctx, "xwininfo", "-root", "-tree").Output()
-		window = windowID(string(out), `"PeerSync"`)
-		if window != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no PeerSync window within 2 minutes; app output:\n%s\nwindows:\n%s", logs.String(), out)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	window := xvfbtest.WaitForWindow(t, w.env, "PeerSync", 2*time.Minute, logs.String)
 	// Wine maps the window before the first frame; wait for content.
-	var sd float64
 	shot := filepath.Join(w.dir, "windows-gui.png")
-	for range 20 {
-		time.Sleep(time.Second)
-		sd = screenshotDeviation(t, w, window, shot)
-		if sd > 0.02 {
-			break
-		}
-	}
-	if sd <= 0.02 {
-		t.Fatalf("the window looks blank (standard deviation %.4f); app output:\n%s", sd, logs.String())
-	}
+	sd := xvfbtest.WaitForContent(t, w.env, window, shot, time.Minute, logs.String)
 	t.Logf("window %s drawn (standard deviation %.3f)", window, sd)
 	if data, err := os.ReadFile(shot); err == nil {
 		os.WriteFile(filepath.Join(w.root, "dist", "smoke-windows-gui.png"), data, 0o644)
 	}
-}
-
-// screenshotDeviation saves the window to shot and returns the standard
-// deviation of its pixels (0 for a single colour).
-func screenshotDeviation(t *testing.T, w *wineEnv, window, shot string) float64 {
-	t.Helper()
-	if out, err := w.command(context.Background(), "import", "-window", window, shot).CombinedOutput(); err != nil {
-		t.Logf("screenshot: %v %s", err, out)
-		return 0
-	}
-	out, err := exec.Command("convert", shot, "-format", "%[fx:standard_deviation]", "info:").Output()
-	if err != nil {
-		t.Fatalf("convert: %v", err)
-	}
-	sd, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		t.Fatalf("convert printed %q: %v", out, err)
-	}
-	return sd
-}
-
-// windowID finds the X window ID on the xwininfo -tree line naming title.
-func windowID(tree, title string) string {
-	for _, line := range strings.Split(tree, "\n") {
-		if strings.Contains(line, title) {
-			if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "0x") {
-				return f[0]
-			}
-		}
-	}
-	return ""
 }

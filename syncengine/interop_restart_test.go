@@ -23,9 +23,9 @@ func TestInteropISGRSurvivesListenerRestart(t *testing.T) {
 	port := l.Port()
 	remote := fmt.Sprintf("http://alice:pass@127.0.0.1:%d/notes", port)
 	id := sg.startISGR(t, remote, "pull", true)
-	eventually(t, "the continuous replication to run", func() bool { return sg.isgrStatus(t, id).Status == "running" })
+	waitFor(t, "the continuous replication to run", func() bool { return sg.isgrStatus(t, id).Status == "running" })
 	before := p.put(t, pre+"before", `{"when":"before"}`)
-	eventually(t, "a change before the restart on Sync Gateway", func() bool {
+	waitFor(t, "a change before the restart on Sync Gateway", func() bool {
 		got, ok := sg.get(t, pre+"before")
 		return ok && got.rev() == before.RevID
 	})
@@ -35,7 +35,7 @@ func TestInteropISGRSurvivesListenerRestart(t *testing.T) {
 	p.listen(t, func(c *ListenerConfig) { auth(c); c.Port = port })
 	after := p.put(t, pre+"after", `{"when":"after"}`)
 	for _, d := range []*Document{during, after} {
-		eventually(t, d.ID+" on Sync Gateway after the restart", func() bool {
+		waitFor(t, d.ID+" on Sync Gateway after the restart", func() bool {
 			got, ok := sg.get(t, d.ID)
 			return ok && got.rev() == d.RevID
 		})

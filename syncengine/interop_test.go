@@ -182,18 +182,6 @@ func (p *peer) replicateWith(t *testing.T, cfg ReplicatorConfig) ReplicatorStatu
 	return p.replicate(t, cfg).Status()
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestInteropSGPushThenPull pushes documents, updates, a deletion and a
 // blob to Sync Gateway, checks them there, then pulls them into a second
 // database, with a document-ID filter, and checks that a second run of
@@ -420,22 +408,22 @@ func TestInteropSGContinuous(t *testing.T) {
 	}
 	r.Start(false)
 	defer r.Stop()
-	eventually(t, "the replicator to go idle", func() bool { return r.Status().Activity == Idle })
+	waitFor(t, "the replicator to go idle", func() bool { return r.Status().Activity == Idle })
 
 	d := p.put(t, pre+"up", `{"dir":"up"}`)
-	eventually(t, "the pushed document on Sync Gateway", func() bool {
+	waitFor(t, "the pushed document on Sync Gateway", func() bool {
 		got, ok := sg.get(t, pre+"up")
 		return ok && got.rev() == d.RevID
 	})
 	rev := sg.put(t, pre+"down", "", map[string]any{"dir": "down"})
-	eventually(t, "the pulled document in PeerSync", func() bool {
+	waitFor(t, "the pulled document in PeerSync", func() bool {
 		got, err := p.coll().Get(pre + "down")
 		return err == nil && got.RevID == rev
 	})
 	if _, err := p.coll().Delete(pre+"up", d.RevID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the deletion on Sync Gateway", func() bool { _, ok := sg.get(t, pre+"up"); return !ok })
+	waitFor(t, "the deletion on Sync Gateway", func() bool { _, ok := sg.get(t, pre+"up"); return !ok })
 	if st := r.Status(); st.Error != nil {
 		t.Fatalf("continuous replicator error: %v", st.Error)
 	}
@@ -520,7 +508,7 @@ func (sg *syncGateway) isgrStatus(t *testing.T, id string) isgrStatus {
 func (sg *syncGateway) waitISGRStopped(t *testing.T, id string) isgrStatus {
 	t.Helper()
 	var s isgrStatus
-	eventually(t, "Sync Gateway's replication "+id+" to stop", func() bool {
+	waitFor(t, "Sync Gateway's replication "+id+" to stop", func() bool {
 		s = sg.isgrStatus(t, id)
 		return s.Status == "stopped" || s.Status == "error"
 	})
@@ -621,14 +609,14 @@ func runISGR(t *testing.T, sg *syncGateway, useTLS bool) {
 
 	// Continuous pushAndPull: changes on either side flow while it runs.
 	id = sg.startISGR(t, remote, "pushAndPull", true)
-	eventually(t, "the continuous replication to run", func() bool { return sg.isgrStatus(t, id).Status == "running" })
+	waitFor(t, "the continuous replication to run", func() bool { return sg.isgrStatus(t, id).Status == "running" })
 	d := p.put(t, pre+"live-up", `{"live":"up"}`)
-	eventually(t, "a PeerSync change on Sync Gateway", func() bool {
+	waitFor(t, "a PeerSync change on Sync Gateway", func() bool {
 		got, ok := sg.get(t, pre+"live-up")
 		return ok && got.rev() == d.RevID
 	})
 	rev := sg.put(t, pre+"live-down", "", map[string]any{"live": "down"})
-	eventually(t, "a Sync Gateway change in PeerSync", func() bool {
+	waitFor(t, "a Sync Gateway change in PeerSync", func() bool {
 		got, err := p.coll().Get(pre + "live-down")
 		return err == nil && got.RevID == rev
 	})
@@ -909,9 +897,9 @@ func TestInteropSGContinuousPullIdle(t *testing.T) {
 			}
 			r.Start(false)
 			defer r.Stop()
-			eventually(t, "idle once caught up", func() bool { return r.Status().Activity == Idle })
+			waitFor(t, "idle once caught up", func() bool { return r.Status().Activity == Idle })
 			rev := sg.put(t, pre+"later", "", map[string]any{"made": "later"})
-			eventually(t, "idle after pulling a later change", func() bool {
+			waitFor(t, "idle after pulling a later change", func() bool {
 				d, err := p.coll().Get(pre + "later")
 				return err == nil && d.RevID == rev && r.Status().Activity == Idle && r.Status().Pulled == 1
 			})

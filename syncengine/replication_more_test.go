@@ -15,23 +15,41 @@ import (
 func TestStopHalfwayResumes(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	_, url := b.listen(t, nil)
-	const n = 5000
+	const n, before = 5000, 1000
 	a.putMany(t, n, "d")
-	// Slow the first run down after 1,000 documents so it can be stopped midway.
+	// The push filter holds the pusher at document 1,001 until the test has
+	// cancelled the run, so the stop always comes part-way. (The pusher may
+	// send a few more while the session winds down; the second run must
+	// then skip those too.)
 	var seen atomic.Int64
-	slow := func(_, _, _ string, _ bool, _ []byte) bool {
-		if seen.Add(1) > 1000 {
-			time.Sleep(2 * time.Millisecond)
+	reached, release := make(chan struct{}), make(chan struct{})
+	hold := func(_, _, _ string, _ bool, _ []byte) bool {
+		if seen.Add(1) == before+1 {
+			close(reached)
+			<-release
 		}
 		return true
 	}
-	r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: url, Type: Push, PushFilter: slow})
+	r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: url, Type: Push, PushFilter: hold})
 	r.Start(false)
-	waitFor(t, "some progress", func() bool { return r.Status().Pushed >= 1000 })
+	done := r.Done()
+	select {
+	case <-reached:
+	case <-done:
+		t.Fatalf("the push ended before document %d: %+v", before+1, r.Status())
+	}
+	waitFor(t, "the first documents acknowledged", func() bool { return r.Status().Pushed >= before })
+	// Stop cancels and then waits; cancel first by hand so the pusher only
+	// moves on once it is told to stop.
+	r.mu.Lock()
+	cancel := r.cancel
+	r.mu.Unlock()
+	cancel()
+	close(release)
 	r.Stop()
 	first := r.Status().Pushed
-	if first >= n {
-		t.Skipf("the push finished before it could be stopped (%d)", first)
+	if first < before {
+		t.Fatalf("pushed %d before the stop, want at least the %d acknowledged", first, before)
 	}
 	r2 := a.replicate(t, ReplicatorConfig{Target: url, Type: Push})
 	second := r2.Status().Pushed

@@ -175,14 +175,21 @@ func TestContinuousReplication(t *testing.T) {
 	waitFor(t, "delete b→a", func() bool { _, err := a.coll().Get("from-b"); return IsNotFound(err) })
 }
 
+// waitForLimit only stops a test that would otherwise hang: no test may
+// depend on it (a condition either comes true or is broken), so it is
+// generous enough for -race on a loaded 2-core machine.
+const waitForLimit = 5 * time.Minute
+
+// waitFor polls cond until it holds; it is the one polling helper of this
+// package's tests. It fails the test, naming what, after waitForLimit.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	start := time.Now()
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+		if time.Since(start) > waitForLimit {
+			t.Fatalf("timed out after %v waiting for %s", waitForLimit, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

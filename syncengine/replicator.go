@@ -180,6 +180,9 @@ type Replicator struct {
 	engine *Engine
 	id     string
 	target *url.URL
+	// backoffFn, when set (by tests), replaces backoff: the wait before
+	// the next attempt after the n-th consecutive failure.
+	backoffFn func(n int, limit time.Duration) time.Duration
 
 	mu         sync.Mutex
 	status     ReplicatorStatus
@@ -187,7 +190,6 @@ type Replicator struct {
 	done       chan struct{}
 	retryNow   chan struct{}
 	serverCert *x509.Certificate
-	remoteID   string
 	session    *repl.Session
 	lastSent   ReplicatorStatus
 	pushed     int64
@@ -380,7 +382,11 @@ func (r *Replicator) run(ctx context.Context, reset bool, done chan struct{}) {
 			r.setStatus(func(s *ReplicatorStatus) { s.Activity, s.Error, s.Transient = Stopped, err, false })
 			return
 		}
-		wait := backoff(failures, r.cfg.MaxAttemptWaitTime)
+		delay := backoff
+		if r.backoffFn != nil {
+			delay = r.backoffFn
+		}
+		wait := delay(failures, r.cfg.MaxAttemptWaitTime)
 		next := time.Now().Add(wait)
 		r.setStatus(func(s *ReplicatorStatus) { s.Activity, s.Error, s.Transient, s.NextAttempt = Offline, err, true, next })
 		timer := time.NewTimer(wait)

@@ -267,7 +267,7 @@ func TestResilienceCrashListener(t *testing.T) {
 			}
 		}
 	}()
-	waitUntil(t, crashTimeout, fmt.Sprintf("%d acknowledged revisions", crashAfter), func() bool {
+	waitFor(t, fmt.Sprintf("%d acknowledged revisions", crashAfter), func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= crashAfter

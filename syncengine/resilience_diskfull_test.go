@@ -88,7 +88,7 @@ func TestResilienceDiskFullReceiver(t *testing.T) {
 	// One-shot: a transient error on an established connection is retried
 	// without limit, so the replicator keeps trying until space is back.
 	r := a.startReplicator(t, ReplicatorConfig{Target: url, Type: Push, MaxAttemptWaitTime: 2 * time.Second})
-	waitUntil(t, 30*time.Second, "the pusher to report the full disk", func() bool {
+	waitFor(t, "the pusher to report the full disk", func() bool {
 		st := r.Status()
 		return st.Error != nil && st.Activity == Offline
 	})
@@ -137,7 +137,7 @@ func TestResilienceDiskFullReceiver(t *testing.T) {
 	}
 	b.listen(t, func(c *ListenerConfig) { c.Port = port })
 	r.RetryNow()
-	waitUntil(t, 40*time.Second, "the push to finish once space is back", func() bool { return r.Done() == nil })
+	waitFor(t, "the push to finish once space is back", func() bool { return r.Done() == nil })
 	if st := r.Status(); st.Error != nil {
 		t.Fatalf("push after remount: %v", st.Error)
 	}

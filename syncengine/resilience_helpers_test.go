@@ -4,7 +4,6 @@ import (
 	"net"
 	"strconv"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 )
@@ -32,19 +31,6 @@ func freePort(t *testing.T) int {
 func wsURL(hostport, db string) string { return "ws://" + hostport + "/" + db + "/_blipsync" }
 
 func localAddr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-
-// waitUntil polls cond for up to d; it is waitFor with a custom deadline
-// for steps that legitimately take longer on a loaded machine.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // startReplicator creates and starts a replicator for p; Stop runs at cleanup.
 func (p *peer) startReplicator(t *testing.T, cfg ReplicatorConfig) *Replicator {

@@ -30,11 +30,11 @@ func TestResilienceListenerRestart(t *testing.T) {
 		c.startReplicator(t, ReplicatorConfig{Target: url, Type: PushAndPull, Continuous: true}),
 	}
 	for _, r := range reps {
-		waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
+		waitFor(t, "idle", func() bool { return r.Status().Activity == Idle })
 	}
 	l.Stop()
 	for i, r := range reps {
-		waitUntil(t, 10*time.Second, "offline", func() bool { return r.Status().Activity == Offline })
+		waitFor(t, "offline", func() bool { return r.Status().Activity == Offline })
 		var ce *blip.CloseError
 		if st := r.Status(); !errors.As(st.Error, &ce) || ce.Code != blip.CloseAppTransient || !ce.Remote || !st.Transient || st.NextAttempt.IsZero() {
 			t.Errorf("replicator %d after listener stop: %+v, want close 4001 from the listener, transient, a next attempt", i, st)
@@ -47,14 +47,14 @@ func TestResilienceListenerRestart(t *testing.T) {
 	if l2.Port() != port {
 		t.Fatalf("new listener on port %d, want %d", l2.Port(), port)
 	}
-	waitUntil(t, 45*time.Second, "everything replicated after the restart", func() bool {
+	waitFor(t, "everything replicated after the restart", func() bool {
 		na, _ := a.coll().Count()
 		nb, _ := b.coll().Count()
 		nc, _ := c.coll().Count()
 		return na == 800 && nb == 800 && nc == 800
 	})
 	for _, r := range reps {
-		waitUntil(t, 30*time.Second, "idle again", func() bool { return r.Status().Activity == Idle })
+		waitFor(t, "idle again", func() bool { return r.Status().Activity == Idle })
 	}
 	sameDocs(t, a, b)
 	sameDocs(t, c, b)
@@ -91,14 +91,14 @@ func TestResilienceVanishedClientFreesConnection(t *testing.T) {
 	a.putMany(t, 200, "a")
 	r := a.startReplicator(t, ReplicatorConfig{Target: wsURL(proxy.Addr(), "b"), Type: PushAndPull,
 		Continuous: true, MaxAttemptWaitTime: time.Hour})
-	waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
+	waitFor(t, "idle", func() bool { return r.Status().Activity == Idle })
 	if n := l.Status().ConnectionCount; n != 1 {
 		t.Fatalf("connection count %d, want 1", n)
 	}
 	proxy.SetRefuse(true) // the client does not come back
 	proxy.DropAll()
-	waitUntil(t, 20*time.Second, "listener frees the connection", func() bool { return l.Status().ConnectionCount == 0 })
-	waitUntil(t, 20*time.Second, "replicator offline", func() bool { return r.Status().Activity == Offline })
+	waitFor(t, "listener frees the connection", func() bool { return l.Status().ConnectionCount == 0 })
+	waitFor(t, "replicator offline", func() bool { return r.Status().Activity == Offline })
 	// The listener still serves a new client normally.
 	c := newPeer(t, "c")
 	c.put(t, "from-c", `{}`)
@@ -125,14 +125,20 @@ func TestResilienceHeartbeatDetectsDeadPeer(t *testing.T) {
 	grace := max(heartbeat/2, 5*time.Second) // as the replicator computes its idle timeout
 	r := a.startReplicator(t, ReplicatorConfig{Target: wsURL(proxy.Addr(), "b"), Type: PushAndPull,
 		Continuous: true, Heartbeat: heartbeat})
-	waitUntil(t, 30*time.Second, "idle", func() bool { return r.Status().Activity == Idle })
-	time.Sleep(3 * heartbeat) // pings flow and keep an idle connection alive
-	if st := r.Status(); st.Activity != Idle {
-		t.Fatalf("idle connection with heartbeat did not stay up: %+v", st)
-	}
+	waitFor(t, "idle", func() bool { return r.Status().Activity == Idle })
+	// Pings flow and keep the idle connection up: an idle replication
+	// sends nothing else, so bytes through the proxy are heartbeats (a
+	// ping and its pong are at least 8 bytes).
+	base := proxy.Stats().Bytes
+	waitFor(t, "three heartbeats", func() bool {
+		if st := r.Status(); st.Activity != Idle {
+			t.Fatalf("idle connection with heartbeat did not stay up: %+v", st)
+		}
+		return proxy.Stats().Bytes >= base+3*8
+	})
 	proxy.SetStall(true)
 	stalled := time.Now()
-	waitUntil(t, heartbeat+grace+20*time.Second, "dead connection detected", func() bool { return r.Status().Activity == Offline })
+	waitFor(t, "dead connection detected", func() bool { return r.Status().Activity == Offline })
 	took := time.Since(stalled)
 	proxy.SetStall(false)
 	if err := r.Status().Error; !errors.Is(err, blip.ErrIdleTimeout) {
@@ -145,8 +151,8 @@ func TestResilienceHeartbeatDetectsDeadPeer(t *testing.T) {
 	for i := range 3 {
 		a.put(t, fmt.Sprintf("after-%d", i), `{}`)
 	}
-	waitUntil(t, 30*time.Second, "replication resumes", func() bool { n, _ := b.coll().Count(); return n == 3 })
-	waitUntil(t, 30*time.Second, "listener drops the dead session", func() bool { return l.Status().ConnectionCount == 1 })
+	waitFor(t, "replication resumes", func() bool { n, _ := b.coll().Count(); return n == 3 })
+	waitFor(t, "listener drops the dead session", func() bool { return l.Status().ConnectionCount == 1 })
 }
 
 // TestReplicatorFollowsLiteCoreOnPeerCloseCodes runs a continuous

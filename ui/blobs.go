@@ -12,11 +12,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/syncengine"
-	"peersync/syncengine/store"
 )
 
 // blobRow is one blob reference in a document body.
-type blobRow struct{ store.BlobRef }
+type blobRow struct{ syncengine.BlobRef }
 
 func (r blobRow) text() string {
 	typ := r.ContentType
@@ -43,7 +42,7 @@ func (r blobRow) fileName() string {
 }
 
 func blobRows(body []byte) []blobRow {
-	refs := store.BlobRefs(body)
+	refs := syncengine.BlobRefs(body)
 	rows := make([]blobRow, len(refs))
 	for i, r := range refs {
 		rows[i] = blobRow{r}

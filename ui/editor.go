@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"peersync/syncengine"
-	"peersync/syncengine/store"
 )
 
 // editor views and edits one document as pretty JSON. An edit is saved on
@@ -183,7 +182,7 @@ func (e *editor) startNew() {
 func (e *editor) validate() {
 	err := checkBody(e.body.Text)
 	if err == nil && e.isNew && e.idEntry.Text != "" {
-		if idErr := store.ValidateDocID(e.idEntry.Text); idErr != nil {
+		if idErr := syncengine.ValidateDocID(e.idEntry.Text); idErr != nil {
 			err = fmt.Errorf("ID: %v", idErr)
 		}
 	}

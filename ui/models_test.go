@@ -46,6 +46,9 @@ func TestPager(t *testing.T) {
 	}
 	p.next()
 	docs, _ = p.fetch(fakeList(ids))
+	if got := idsOf(docs); !reflect.DeepEqual(got, []string{"d3", "d4", "d5"}) || !p.hasNext {
+		t.Fatalf("page 2 = %v, next %v", got, p.hasNext)
+	}
 	p.next()
 	docs, _ = p.fetch(fakeList(ids))
 	if got := idsOf(docs); !reflect.DeepEqual(got, []string{"d6"}) || p.hasNext || p.next() {

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/syncengine"
-	"peersync/syncengine/revtree"
 )
 
 // revRow is one revision of a document's tree, as the history lists it.
@@ -32,7 +31,7 @@ func revisionRows(d *syncengine.Document) []revRow {
 			Leaf: d.Tree.IsLeaf(r.ID), Winner: r.ID == d.RevID, BodyKept: r.Body != nil})
 	}
 	slices.SortStableFunc(rows, func(a, b revRow) int {
-		if c := cmp.Compare(revtree.Generation(b.ID), revtree.Generation(a.ID)); c != 0 {
+		if c := cmp.Compare(syncengine.RevisionGeneration(b.ID), syncengine.RevisionGeneration(a.ID)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)

@@ -37,11 +37,8 @@ func TestRequestResponseBothDirections(t *testing.T) {
 	}
 	// The client counts its response as sent after the write returns, which
 	// can be a moment after the server has already read it.
-	st := cli.Stats()
-	for deadline := time.Now().Add(2 * time.Second); st.MessagesSent != 2 && time.Now().Before(deadline); st = cli.Stats() {
-		time.Sleep(time.Millisecond)
-	}
-	if st.MessagesSent != 2 || st.MessagesReceived != 2 { // request+response each way
+	waitFor(t, "the client's response counted", func() bool { return cli.Stats().MessagesSent >= 2 })
+	if st := cli.Stats(); st.MessagesSent != 2 || st.MessagesReceived != 2 { // request+response each way
 		t.Errorf("client stats %+v", st)
 	}
 }
@@ -160,9 +157,7 @@ func TestUrgentOvertakesBulk(t *testing.T) {
 		}()
 	}
 	// Wait until the bulk messages are on their way.
-	for cli.Stats().BytesSent < 1<<20 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the bulk messages on their way", func() bool { return cli.Stats().BytesSent >= 1<<20 })
 	resp, err := cli.Send(ctx, &Message{Properties: Properties{"Profile": "ping"}, Urgent: true})
 	if err != nil {
 		t.Fatal(err)
@@ -265,9 +260,7 @@ func TestCloseFailsPendingSends(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for srv.Stats().MessagesReceived < 5 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the five requests received", func() bool { return srv.Stats().MessagesReceived >= 5 })
 	if err := cli.CloseWithCode(4001, "going away for a bit"); err != nil {
 		t.Fatal(err)
 	}

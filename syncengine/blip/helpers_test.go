@@ -113,6 +113,20 @@ func blipServer(t testing.TB, opts Options, setup func(*Conn)) (*httptest.Server
 	return ts, ch
 }
 
+// waitFor polls cond until it holds; it is the one polling helper of this
+// package's tests. The limit only stops a hung test: it is generous for
+// -race on a loaded machine, and no test depends on it.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func waitDone(t testing.TB, c *Conn, d time.Duration) {
 	t.Helper()
 	select {

@@ -45,8 +45,6 @@ type outbox struct {
 	urgent int       // urgent messages in queue
 }
 
-func (q *outbox) empty() bool { return len(q.queue) == 0 }
-
 // push adds m. first is true when m has never been queued before.
 func (q *outbox) push(m *outMsg, first bool) {
 	if len(q.queue) == 0 && q.store != nil {

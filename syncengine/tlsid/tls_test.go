@@ -19,18 +19,17 @@ import (
 func TestTLSHandshakeWithCreatedIdentities(t *testing.T) {
 	dir := t.TempDir()
 	s := NewStore(dir, NewFileKeyStore(filepath.Join(dir, "keys")))
-	server, err := s.GetOrCreateAnonymous("listener")
-	if err != nil {
+	if _, err := s.GetOrCreateAnonymous("listener"); err != nil {
 		t.Fatal(err)
 	}
-	client := mustCreate(t, s, "replicator", UsageClient)
+	mustCreate(t, s, "replicator", UsageClient)
 
 	// Load back from disk so the test uses what the store persisted.
-	server, err = s.Get("listener")
+	server, err := s.Get("listener")
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err = s.Get("replicator")
+	client, err := s.Get("replicator")
 	if err != nil {
 		t.Fatal(err)
 	}
