@@ -169,17 +169,3 @@ func (c *inCodec) remember(out []byte) {
 		c.window = c.window[:n]
 	}
 }
-
-// growSlice makes room for at least n more bytes after len(b).
-func growSlice(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	newCap := 2 * cap(b)
-	if newCap < len(b)+n {
-		newCap = len(b) + n
-	}
-	nb := make([]byte, len(b), newCap)
-	copy(nb, b)
-	return nb
-}

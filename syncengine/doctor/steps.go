@@ -33,11 +33,10 @@ type session struct {
 	opts Options
 	rep  *Report
 
-	addrs  []string // resolved IP addresses
-	addr   string   // host:port that accepted TCP
-	tc     *tls.Config
-	header http.Header
-	ws     *websocket.Conn
+	addrs []string // resolved IP addresses
+	addr  string   // host:port that accepted TCP
+	tc    *tls.Config
+	ws    *websocket.Conn
 }
 
 type stepFunc func(ctx context.Context) Step

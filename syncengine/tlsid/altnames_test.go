@@ -148,10 +148,7 @@ func FuzzParseAltNames(f *testing.F) {
 			t.Fatalf("%q gave %+v", s, n)
 		}
 		// What was accepted parses back to itself.
-		var again []string
-		for _, d := range n.DNSNames {
-			again = append(again, d)
-		}
+		again := append([]string(nil), n.DNSNames...)
 		for _, ip := range n.IPAddresses {
 			again = append(again, ip.String())
 		}
