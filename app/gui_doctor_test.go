@@ -22,7 +22,7 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	for _, n := range []string{"notes", "copy"} {
+	for _, n := range []string{"notes", "copy", "other"} {
 		if _, err := e.CreateDatabase(n); err != nil {
 			t.Fatal(err)
 		}
@@ -38,8 +38,11 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 	}
 	port := rn.Listener("share").Port()
 	target := fmt.Sprintf("ws://127.0.0.1:%d/notes", port)
-	for name, pw := range map[string]string{"good": "lovelace", "bad": "babbage"} {
-		if err := ws.SaveReplication("", ui.ReplicationSettings{Name: name, Database: "copy", Target: target,
+	// One database replicates with a peer at most once: the wrong password
+	// goes with another database.
+	for name, db := range map[string]string{"good": "copy", "bad": "other"} {
+		pw := map[string]string{"good": "lovelace", "bad": "babbage"}[name]
+		if err := ws.SaveReplication("", ui.ReplicationSettings{Name: name, Database: db, Target: target,
 			Type: ui.TypePush, User: "ada", Password: pw}); err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 
 // runSyncGateway does workload w through Sync Gateway's own replicator
 // (ISGR) between two databases of one Sync Gateway process bound to
-// 127.0.0.1, its buckets in rosmar files on the same disk, and returns the
+// 127.0.0.1, its buckets in memory (walrus), and returns the
 // replication's wall time and the CPU time Sync Gateway spent on it. bin is
 // a Sync Gateway binary built elsewhere (SG_BIN): nothing here builds or
 // fetches one.
@@ -53,13 +53,8 @@ func startSyncGateway(b *testing.B, bin string) *syncGateway {
 	pub, adm, met := freePort(b), freePort(b), freePort(b)
 	db := func(name string) map[string]any {
 		return map[string]any{
-			"server": "rosmar://" + filepath.Join(dir, name), "bucket": name,
+			"server": "walrus:", "bucket": name, "enable_shared_bucket_access": true,
 			"users": map[string]any{"bench": map[string]any{"password": "bench-pass", "admin_channels": []string{"*"}}},
-		}
-	}
-	for _, name := range []string{"src", "dst"} {
-		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
-			b.Fatal(err)
 		}
 	}
 	cfg, _ := json.Marshal(map[string]any{

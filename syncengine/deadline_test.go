@@ -80,7 +80,7 @@ func startFakePeer(t *testing.T, ignore func(profile string, n int) bool, replac
 		conns = nil
 		mu.Unlock()
 		for _, c := range cs {
-			c.CloseWithCode(1001, "cut")
+			c.CloseWithCode(blip.CloseAppTransient, "cut") // a peer going away for a while
 		}
 	}
 	// Cleanups run last first: this one, registered after the peers of

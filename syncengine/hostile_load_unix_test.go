@@ -178,7 +178,7 @@ func dialSilent(t *testing.T, url string) *blip.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := blip.Dial(ctx, url, blip.DialOptions{Header: basicAuthHeader(), TLSConfig: insecureTLS})
+	c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{Header: basicAuthHeader(), TLSConfig: insecureTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,9 +410,10 @@ func TestHostileDeflateBombsKeepListenerBounded(t *testing.T) {
 	const bombs = 3
 	outcomes := make(chan bombOutcome, bombs)
 	var bombers sync.WaitGroup
+	syncURL := blipURL(t, url)
 	for range bombs {
 		bombers.Add(1)
-		go func() { defer bombers.Done(); bomb(url, frames, outcomes, stop) }()
+		go func() { defer bombers.Done(); bomb(syncURL, frames, outcomes, stop) }()
 	}
 	for range bombs {
 		o := <-outcomes

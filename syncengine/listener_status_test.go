@@ -40,7 +40,7 @@ func TestListenerStatusBusyWhileSaving(t *testing.T) {
 	fetch := make(chan *blip.Request, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := blip.Dial(ctx, url, blip.DialOptions{})
+	c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestRefusedLoginsAreLoggedWithoutPasswords(t *testing.T) {
 		{"alice", guess, base, RefusedBadPassword},
 		{"mallory", guess, base, RefusedUnknownUser},
 		{"", "", base, RefusedNoCredentials},
-		{"alice", secret, strings.Replace(base, "/notes/", "/nosuchdb/", 1), RefusedUnknownDatabase},
+		{"alice", secret, strings.TrimSuffix(base, "/notes") + "/nosuchdb", RefusedUnknownDatabase},
 	}
 	for _, c := range cases {
 		if code := get(c.url, c.user, c.pass); code < 400 {

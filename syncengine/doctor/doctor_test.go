@@ -234,7 +234,7 @@ func TestWrongPassword(t *testing.T) {
 
 func TestUnknownDatabase(t *testing.T) {
 	p := newTestPeer(t, func(_ *testPeer, c *syncengine.ListenerConfig) { c.DisableTLS = true })
-	u := strings.Replace(p.url(), "/notes/", "/todo/", 1)
+	u := strings.TrimSuffix(p.url(), "/notes") + "/todo"
 	rep := diagnose(t, Target{URL: u})
 	wantFailure(t, rep, StepHTTP, []string{`no database "todo"`, "404"}, []string{"database name"})
 }
