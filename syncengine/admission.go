@@ -212,6 +212,9 @@ func (a *admission) connContext(ctx context.Context, c net.Conn) context.Context
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
+	if rc, ok := c.(*refusalConn); ok { // TLS listeners wrap it to end refused handshakes cleanly
+		c = rc.Conn
+	}
 	if hc, ok := c.(*handshakeConn); ok {
 		ctx = context.WithValue(ctx, handshakeKey{}, hc)
 	}
