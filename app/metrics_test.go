@@ -96,7 +96,7 @@ func scrapeUntil(t *testing.T, addr, what string, cond func(map[string]*dto.Metr
 		if time.Now().After(deadline) {
 			t.Fatalf("metrics never showed %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // poll interval while waiting for the metric
 	}
 }
 

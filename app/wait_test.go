@@ -23,6 +23,6 @@ func waitFor(t *testing.T, what string, logs func() string, cond func() bool) {
 			}
 			t.Fatalf("timed out after %v waiting for %s%s", waitLimit, what, extra)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval inside waitFor
 	}
 }

@@ -189,7 +189,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Since(start) > waitForLimit {
 			t.Fatalf("timed out after %v waiting for %s", waitForLimit, what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // poll interval inside waitFor
 	}
 }
 

@@ -123,7 +123,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		if time.Since(start) > 2*time.Minute {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // poll interval inside waitFor
 	}
 }
 
