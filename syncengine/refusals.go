@@ -43,12 +43,12 @@ type ConnectionRefused struct {
 
 func (ConnectionRefused) isEvent() {}
 
-// refuse publishes and logs, at warning level so the default level shows
-// it, a connection the listener turned away.
+// refuse logs, at warning level so the default level shows it, and then
+// publishes a connection the listener turned away. Logging first means
+// whoever sees the event finds the log line already written.
 func (l *Listener) refuse(remote, user string, reason RefusalReason, detail string) {
 	ev := ConnectionRefused{ListenerID: l.id, Database: l.cfg.Database.Name(), Remote: remote, User: user,
 		Reason: reason, Detail: detail}
-	l.engine.publish(ev)
 	args := []any{"database", ev.Database, "remote", remote, "reason", string(reason)}
 	if user != "" {
 		args = append(args, "user", user)
@@ -57,6 +57,7 @@ func (l *Listener) refuse(remote, user string, reason RefusalReason, detail stri
 		args = append(args, "detail", detail)
 	}
 	l.engine.log.Warn("listener: connection refused", args...)
+	l.engine.publish(ev)
 }
 
 // passwordRefusal tells an unknown user from a wrong password when the

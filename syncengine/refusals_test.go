@@ -2,7 +2,9 @@ package syncengine
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -160,4 +162,55 @@ func TestRefusedTLSHandshakesAreReported(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// queueProbe is a log handler that notes, when the refusal line is written,
+// whether the refusal event is already waiting on sub.
+type queueProbe struct {
+	slog.Handler
+	sub    func() *Subscription
+	queued chan int
+}
+
+func (q queueProbe) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "listener: connection refused" {
+		q.queued <- len(q.sub().C)
+	}
+	return q.Handler.Handle(ctx, r)
+}
+
+// A subscriber that reads the log after seeing the event must find the
+// line there: the listener logs a refusal before it publishes it.
+func TestRefusalIsLoggedBeforeItIsPublished(t *testing.T) {
+	dir := t.TempDir()
+	var sub *Subscription
+	probe := queueProbe{Handler: slog.NewTextHandler(io.Discard, nil), sub: func() *Subscription { return sub },
+		queued: make(chan int, 1)}
+	e, err := New(Options{DataDir: dir, Identities: tlsid.NewStore(dir+"/ids", tlsid.NewMemoryKeyStore()),
+		Logger: slog.New(probe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	db, err := e.CreateDatabase("notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := (&peer{e: e, db: db}).listen(t, func(c *ListenerConfig) {
+		c.Authenticator = PasswordAuthenticator(func(u, pw string) bool { return false })
+	})
+	sub = e.Subscribe(0)
+	defer sub.Close()
+	for len(sub.C) > 0 { // the snapshot of running components
+		<-sub.C
+	}
+	resp, err := http.Get(strings.Replace(l.URLs()[0], "ws://", "http://", 1) + "/_blipsync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := <-probe.queued; n != 0 {
+		t.Errorf("%d events were already published when the refusal was logged", n)
+	}
+	nextRefusal(t, sub)
 }
