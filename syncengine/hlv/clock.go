@@ -103,3 +103,18 @@ func (c *Clock) Last() uint64 {
 	defer c.mu.Unlock()
 	return c.last
 }
+
+// ParseStrict is Parse followed by CheckTimes: it refuses everything
+// Couchbase Lite refuses in a received vector, times included (below
+// MinTime, or more than MaxSkew ahead of now). Use it on what arrives from
+// a peer; Parse alone suits text this database wrote itself.
+func ParseStrict(s string, now time.Time) (Vector, []string, error) {
+	v, legacy, err := Parse(s)
+	if err != nil {
+		return Vector{}, nil, err
+	}
+	if err := v.CheckTimes(now); err != nil {
+		return Vector{}, nil, err
+	}
+	return v, legacy, nil
+}

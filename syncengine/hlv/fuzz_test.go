@@ -1,6 +1,11 @@
 package hlv
 
-import "testing"
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+)
 
 // FuzzParse checks that whatever Parse accepts is valid, writes back to text
 // that parses to the same vector, and survives the rev/history split.
@@ -54,4 +59,46 @@ func FuzzParseVersion(f *testing.F) {
 			t.Fatalf("ParseVersion(%q) writes back as %q", s, v)
 		}
 	})
+}
+
+// FuzzParseStrict checks that whatever ParseStrict accepts has only times
+// Couchbase Lite accepts, and that it accepts no more than Parse does.
+func FuzzParseStrict(f *testing.F) {
+	for _, s := range []string{
+		"18ed5681cf9c0000@" + srcSG, "1@" + srcA, "ffffffffffffffff@" + srcA,
+		"18ed5690b4980000@" + srcC + ";18ed5690b4180000@" + srcA, "3cccc333300@Revision+Tree+Encoding",
+	} {
+		f.Add(s)
+	}
+	now := time.Unix(0, 0x18ed5690b4980000)
+	f.Fuzz(func(t *testing.T, s string) {
+		v, _, err := ParseStrict(s, now)
+		if err != nil {
+			return
+		}
+		if _, _, perr := Parse(s); perr != nil {
+			t.Fatalf("ParseStrict(%q) accepted what Parse refuses: %v", s, perr)
+		}
+		if err := v.CheckTimes(now); err != nil {
+			t.Fatalf("ParseStrict(%q) accepted a bad time: %v", s, err)
+		}
+	})
+}
+
+func TestParseStrictRefusesTimes(t *testing.T) {
+	now := time.Unix(0, 0x18ed5690b4980000)
+	for _, s := range []string{
+		"1@" + srcA,          // below 2^40
+		"ffffffffff@" + srcA, // just below 2^40
+		"18ed5690b4980000@" + srcA + ";1@" + srcB,                                      // a bad previous version
+		strconv.FormatUint(uint64(now.Add(3*time.Minute).UnixNano()), 16) + "@" + srcA, // too far ahead
+	} {
+		if _, _, err := ParseStrict(s, now); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseStrict(%q) = %v, want ErrInvalid", s, err)
+		}
+	}
+	ok := strconv.FormatUint(uint64(now.Add(time.Minute).UnixNano()), 16) + "@" + srcA
+	if _, _, err := ParseStrict(ok, now); err != nil {
+		t.Errorf("ParseStrict(%q): %v", ok, err)
+	}
 }
