@@ -73,16 +73,15 @@ func (w *workspace) applyLocked() error {
 	clear(w.startErrs)
 	if err != nil {
 		for _, e := range unjoin(err) {
-			msg := e.Error()
-			for _, l := range w.cfg.Listeners {
-				if strings.HasPrefix(msg, fmt.Sprintf("listener %q: ", l.Name)) {
-					w.startErrs["l:"+l.Name] = msg
-				}
+			var se *StartError
+			if !errors.As(e, &se) {
+				continue
 			}
-			for _, r := range w.cfg.Replications {
-				if strings.HasPrefix(msg, fmt.Sprintf("replication %q: ", r.Name)) {
-					w.startErrs["r:"+r.Name] = msg
-				}
+			switch se.Kind {
+			case "listener":
+				w.startErrs["l:"+se.Name] = e.Error()
+			case "replication":
+				w.startErrs["r:"+se.Name] = e.Error()
 			}
 		}
 	}

@@ -53,7 +53,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 	// A damaged database is logged once, with why; what uses it does not
 	// start, and everything else does.
 	damaged := map[string]bool{}
-	failed := func(what string, err error) {
+	failed := func(kind, name string, err error) {
 		var de *syncengine.DamagedError
 		if errors.As(err, &de) {
 			if !damaged[de.Database] {
@@ -62,7 +62,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 			}
 			err = fmt.Errorf("database %s is damaged", de.Database)
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", what, err))
+		errs = append(errs, &StartError{Kind: kind, Name: name, Err: err})
 	}
 	want := map[string]ListenerConfig{}
 	for _, l := range cfg.Listeners {
@@ -81,7 +81,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 		}
 		l, err := rn.startListener(lc)
 		if err != nil {
-			failed(fmt.Sprintf("listener %q", lc.Name), err)
+			failed("listener", lc.Name, err)
 			continue
 		}
 		rn.listeners[lc.Name] = &runningListener{cfg: lc, l: l}
@@ -108,7 +108,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 		}
 		r, err := rn.newReplicator(rc)
 		if err != nil {
-			failed(fmt.Sprintf("replication %q", rc.Name), err)
+			failed("replication", rc.Name, err)
 			continue
 		}
 		r.Start(false)
@@ -116,6 +116,17 @@ func (rn *Runner) Apply(cfg *Config) error {
 	}
 	return errors.Join(errs...)
 }
+
+// StartError says which configured listener or replication did not start,
+// so that callers find it with errors.As instead of matching message text.
+type StartError struct {
+	Kind string // "listener" or "replication"
+	Name string
+	Err  error
+}
+
+func (e *StartError) Error() string { return fmt.Sprintf("%s %q: %v", e.Kind, e.Name, e.Err) }
+func (e *StartError) Unwrap() error { return e.Err }
 
 func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error) {
 	db, err := rn.e.OpenDatabase(lc.Database)
