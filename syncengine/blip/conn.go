@@ -6,17 +6,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // closeWait bounds how long closing waits for queued frames to go out and
 // for the peer to answer the close frame.
 const closeWait = 2 * time.Second
 
-// Conn is one BLIP connection over a WebSocket.
+// Conn is one BLIP connection over a Transport (normally a WebSocket).
 type Conn struct {
-	ws       *websocket.Conn
+	t        Transport
 	opts     Options
 	log      *slog.Logger
 	handlers map[string]Handler
@@ -63,11 +61,12 @@ type ackItem struct {
 	bytes uint64
 }
 
-// NewConn wraps ws, taking ownership of it. Register handlers, then Start.
-func NewConn(ws *websocket.Conn, opts Options) *Conn {
+// NewConnOver runs BLIP over t, taking ownership of it. Register handlers,
+// then Start.
+func NewConnOver(t Transport, opts Options) *Conn {
 	opts = opts.withDefaults()
 	c := &Conn{
-		ws:         ws,
+		t:          t,
 		opts:       opts,
 		log:        opts.Logger,
 		handlers:   make(map[string]Handler),
@@ -83,9 +82,8 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 	c.in = newInbound(opts.MaxMessageSize, opts.MaxPropertiesSize, c.expectResponse)
 	c.in.mem = newMemAccount(int64(opts.MaxBufferedBytes), opts.Budget)
 	// A frame holds at most one whole message plus header and checksum.
-	ws.SetReadLimit(int64(opts.MaxMessageSize) + maxFrameHeaderSize + checksumSize)
-	ws.SetPingHandler(c.onPing)
-	ws.SetPongHandler(func(string) error { c.touch(); return nil })
+	t.SetReadLimit(int64(opts.MaxMessageSize) + maxFrameHeaderSize + checksumSize)
+	t.OnActivity(c.touch)
 	return c
 }
 
@@ -151,7 +149,7 @@ func (c *Conn) CloseWithCode(code int, reason string) error {
 		case <-timeout.C:
 		}
 	}
-	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ce.Reason), time.Now().Add(time.Second))
+	err := c.t.WriteClose(code, ce.Reason, time.Now().Add(time.Second))
 	if running && err == nil {
 		select { // the reader ends when the peer echoes the close
 		case <-c.readerDone:
@@ -185,7 +183,7 @@ func (c *Conn) Err() error {
 func (c *Conn) Unanswered() int { return int(c.unanswered.Load()) }
 
 // RemoteAddr is the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.t.RemoteAddr() }
 
 // fail ends the connection with err (the first call wins; a local close
 // takes precedence over what the reader saw while closing).
@@ -203,7 +201,7 @@ func (c *Conn) fail(err error) {
 		}
 		c.mu.Unlock()
 		close(c.done)
-		c.ws.Close()
+		c.t.Close()
 		c.log.Debug("blip: connection ended", "err", err)
 	})
 }
@@ -222,7 +220,7 @@ func (c *Conn) closeForInput(code int, err error) {
 	ce := c.localClose
 	c.mu.Unlock()
 	c.log.Debug("blip: closing because of peer input", "code", code, "err", err)
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(ce.Code, ce.Reason), time.Now().Add(time.Second))
+	c.t.WriteClose(ce.Code, ce.Reason, time.Now().Add(time.Second))
 	c.fail(ce)
 }
 

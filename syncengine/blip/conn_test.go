@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-func TestRequestResponseBothDirections(t *testing.T) {
+func TestRequestResponseBothDirections(t *testing.T) { eachTransport(t, testRequestResponseBothDirections) }
+
+func testRequestResponseBothDirections(t *testing.T, newPair pairFunc) {
 	srv, cli := newPair(t, Options{}, Options{},
 		func(c *Conn) { c.Handle("echo", echo) },
 		func(c *Conn) {
@@ -94,7 +96,9 @@ func TestThousandConcurrentRequests(t *testing.T) {
 	}
 }
 
-func TestTwentyMegabyteMessage(t *testing.T) {
+func TestTwentyMegabyteMessage(t *testing.T) { eachTransport(t, testTwentyMegabyteMessage) }
+
+func testTwentyMegabyteMessage(t *testing.T, newPair pairFunc) {
 	srv, cli := newPair(t, Options{}, Options{}, func(c *Conn) { c.Handle("digest", digest) }, nil)
 	body := make([]byte, 20<<20)
 	r := rand.New(rand.NewPCG(1, 2))

@@ -1,6 +1,7 @@
 // Package blip implements BLIP v3, the multiplexed request/response protocol
 // that Couchbase Mobile replication runs on, over a gorilla/websocket
-// connection.
+// connection or any other Transport: NewStreamTransport frames BLIP over a
+// plain byte stream, so tests can join two connections with net.Pipe.
 //
 // A BLIP message (request or response) is a set of string properties plus a
 // body. Each message is cut into frames of at most 16 KiB (4 KiB while an
@@ -21,7 +22,7 @@
 // MaxQueuedBytes are waiting to go out, so a peer that stops reading cannot
 // make memory grow without bound.
 //
-// Use Dial (client) or Accept (server) to get a *Conn, register handlers with
+// Use Dial (client), Accept (server) or NewConnOver to get a *Conn, register handlers with
 // Handle, then call Start. Handlers run one at a time, in arrival order, on the
 // connection's dispatch goroutine: slow work belongs on its own goroutine,
 // which may respond later.

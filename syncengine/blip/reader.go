@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // readLoop reads frames, feeds them to the inbound parser and routes what
@@ -20,16 +18,16 @@ func (c *Conn) readLoop() {
 	var buf []byte
 	bufHeld := 0 // what buf has charged to the memory account
 	for {
-		typ, r, err := c.ws.NextReader()
+		r, err := c.t.NextFrame()
+		if errors.Is(err, errTextFrame) {
+			c.protocolError(err)
+			return
+		}
 		if err != nil {
 			c.fail(c.readError(err))
 			return
 		}
 		c.touch()
-		if typ != websocket.BinaryMessage {
-			c.protocolError(errTextFrame)
-			return
-		}
 		buf, err = c.readFrame(r, buf[:0], &bufHeld)
 		if errors.Is(err, errOverConnMemory) {
 			c.closeForInput(CloseMessageTooBig, err)
@@ -155,11 +153,7 @@ func (c *Conn) refuse(r *refusal) bool {
 
 // readError turns a read failure into the connection's end reason.
 func (c *Conn) readError(err error) error {
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return &CloseError{Code: ce.Code, Reason: ce.Text, Remote: true}
-	}
-	if errors.Is(err, websocket.ErrReadLimit) {
+	if errors.Is(err, ErrFrameTooLarge) {
 		return fmt.Errorf("blip: incoming frame exceeds the maximum message size (%d bytes): %w", c.opts.MaxMessageSize, err)
 	}
 	var ne net.Error
@@ -173,18 +167,11 @@ func (c *Conn) readError(err error) error {
 // every frame, ping and pong.
 func (c *Conn) touch() {
 	if c.opts.IdleTimeout > 0 {
-		c.ws.SetReadDeadline(time.Now().Add(c.opts.IdleTimeout))
+		c.t.SetReadDeadline(time.Now().Add(c.opts.IdleTimeout))
 	}
 }
 
-func (c *Conn) onPing(data string) error {
-	c.touch()
-	// Errors here show up on the next read or write; nothing to do now.
-	c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-	return nil
-}
-
-// pingLoop sends WebSocket pings so both sides see traffic and a dead peer is
+// pingLoop sends pings so both sides see traffic and a dead peer is
 // noticed by the idle timeout.
 func (c *Conn) pingLoop() {
 	defer c.loops.Done()
@@ -193,7 +180,7 @@ func (c *Conn) pingLoop() {
 	for {
 		select {
 		case <-t.C:
-			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.PingInterval))
+			c.t.Ping(time.Now().Add(c.opts.PingInterval))
 		case <-c.done:
 			return
 		}

@@ -1,10 +1,6 @@
 package blip
 
-import (
-	"time"
-
-	"github.com/gorilla/websocket"
-)
+import "time"
 
 // writeLoop is the only goroutine writing data frames: it takes ACKs first,
 // then the next frame of the message at the head of the outbox.
@@ -98,9 +94,9 @@ func (c *Conn) afterFrame(m *outMsg, n, wire int) {
 
 func (c *Conn) writeFrame(frame []byte) error {
 	if c.opts.IdleTimeout > 0 {
-		c.ws.SetWriteDeadline(time.Now().Add(c.opts.IdleTimeout))
+		c.t.SetWriteDeadline(time.Now().Add(c.opts.IdleTimeout))
 	}
-	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+	return c.t.WriteFrame(frame)
 }
 
 // onAck records the peer's acknowledgement and resumes a paused message.

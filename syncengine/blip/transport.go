@@ -1,0 +1,110 @@
+package blip
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Transport carries BLIP frames, in order and whole, plus the close
+// handshake and keep-alive pings. A WebSocket is one (NewConn); a
+// length-prefixed byte stream such as one end of net.Pipe is another
+// (NewStreamTransport), which lets two connections run in one process
+// without sockets.
+//
+// NextFrame is called only by the reader goroutine, WriteFrame only by the
+// writer goroutine; WriteClose and Ping may be called from any goroutine.
+type Transport interface {
+	// NextFrame returns a reader for the next frame. When the peer sent a
+	// close it returns a *CloseError with Remote set; a frame longer than
+	// the read limit fails with an error wrapping ErrFrameTooLarge.
+	NextFrame() (io.Reader, error)
+	WriteFrame(frame []byte) error
+	// WriteClose tells the peer this side is closing. A transport answers
+	// the peer's close by itself, so closing waits for that answer.
+	WriteClose(code int, reason string, deadline time.Time) error
+	Ping(deadline time.Time) error
+	// OnActivity registers f, called on the reader goroutine for each ping
+	// or pong the peer sends (traffic that is not a frame).
+	OnActivity(f func())
+	SetReadLimit(n int64)
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	RemoteAddr() net.Addr
+	Close() error
+}
+
+// ErrFrameTooLarge: the peer sent a frame over the read limit.
+var ErrFrameTooLarge = errors.New("blip: incoming frame exceeds the read limit")
+
+// NewConn wraps a WebSocket, taking ownership of it. Register handlers,
+// then Start.
+func NewConn(ws *websocket.Conn, opts Options) *Conn {
+	return NewConnOver(&wsTransport{ws: ws}, opts)
+}
+
+// wsTransport is a Transport over a gorilla WebSocket: one binary message
+// per frame.
+type wsTransport struct{ ws *websocket.Conn }
+
+func (t *wsTransport) NextFrame() (io.Reader, error) {
+	typ, r, err := t.ws.NextReader()
+	if err != nil {
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce):
+			return nil, &CloseError{Code: ce.Code, Reason: ce.Text, Remote: true}
+		case errors.Is(err, websocket.ErrReadLimit):
+			return nil, fmt.Errorf("%w: %w", ErrFrameTooLarge, err)
+		}
+		return nil, err
+	}
+	if typ != websocket.BinaryMessage {
+		return nil, errTextFrame
+	}
+	return &wsFrameReader{r: r}, nil
+}
+
+// wsFrameReader turns gorilla's read-limit error, which can come in the
+// middle of a message, into ErrFrameTooLarge.
+type wsFrameReader struct{ r io.Reader }
+
+func (f *wsFrameReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if errors.Is(err, websocket.ErrReadLimit) {
+		err = fmt.Errorf("%w: %w", ErrFrameTooLarge, err)
+	}
+	return n, err
+}
+
+func (t *wsTransport) WriteFrame(frame []byte) error {
+	return t.ws.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+func (t *wsTransport) WriteClose(code int, reason string, deadline time.Time) error {
+	return t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+}
+
+func (t *wsTransport) Ping(deadline time.Time) error {
+	return t.ws.WriteControl(websocket.PingMessage, nil, deadline)
+}
+
+func (t *wsTransport) OnActivity(f func()) {
+	t.ws.SetPingHandler(func(data string) error {
+		f()
+		// Errors here show up on the next read or write; nothing to do now.
+		t.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+		return nil
+	})
+	t.ws.SetPongHandler(func(string) error { f(); return nil })
+}
+
+func (t *wsTransport) SetReadLimit(n int64)               { t.ws.SetReadLimit(n) }
+func (t *wsTransport) SetReadDeadline(d time.Time) error  { return t.ws.SetReadDeadline(d) }
+func (t *wsTransport) SetWriteDeadline(d time.Time) error { return t.ws.SetWriteDeadline(d) }
+func (t *wsTransport) RemoteAddr() net.Addr               { return t.ws.RemoteAddr() }
+func (t *wsTransport) Close() error                       { return t.ws.Close() }
