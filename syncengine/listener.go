@@ -143,7 +143,7 @@ type Listener struct {
 	ln       net.Listener
 	srv      *http.Server
 	identity *tlsid.Identity
-	sessions map[*blip.Conn]*repl.Session
+	sessions map[*blip.Conn]*repl.Passive
 	adm      *admission
 	inbound  *blip.MemoryBudget // shared by all connections
 	failures *failureLimiter
@@ -224,7 +224,7 @@ func (l *Listener) Start() error {
 		ln = tls.NewListener(refusalListener{ln}, tc)
 	}
 	l.ln = ln
-	l.sessions = map[*blip.Conn]*repl.Session{}
+	l.sessions = map[*blip.Conn]*repl.Passive{}
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: l.cfg.HandshakeTimeout,
@@ -495,10 +495,10 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 		conn.Close() // the handshake ran out of time meanwhile
 		return
 	}
-	sess := repl.NewSession(conn, repl.Options{
-		DB: l.cfg.Database.Store(), Collections: l.cfg.Collections, ReadOnly: l.cfg.ReadOnly, Logger: l.engine.log,
+	sess := repl.NewPassive(conn, repl.PassiveOptions{ReadOnly: l.cfg.ReadOnly, Options: repl.Options{
+		DB: l.cfg.Database.Store(), Collections: l.cfg.Collections, Logger: l.engine.log,
 		EnableDelta: l.cfg.EnableDeltaSync,
-	})
+	}})
 	l.mu.Lock()
 	if !l.running {
 		l.mu.Unlock()

@@ -190,7 +190,7 @@ type Replicator struct {
 	done       chan struct{}
 	retryNow   chan struct{}
 	serverCert *x509.Certificate
-	session    *repl.Session
+	session    *repl.Active
 	lastSent   ReplicatorStatus
 	pushed     int64
 	pulled     int64
@@ -437,11 +437,13 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	if err != nil {
 		return false, asTLSAlert(err, clientCert)
 	}
-	sess := repl.NewSession(conn, repl.Options{
-		DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
+	sess := repl.NewActive(conn, repl.ActiveOptions{
+		Options: repl.Options{DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
+			OnDocuments: r.onDocuments, EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout},
+		Run: repl.RunConfig{Push: r.cfg.Type != Pull, Pull: r.cfg.Type != Push,
+			Continuous: r.cfg.Continuous, Reset: reset, NoProgressTimeout: r.cfg.NoProgressTimeout},
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
-		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, OnDocuments: r.onDocuments,
-		EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout, Unacknowledged: r.unacked,
+		PullFilter: r.cfg.PullFilter, DocIDs: r.cfg.DocumentIDs, Unacknowledged: r.unacked,
 	})
 	defer func() {
 		conn.Close() // first: it waits for running handlers, which use the session
@@ -453,13 +455,12 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	conn.Start()
 	stopReports := r.reportProgress(sess, conn)
 	defer stopReports()
-	err = sess.Run(ctx, repl.RunConfig{Push: r.cfg.Type != Pull, Pull: r.cfg.Type != Push,
-		Continuous: r.cfg.Continuous, Reset: reset, NoProgressTimeout: r.cfg.NoProgressTimeout})
+	err = sess.Run(ctx)
 	return true, err
 }
 
 // reportProgress publishes coalesced status while a session runs.
-func (r *Replicator) reportProgress(sess *repl.Session, conn *blip.Conn) (stop func()) {
+func (r *Replicator) reportProgress(sess *repl.Active, conn *blip.Conn) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	update := func() {

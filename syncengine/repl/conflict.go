@@ -82,7 +82,7 @@ func (r *receiver) resolve(c conflict) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.s.opts.ConflictResolver(cf)
+	res, err := r.s.act.ConflictResolver(cf)
 	if err != nil {
 		return err
 	}

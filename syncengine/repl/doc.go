@@ -1,8 +1,10 @@
 // Package repl is the Couchbase Mobile replication protocol (CBMobile_3,
-// rev-tree documents) over a BLIP connection. One Session type serves both
-// roles: the listener hands it an accepted connection (the passive peer),
-// the replicator a dialled one (the active peer), and both register the
-// same message handlers.
+// rev-tree documents) over a BLIP connection. The role is fixed when a
+// session is made: the replicator runs NewActive on a dialled connection
+// (the active peer, which decides what is replicated), the listener
+// NewPassive on an accepted one (the passive peer, which serves
+// checkpoints and pulls). Both share a Session: collections, counters and
+// the receiver.
 //
 // The sending half (pusher) reads the change feed and offers revisions:
 // with proposeChanges when active, with changes when serving a peer's

@@ -246,7 +246,7 @@ func (s *Session) handleSubChanges(req *blip.Request) {
 	}
 	batch, _ := strconv.Atoi(req.Properties["batch"])
 	p := newPusher(s, pushConfig{
-		coll: coll, idx: idx, since: since, proposeMode: false,
+		coll: coll, idx: idx, since: since,
 		continuous: req.Properties["continuous"] == "true",
 		activeOnly: req.Properties["activeOnly"] == "true",
 		docIDs:     docIDs, batch: batch,

@@ -27,22 +27,22 @@ const maxChangesInFlight = 4
 // over them in that order, so a serving pusher sends one at a time: a later
 // batch that overtook an earlier one could move the peer's checkpoint past
 // revisions it never received. Revs still overlap with the next batch.
-func changesInFlight(proposeMode bool) int {
-	if proposeMode {
+// The active peer offers with proposeChanges, the passive one with changes.
+func changesInFlight(active bool) int {
+	if active {
 		return maxChangesInFlight
 	}
 	return 1
 }
 
 type pushConfig struct {
-	coll        string
-	idx         int    // collection index on the wire
-	since       uint64 // local sequence to start after
-	proposeMode bool   // active: proposeChanges; passive: changes
-	continuous  bool
-	activeOnly  bool // skip tombstones
-	docIDs      []string
-	batch       int
+	coll       string
+	idx        int    // collection index on the wire
+	since      uint64 // local sequence to start after
+	continuous bool
+	activeOnly bool // skip tombstones
+	docIDs     []string
+	batch      int
 }
 
 // pusher sends a collection's revisions to the peer.
@@ -72,7 +72,7 @@ func newPusher(s *Session, cfg pushConfig) *pusher {
 	p := &pusher{
 		s: s, cfg: cfg,
 		tracker:    newSeqTracker(strconv.FormatUint(cfg.since, 10)),
-		changesSem: make(chan struct{}, changesInFlight(cfg.proposeMode)),
+		changesSem: make(chan struct{}, changesInFlight(s.isActive())),
 		revs:       semaphore.NewWeighted(int64(s.opts.MaxBytesInFlight)),
 		revCount:   make(chan struct{}, s.opts.MaxRevsInFlight),
 		wake:       make(chan struct{}, 1),
@@ -149,7 +149,7 @@ func (p *pusher) run() {
 		}
 		p.drained.Store(true)
 		p.s.stateChanged()
-		if !p.cfg.proposeMode && !caughtUpSent {
+		if !p.s.isActive() && !caughtUpSent {
 			// Tell the puller it is caught up only after every earlier
 			// changes message was answered, so it cannot overtake them.
 			p.changesWG.Wait()
@@ -209,8 +209,8 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 			}
 			if want {
 				o := offer{change: c}
-				if p.cfg.proposeMode {
-					o.parent = tx.RemoteRev(p.cfg.coll, p.s.opts.RemoteID, c.DocID)
+				if p.s.isActive() {
+					o.parent = tx.RemoteRev(p.cfg.coll, p.s.act.RemoteID, c.DocID)
 				}
 				rows = append(rows, o)
 			}
@@ -245,7 +245,7 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 	p.changesWG.Add(1)
 	p.s.go_(func() {
 		defer func() { <-p.changesSem; p.changesWG.Done() }()
-		if p.cfg.proposeMode {
+		if p.s.isActive() {
 			p.propose(ctx, rows)
 		} else {
 			p.sendChanges(ctx, rows)
@@ -270,7 +270,8 @@ func (p *pusher) wanted(tx *store.Tx, c store.Change) (bool, error) {
 	if len(p.cfg.docIDs) > 0 && !slices.Contains(p.cfg.docIDs, c.DocID) {
 		return false, nil
 	}
-	if f := p.s.opts.PushFilter; f != nil && p.cfg.proposeMode {
+	if p.s.isActive() && p.s.act.PushFilter != nil {
+		f := p.s.act.PushFilter
 		var body []byte
 		if !c.Deleted {
 			d, err := tx.Get(p.cfg.coll, c.DocID)
@@ -375,7 +376,7 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 					return
 				}
 			}
-			unacked := p.s.opts.Unacknowledged
+			unacked := p.s.act.Unacknowledged
 			if status != 304 {
 				unacked.answered(p.cfg.coll, o.change.DocID)
 			}
@@ -542,7 +543,7 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		<-p.revCount
 		return false
 	}
-	unacked := p.s.opts.Unacknowledged
+	unacked := p.s.unacknowledged()
 	unacked.sent(p.cfg.coll, c.DocID, c.RevID)
 	p.s.go_(func() {
 		defer func() { p.revs.Release(size); <-p.revCount }()
@@ -615,7 +616,7 @@ func (p *pusher) finish(c store.Change, err error, report bool) {
 
 // noteRemoteRev remembers that the peer has rev (active side only).
 func (p *pusher) noteRemoteRev(docID, rev string) {
-	if !p.cfg.proposeMode {
+	if !p.s.isActive() {
 		return
 	}
 	p.remoteMu.Lock()
@@ -637,7 +638,7 @@ func (p *pusher) flushRemoteRevs() error {
 	}
 	return p.s.db.Update(func(tx *store.Tx) error {
 		for id, rev := range revs {
-			if err := tx.SetRemoteRev(p.cfg.coll, p.s.opts.RemoteID, id, rev); err != nil {
+			if err := tx.SetRemoteRev(p.cfg.coll, p.s.act.RemoteID, id, rev); err != nil {
 				return err
 			}
 		}

@@ -114,7 +114,7 @@ func (r *receiver) pullProgress(coll string) (caughtUp bool, asked int) {
 // collection and the collection's index on the wire; on failure it has
 // already answered with the error.
 func (r *receiver) pushTarget(req *blip.Request) (string, int, bool) {
-	if r.s.opts.ReadOnly {
+	if r.s.readOnly {
 		respondErr(req, httpError(403, "this peer is read-only"))
 		return "", 0, false
 	}
@@ -321,7 +321,8 @@ func (r *receiver) handleRev(req *blip.Request) {
 		return
 	}
 	in.body = body
-	if f := r.s.opts.PullFilter; f != nil && r.s.isActive() {
+	if r.s.isActive() && r.s.act.PullFilter != nil {
+		f := r.s.act.PullFilter
 		var b []byte
 		if !in.deleted {
 			b = body
@@ -537,7 +538,7 @@ func (r *receiver) save(batch []*incoming) {
 				return err
 			}
 			if active {
-				if err := tx.SetRemoteRev(in.coll, r.s.opts.RemoteID, in.id, in.rev); err != nil {
+				if err := tx.SetRemoteRev(in.coll, r.s.act.RemoteID, in.id, in.rev); err != nil {
 					return err
 				}
 				if added && before != nil && before.RevID != in.rev && !slices.Contains(in.history, before.RevID) {

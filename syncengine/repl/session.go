@@ -29,24 +29,13 @@ type DocEvent struct {
 	Err        error // nil on success
 }
 
-// Options configure a Session. Zero values take defaults.
+// Options configure a session in either role. Zero values take defaults.
 type Options struct {
 	DB          *store.DB
 	Collections []string // shared (passive) or replicated (active); default: the default collection
-	ReadOnly    bool     // passive: refuse every push with HTTP 403
 	Logger      *slog.Logger
 	OnDocuments func([]DocEvent) // called from session goroutines; must not block for long
-
-	// Active side.
-	RemoteID         string // the peer's stable identity: keys remote ancestors and checkpoints
-	ConflictResolver ConflictResolver
-	PushFilter       Filter
-	PullFilter       Filter
-	DocIDs           []string
-	EnableDelta      bool // offer and accept JSON deltas (both peers must allow it)
-	// Unacknowledged carries revisions sent without an answer from one
-	// connection of a replication to the next; nil = none.
-	Unacknowledged *Unacknowledged
+	EnableDelta bool             // offer and accept JSON deltas (both peers must allow it)
 
 	// Limits.
 	BatchSize        int // changes per changes/proposeChanges message (default 200)
@@ -57,6 +46,29 @@ type Options struct {
 	// answer (default 2 min), so a peer that keeps the connection alive
 	// but never answers cannot stall the session.
 	RequestTimeout time.Duration
+}
+
+// ActiveOptions configure the active peer's session: the one that dialled
+// and decides what is replicated.
+type ActiveOptions struct {
+	Options
+	Run RunConfig
+
+	RemoteID         string // the peer's stable identity: keys remote ancestors and checkpoints
+	ConflictResolver ConflictResolver
+	PushFilter       Filter
+	PullFilter       Filter
+	DocIDs           []string
+	// Unacknowledged carries revisions sent without an answer from one
+	// connection of a replication to the next; nil = none.
+	Unacknowledged *Unacknowledged
+}
+
+// PassiveOptions configure the passive peer's session: the one a listener
+// runs for a peer that connected to it.
+type PassiveOptions struct {
+	Options
+	ReadOnly bool // refuse every push with HTTP 403
 }
 
 // DefaultRequestTimeout leaves room for a rev whose blobs the peer fetches
@@ -82,9 +94,6 @@ func (o *Options) setDefaults() {
 	if o.MaxHistory <= 0 {
 		o.MaxHistory = 20
 	}
-	if o.ConflictResolver == nil {
-		o.ConflictResolver = DefaultResolver
-	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
 	}
@@ -105,12 +114,17 @@ type DeltaStats struct {
 	BytesSaved                    int64 // full body bytes minus delta bytes, summed over deltas sent
 }
 
-// Session is one replication connection, in either role.
+// Session is what both roles share: one replication connection's
+// collections, counters and incoming revisions. An *Active or *Passive
+// holds it; its role is fixed when it is made.
 type Session struct {
 	conn *blip.Conn
 	db   *store.DB
 	opts Options
 	log  *slog.Logger
+	// act is the active peer's configuration; nil in a passive session.
+	act      *ActiveOptions
+	readOnly bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -123,20 +137,47 @@ type Session struct {
 
 	recv *receiver
 
-	active bool
-	runCfg RunConfig
-	runs   []*collRun
-	err    error
-	state  chan struct{} // something that may make the session idle happened
+	runs  []*collRun // active: set once the checkpoints are read
+	err   error
+	state chan struct{} // something that may make the session idle happened
 
 	pushTotal, pushDone, pullTotal, pullDone atomic.Int64
 	sentDelta, sentFull, recvDelta, recvFull atomic.Int64
 	bodyBytesSent, bytesSaved                atomic.Int64
 }
 
-// NewSession sets up a session on conn and registers its handlers; start
-// the connection afterwards. Close the session before the database.
-func NewSession(conn *blip.Conn, opts Options) *Session {
+// NewActive sets up the active peer's session on conn; start the
+// connection, then call Run. Close the session before the database.
+func NewActive(conn *blip.Conn, opts ActiveOptions) *Active {
+	if opts.ConflictResolver == nil {
+		opts.ConflictResolver = DefaultResolver
+	}
+	s := newSession(conn, opts.Options)
+	s.act = &opts
+	s.handleShared()
+	return &Active{Session: s}
+}
+
+// NewPassive sets up the passive peer's session on conn, which serves
+// whatever the peer asks for; start the connection afterwards. Close the
+// session before the database.
+func NewPassive(conn *blip.Conn, opts PassiveOptions) *Passive {
+	s := newSession(conn, opts.Options)
+	s.readOnly = opts.ReadOnly
+	// Only a passive peer keeps its peers' checkpoints and serves pulls.
+	conn.Handle("getCollections", s.guard(s.handleGetCollections))
+	conn.Handle("getCheckpoint", s.guard(s.handleGetCheckpoint))
+	conn.Handle("setCheckpoint", s.guard(s.handleSetCheckpoint))
+	conn.Handle("subChanges", s.guard(s.handleSubChanges))
+	conn.Handle("proposeChanges", s.guard(s.recv.handleProposeChanges))
+	s.handleShared()
+	return &Passive{Session: s}
+}
+
+// Passive is the session a listener runs for one connected peer.
+type Passive struct{ *Session }
+
+func newSession(conn *blip.Conn, opts Options) *Session {
 	opts.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{conn: conn, db: opts.DB, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, state: make(chan struct{}, 1)}
@@ -145,18 +186,6 @@ func NewSession(conn *blip.Conn, opts Options) *Session {
 		s.colls = []string{""}
 	}
 	s.recv = newReceiver(s)
-	conn.Handle("getCollections", s.guard(s.handleGetCollections))
-	conn.Handle("getCheckpoint", s.guard(s.handleGetCheckpoint))
-	conn.Handle("setCheckpoint", s.guard(s.handleSetCheckpoint))
-	conn.Handle("subChanges", s.guard(s.handleSubChanges))
-	conn.Handle("changes", s.guard(s.recv.handleChanges))
-	conn.Handle("proposeChanges", s.guard(s.recv.handleProposeChanges))
-	conn.Handle("rev", s.guard(s.recv.handleRev))
-	conn.Handle("norev", s.guard(s.handleNorev))
-	conn.Handle("getAttachment", s.guard(s.handleGetAttachment))
-	conn.Handle("proveAttachment", s.guard(s.handleProveAttachment))
-	// Sync Gateway sends these; they need no action from us.
-	conn.Handle("setHeartbeat", func(r *blip.Request) { r.Respond(nil, nil) })
 	go func() {
 		select {
 		case <-conn.Done():
@@ -165,6 +194,28 @@ func NewSession(conn *blip.Conn, opts Options) *Session {
 		}
 	}()
 	return s
+}
+
+// handleShared registers what a peer may send in either role: changes
+// (answering a pull, or pushing to a passive peer), revisions, and blob
+// requests for the revisions being pushed.
+func (s *Session) handleShared() {
+	s.conn.Handle("changes", s.guard(s.recv.handleChanges))
+	s.conn.Handle("rev", s.guard(s.recv.handleRev))
+	s.conn.Handle("norev", s.guard(s.handleNorev))
+	s.conn.Handle("getAttachment", s.guard(s.handleGetAttachment))
+	s.conn.Handle("proveAttachment", s.guard(s.handleProveAttachment))
+	// Sync Gateway sends these; they need no action from us.
+	s.conn.Handle("setHeartbeat", func(r *blip.Request) { r.Respond(nil, nil) })
+}
+
+// unacknowledged is the active replication's record of pushes not yet
+// answered; nil, which records nothing, in a passive session.
+func (s *Session) unacknowledged() *Unacknowledged {
+	if s.act == nil {
+		return nil
+	}
+	return s.act.Unacknowledged
 }
 
 // guard drops requests that arrive after the session closed.
