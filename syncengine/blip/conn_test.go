@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-func TestRequestResponseBothDirections(t *testing.T) { eachTransport(t, testRequestResponseBothDirections) }
+func TestRequestResponseBothDirections(t *testing.T) {
+	eachTransport(t, testRequestResponseBothDirections)
+}
 
 func testRequestResponseBothDirections(t *testing.T, newPair pairFunc) {
 	srv, cli := newPair(t, Options{}, Options{},
