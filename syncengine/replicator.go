@@ -176,10 +176,11 @@ type ReplicatorConfig struct {
 // Replicator runs a replication, reconnecting with backoff on transient
 // errors. Safe for concurrent use.
 type Replicator struct {
-	cfg    ReplicatorConfig
-	engine *Engine
-	id     string
-	target *url.URL
+	cfg      ReplicatorConfig
+	engine   *Engine
+	id       string
+	target   *url.URL // what is dialled: …/<db>/_blipsync
+	endpoint endpoint.Endpoint
 	// backoffFn, when set (by tests), replaces backoff: the wait before
 	// the next attempt after the n-th consecutive failure.
 	backoffFn func(n int, limit time.Duration) time.Duration
@@ -248,7 +249,7 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 		}
 		cfg.PinnedServerFingerprint = fp
 	}
-	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, retryNow: make(chan struct{}, 1),
+	return &Replicator{cfg: cfg, engine: e, id: newID(), target: u, endpoint: ep, retryNow: make(chan struct{}, 1),
 		unacked: &repl.Unacknowledged{}}, nil
 }
 
@@ -524,9 +525,10 @@ func (r *Replicator) onDocuments(evs []repl.DocEvent) {
 // on the database URL): a PeerSync listener's UUID, or Sync Gateway's
 // server UUID and database name. Peers that do not answer are known by URL.
 func (r *Replicator) remoteIdentity(ctx context.Context, tc *tls.Config, header http.Header) (string, error) {
-	u := *r.target
-	u.Scheme = strings.Replace(u.Scheme, "ws", "http", 1)
-	u.Path = strings.TrimSuffix(u.Path, "_blipsync")
+	u, err := url.Parse(r.endpoint.DatabaseURL())
+	if err != nil {
+		return "", err
+	}
 	byURL := u.Host + u.Path
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	req.Header = header.Clone()

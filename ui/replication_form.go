@@ -13,12 +13,11 @@ import (
 
 // Labels of the form's choices, and what they save as.
 var (
-	typeLabels      = []string{"Push and pull", "Push only", "Pull only"}
-	typeValues      = []string{TypePushAndPull, TypePush, TypePull}
-	conflictLabels  = []string{"Default (newest revision wins)", "Local wins", "Remote wins"}
-	conflictValues  = []string{ConflictsDefault, ConflictsLocal, ConflictsRemote}
-	errRequired     = errors.New("required")
-	errNotWebSocket = errors.New("a ws:// or wss:// URL")
+	typeLabels     = []string{"Push and pull", "Push only", "Pull only"}
+	typeValues     = []string{TypePushAndPull, TypePush, TypePull}
+	conflictLabels = []string{"Default (a deletion wins, then the longer history)", "Local wins", "Remote wins"}
+	conflictValues = []string{ConflictsDefault, ConflictsLocal, ConflictsRemote}
+	errRequired    = errors.New("required")
 )
 
 func labelFor(labels, values []string, v string) string {
@@ -66,9 +65,6 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.target.SetPlaceHolder("wss://host:port/database")
 	f.target.SetText(set.Target)
 	f.target.Validator = func(t string) error {
-		if !strings.HasPrefix(t, "ws://") && !strings.HasPrefix(t, "wss://") {
-			return errNotWebSocket
-		}
 		if _, err := endpoint.Parse(t); err != nil {
 			var bad *endpoint.BadURLError
 			if errors.As(err, &bad) {
