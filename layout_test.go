@@ -19,7 +19,8 @@ import (
 //	syncengine        the engine's public API over its subpackages
 //	discovery         LAN discovery, beside the engine (may use its public API)
 //	ui                Fyne screens over the engine's public API and discovery
-//	app               composition: flags, CLI, configuration, headless service, GUI launch
+//	service           configuration, runner, control socket, LAN discovery glue
+//	app               composition: flags, CLI commands, GUI adapter, headless launch
 //	peersync (main)   calls app
 //
 // Nothing points upward, nothing imports app but main, and the test helper
@@ -36,9 +37,11 @@ type importRule struct {
 // package must be placed in the layering on purpose.
 var importRules = []importRule{
 	{"peersync", []string{"peersync/app"}, "main only parses flags and calls app"},
-	{"peersync/app", []string{"peersync/assets", "peersync/discovery", "peersync/syncengine", "peersync/syncengine/doctor",
+	{"peersync/app", []string{"peersync/assets", "peersync/discovery", "peersync/service", "peersync/syncengine", "peersync/syncengine/doctor",
 		"peersync/syncengine/endpoint", "peersync/syncengine/tlsid", "peersync/ui"},
-		"app composes the engine, discovery and the GUI through their public APIs"},
+		"app composes the service, the engine and the GUI: flags, commands, the GUI adapter"},
+	{"peersync/service", []string{"peersync/discovery", "peersync/syncengine", "peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
+		"the service runtime (configuration, runner, control socket, discovery glue) that the CLI, --headless and the GUI drive; never the GUI"},
 	{"peersync/ui", []string{"peersync/assets", "peersync/discovery", "peersync/syncengine", "peersync/syncengine/doctor",
 		"peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
 		"the GUI uses only the engine's public API (identities, URLs and the doctor are part of it), never its storage or protocol packages"},
@@ -65,12 +68,13 @@ var importRules = []importRule{
 	{"peersync/packaging", nil, "tests of the release packages"},
 	// Test helpers: imported by tests only (see depRules).
 	{"peersync/internal/xvfbtest", nil, "test helper: virtual X display"},
+	{"peersync/internal/leaktest", nil, "test helper: no goroutine left behind"},
 	{"peersync/discovery/netnstest", nil, "test helper: network namespaces"},
 	{"peersync/syncengine/internal/faultproxy", nil, "test helper: a TCP proxy that breaks connections"},
 }
 
 // testHelpers are packages for tests; no program may link them.
-var testHelpers = []string{"peersync/internal/xvfbtest", "peersync/discovery/netnstest",
+var testHelpers = []string{"peersync/internal/xvfbtest", "peersync/internal/leaktest", "peersync/discovery/netnstest",
 	"peersync/syncengine/internal/faultproxy", "testing"}
 
 // depRules forbid packages anywhere in the dependencies (direct or not) of
@@ -87,6 +91,8 @@ var depRules = []struct {
 		"the engine is a library: it builds and tests without cgo, a display or the parts built on it"},
 	{"./discovery/...", true, "", "", []string{"fyne.io/...", "peersync/ui/...", "peersync/app/..."},
 		"discovery runs in the headless service: no GUI toolkit"},
+	{"./service/...", true, "", "", []string{"fyne.io/...", "peersync/ui/...", "peersync/app/..."},
+		"the service runtime runs headless: no GUI toolkit, nothing of the composition root"},
 	{".", false, "headless", "", []string{"fyne.io/...", "peersync/ui/..."}, "the headless build has no GUI and no cgo"},
 	{".", false, "", "", testHelpers, "test helpers never ship"},
 	{".", false, "", "windows", testHelpers, "test helpers never ship (Windows build)"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -56,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "peersync: %s\n", oneLine(err))
+		fmt.Fprintf(stderr, "peersync: %s\n", service.OneLine(err))
 		return 1
 	}
 	return 0
@@ -95,17 +96,6 @@ func dataDirFlag(args []string) string {
 		}
 	}
 	return ""
-}
-
-// oneLine is an error as the one line the CLI prints; a damaged database
-// gets the command that copies out what can be read.
-func oneLine(err error) string {
-	line := strings.ReplaceAll(err.Error(), "\n", "; ")
-	var de *syncengine.DamagedError
-	if errors.As(err, &de) {
-		line += fmt.Sprintf(`; run "peersync db salvage %s" to copy out what can be read`, de.Database)
-	}
-	return line
 }
 
 func newRootCommand(g *globals) *cobra.Command {

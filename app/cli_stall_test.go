@@ -6,9 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"peersync/syncengine"
 	"peersync/syncengine/blip"
 )
 
@@ -55,31 +53,5 @@ func TestCLIReplicateStopsWithoutProgress(t *testing.T) {
 		"--target", strings.Replace(srv.URL, "http", "ws", 1)+"/db", "--no-progress-timeout", "200ms")
 	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "no progress") {
 		t.Fatalf("stalled replicate: exit %d, stderr %q, stdout %q; want exit 1 and one line saying no progress", code, errOut, out)
-	}
-}
-
-// TestReplicationNoProgressTimeoutFromConfig: the config file's
-// no_progress_timeout reaches the replicator; without it, the default.
-func TestReplicationNoProgressTimeoutFromConfig(t *testing.T) {
-	e, err := syncengine.New(syncengine.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.CreateDatabase("notes"); err != nil {
-		t.Fatal(err)
-	}
-	rn := NewRunner(e)
-	for _, c := range []struct {
-		set, want time.Duration
-	}{{90 * time.Second, 90 * time.Second}, {0, syncengine.DefaultNoProgressTimeout}} {
-		r, err := rn.newReplicator(ReplicationConfig{Name: "r", Database: "notes", Target: "ws://127.0.0.1:1/notes",
-			NoProgress: Duration{c.set}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := r.Config().NoProgressTimeout; got != c.want {
-			t.Errorf("no_progress_timeout %v: replicator has %v, want %v", c.set, got, c.want)
-		}
 	}
 }

@@ -7,11 +7,12 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
-	"peersync/syncengine"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"peersync/syncengine"
 )
 
 // cli runs the CLI in-process against dir and returns stdout, stderr and

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/doctor"
 )
@@ -87,13 +88,13 @@ running instance has discovered (its name, "name/database" or its key).`,
 // doctorTarget finds what TARGET names: a URL, a configured replication or
 // a peer the running instance discovered, as the settings a replication
 // to it would have.
-func (g *globals) doctorTarget(arg string) (ReplicationConfig, *doctor.Peer, error) {
+func (g *globals) doctorTarget(arg string) (service.ReplicationConfig, *doctor.Peer, error) {
 	if strings.HasPrefix(arg, "ws://") || strings.HasPrefix(arg, "wss://") {
-		return ReplicationConfig{Name: arg, Target: arg}, nil, nil
+		return service.ReplicationConfig{Name: arg, Target: arg}, nil, nil
 	}
-	cfg, err := LoadConfig(g.configPath())
+	cfg, err := service.LoadConfig(g.configPath())
 	if err != nil {
-		return ReplicationConfig{}, nil, err
+		return service.ReplicationConfig{}, nil, err
 	}
 	for _, rc := range cfg.Replications {
 		if rc.Name == arg {
@@ -102,7 +103,7 @@ func (g *globals) doctorTarget(arg string) (ReplicationConfig, *doctor.Peer, err
 	}
 	view, err := fetchPeers(DataDir(g.dataDir))
 	if err != nil {
-		return ReplicationConfig{}, nil, fmt.Errorf("%q is not a ws:// or wss:// URL nor a configured replication, and "+
+		return service.ReplicationConfig{}, nil, fmt.Errorf("%q is not a ws:// or wss:// URL nor a configured replication, and "+
 			"discovered peers are known only to a running instance (%v)", arg, err)
 	}
 	var found []discovery.Peer
@@ -113,7 +114,7 @@ func (g *globals) doctorTarget(arg string) (ReplicationConfig, *doctor.Peer, err
 	}
 	switch len(found) {
 	case 0:
-		return ReplicationConfig{}, nil, fmt.Errorf("%q is not a URL, a configured replication or a discovered peer (the Peers screen lists them)", arg)
+		return service.ReplicationConfig{}, nil, fmt.Errorf("%q is not a URL, a configured replication or a discovered peer (the Peers screen lists them)", arg)
 	case 1:
 		rc, peer := peerTarget(found[0], view.Health)
 		return rc, peer, nil
@@ -122,15 +123,15 @@ func (g *globals) doctorTarget(arg string) (ReplicationConfig, *doctor.Peer, err
 	for i, p := range found {
 		names[i] = p.Name + "/" + p.Database
 	}
-	return ReplicationConfig{}, nil, fmt.Errorf("%q names several peers; say which: %s", arg, strings.Join(names, ", "))
+	return service.ReplicationConfig{}, nil, fmt.Errorf("%q names several peers; say which: %s", arg, strings.Join(names, ", "))
 }
 
 // replicationTarget is the target a replication with rc's settings dials,
 // with its credentials and trust settings, read the way a replicator gets
 // them.
-func replicationTarget(e *syncengine.Engine, rc ReplicationConfig) (doctor.Target, error) {
+func replicationTarget(e *syncengine.Engine, rc service.ReplicationConfig) (doctor.Target, error) {
 	cfg := syncengine.ReplicatorConfig{AcceptOnlySelfSignedServerCertificate: rc.AcceptSelfSigned}
-	if err := applyReplicatorAuth(e, &cfg, rc.User, rc.PasswordFile, rc.ClientCert, rc.Pin); err != nil {
+	if err := rc.SetCredentials(e, &cfg); err != nil {
 		return doctor.Target{}, fmt.Errorf("%s: %w", rc.Name, err)
 	}
 	return doctor.Target{URL: rc.Target, Auth: cfg.Authenticator, PinnedFingerprint: cfg.PinnedServerFingerprint,
@@ -139,12 +140,12 @@ func replicationTarget(e *syncengine.Engine, rc ReplicationConfig) (doctor.Targe
 
 // peerTarget diagnoses a discovered peer. Its certificate is checked
 // against the fingerprint it announced, unless a pin overrides it.
-func peerTarget(p discovery.Peer, h discovery.BrowserHealth) (ReplicationConfig, *doctor.Peer) {
+func peerTarget(p discovery.Peer, h discovery.BrowserHealth) (service.ReplicationConfig, *doctor.Peer) {
 	dp := &doctor.Peer{Name: p.Name, Manual: p.Manual, LastSeen: p.LastSeen, Browsing: h.Running, QueryError: h.QueryError}
 	if h.Interface != "" {
 		dp.Interfaces = []string{h.Interface}
 	}
-	return ReplicationConfig{Name: p.Name + "/" + p.Database, Target: p.URL(), Pin: p.Fingerprint}, dp
+	return service.ReplicationConfig{Name: p.Name + "/" + p.Database, Target: p.URL(), Pin: p.Fingerprint}, dp
 }
 
 // peersView is what the control socket's GET /peers answers: the running
@@ -154,7 +155,7 @@ type peersView struct {
 	Peers  []discovery.Peer        `json:"peers"`
 }
 
-func (rn *Runner) peersView() peersView {
+func peersOf(rn *service.Runner) peersView {
 	v := peersView{Peers: []discovery.Peer{}}
 	if b := rn.Browser(); b != nil {
 		v.Health, v.Peers = b.Health(), b.Peers()
@@ -162,10 +163,10 @@ func (rn *Runner) peersView() peersView {
 	return v
 }
 
-func servePeers(rn *Runner) http.HandlerFunc {
+func servePeers(rn *service.Runner) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(rn.peersView())
+		json.NewEncoder(w).Encode(peersOf(rn))
 	}
 }
 

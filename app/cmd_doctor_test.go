@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
@@ -90,7 +91,7 @@ func TestCLIDoctorUsesReplicationSettings(t *testing.T) {
 	dir := t.TempDir()
 	pw := writeFile(t, filepath.Join(dir, "pw"), "s3cret\n")
 	bad := writeFile(t, filepath.Join(dir, "bad"), "guess\n")
-	writeFile(t, filepath.Join(dir, ConfigFileName), "[[replication]]\nname = \"office\"\ndatabase = \"notes\"\n"+
+	writeFile(t, filepath.Join(dir, service.ConfigFileName), "[[replication]]\nname = \"office\"\ndatabase = \"notes\"\n"+
 		"target = "+strconv.Quote(url)+"\nuser = \"alice\"\npassword_file = "+strconv.Quote(pw)+"\npin = "+strconv.Quote(fp)+"\n")
 	if out, e, code := cli(t, dir, "", "doctor", "office"); code != 0 {
 		t.Fatalf("doctor office: %d\n%s%s", code, out, e)
@@ -117,19 +118,15 @@ func TestCLIDoctorDiscoveredPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	rn := NewRunner(e)
+	rn := service.NewRunner(e)
 	defer rn.Stop()
 	b := discovery.NewBrowser(discovery.BrowserOptions{}) // never started: it sends nothing
 	port, _ := strconv.Atoi(strings.Split(strings.Split(url, "/")[2], ":")[1])
 	if _, err := b.AddManual("127.0.0.1", port, "notes", true); err != nil {
 		t.Fatal(err)
 	}
-	logDone := make(chan struct{})
-	close(logDone) // no event logger runs for this browser
-	rn.mu.Lock()
-	rn.disc.browser, rn.disc.browserLog = b, logDone
-	rn.mu.Unlock()
-	ctl, err := startControl(filepath.Join(dir, controlSocketName), rn, e.Logger())
+	rn.UseBrowser(b)
+	ctl, err := service.StartControl(filepath.Join(dir, service.ControlSocketName), controlHandler(rn))
 	if err != nil {
 		t.Fatal(err)
 	}

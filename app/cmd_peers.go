@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"peersync/discovery"
+	"peersync/service"
 )
 
 func newPeersCommand(g *globals) *cobra.Command {
@@ -116,7 +117,7 @@ func runPeers(ctx context.Context, g *globals, watch, asJSON bool, timeout time.
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDATABASE\tURL\tTLS\tFINGERPRINT")
 	for _, p := range peers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Database, p.URL(), yesNo(p.TLS), orDash(shortFingerprint(p.Fingerprint)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Database, p.URL(), yesNo(p.TLS), orDash(service.ShortFingerprint(p.Fingerprint)))
 	}
 	return tw.Flush()
 }
@@ -150,7 +151,7 @@ func watchPeers(ctx context.Context, g *globals, events <-chan discovery.Event, 
 				}
 				continue
 			}
-			fmt.Fprintf(g.stdout, "%-7s %s\t%s\t%s\ttls=%s\t%s\n", ev.Kind, p.Name, p.Database, p.URL(), yesNo(p.TLS), orDash(shortFingerprint(p.Fingerprint)))
+			fmt.Fprintf(g.stdout, "%-7s %s\t%s\t%s\ttls=%s\t%s\n", ev.Kind, p.Name, p.Database, p.URL(), yesNo(p.TLS), orDash(service.ShortFingerprint(p.Fingerprint)))
 		}
 	}
 }

@@ -2,18 +2,15 @@ package app
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
@@ -37,12 +34,24 @@ is generated once and reused.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.serving = true
 			return g.withDatabase(db, func(d *syncengine.Database) error {
-				cfg := syncengine.ListenerConfig{Database: d, Port: port, NetworkInterface: iface, ReadOnly: readOnly,
-					EnableDeltaSync: delta, Collections: collections}
-				if err := applyListenerTLS(d.Engine(), &cfg, tlsMode); err != nil {
-					return err
+				lc := service.ListenerConfig{Database: db, Port: port, Interface: iface, TLS: tlsMode, ReadOnly: readOnly,
+					DeltaSync: delta, Collections: collections, ClientCA: clientCA}
+				if user != "" && clientCA != "" {
+					return errors.New("use either --user or --client-ca, not both")
 				}
-				if err := applyListenerAuth(&cfg, user, passwordFile, clientCA); err != nil {
+				if user != "" {
+					pw, err := readPassword(passwordFile)
+					if err != nil {
+						return err
+					}
+					hash, err := service.HashPassword(pw)
+					if err != nil {
+						return err
+					}
+					lc.Users = []service.UserHash{{Name: user, PasswordHash: hash}}
+				}
+				cfg, err := lc.Engine(d.Engine())
+				if err != nil {
 					return err
 				}
 				l, err := d.Engine().NewListener(cfg)
@@ -92,69 +101,12 @@ is generated once and reused.`,
 	return cmd
 }
 
-func applyListenerTLS(e *syncengine.Engine, cfg *syncengine.ListenerConfig, mode string) error {
-	switch mode {
-	case "off":
-		cfg.DisableTLS = true
-	case "anonymous", "":
-	default:
-		ids, err := e.Identities()
-		if err != nil {
-			return err
-		}
-		id, err := ids.Get(mode)
-		if err != nil {
-			return fmt.Errorf("--tls %q: %w", mode, err)
-		}
-		cfg.TLSIdentity = id
-	}
-	return nil
-}
-
-func applyListenerAuth(cfg *syncengine.ListenerConfig, user, passwordFile, clientCA string) error {
-	switch {
-	case user != "" && clientCA != "":
-		return errors.New("use either --user or --client-ca, not both")
-	case user != "":
-		pw, err := readPassword(passwordFile)
-		if err != nil {
-			return err
-		}
-		hash, err := HashPassword(pw)
-		if err != nil {
-			return err
-		}
-		cfg.Authenticator = syncengine.PasswordAuthenticator(func(u, p string) bool {
-			return u == user && CheckPassword(hash, p)
-		})
-		cfg.KnownUser = func(u string) bool { return u == user }
-	case clientCA != "":
-		pemData, err := os.ReadFile(clientCA)
-		if err != nil {
-			return err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemData) {
-			return fmt.Errorf("--client-ca %s: no PEM certificates found", clientCA)
-		}
-		cfg.Authenticator = syncengine.CertificateAuthenticator{Roots: pool}
-	}
-	return nil
-}
-
+// readPassword reads --password-file.
 func readPassword(file string) (string, error) {
 	if file == "" {
 		return "", errors.New("a password is needed: give --password-file FILE")
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return "", err
-	}
-	pw := strings.TrimRight(string(data), "\r\n")
-	if pw == "" {
-		return "", fmt.Errorf("%s is empty", file)
-	}
-	return pw, nil
+	return service.ReadPasswordFile(file)
 }
 
 func newReplicateCommand(g *globals) *cobra.Command {
@@ -181,20 +133,22 @@ with an error.`,
 				return err
 			}
 			return g.withDatabase(db, func(d *syncengine.Database) error {
-				cfg := syncengine.ReplicatorConfig{Database: d, Target: target, Type: rt, Continuous: continuous,
-					DocumentIDs: docIDs, Collections: collections, AcceptOnlySelfSignedServerCertificate: acceptSelfSigned,
-					EnableDeltaSync: delta, NoProgressTimeout: noProgress}
-				if err := applyReplicatorAuth(d.Engine(), &cfg, user, passwordFile, clientCert, pin); err != nil {
-					return err
+				policy, err := service.ParseConflictPolicy(resolver)
+				if err != nil {
+					return fmt.Errorf("--conflicts: %w", err)
 				}
-				switch resolver {
-				case "default", "":
-				case "local":
-					cfg.ConflictResolver = syncengine.LocalWins
-				case "remote":
-					cfg.ConflictResolver = syncengine.RemoteWins
-				default:
-					return fmt.Errorf("--conflicts %q: use default, local or remote", resolver)
+				if user != "" {
+					if _, err := readPassword(passwordFile); err != nil {
+						return err
+					}
+				}
+				rc := service.ReplicationConfig{Database: db, Target: target, Type: rt.String(), Continuous: continuous,
+					DocIDs: docIDs, Collections: collections, AcceptSelfSigned: acceptSelfSigned, DeltaSync: delta,
+					NoProgress: service.Duration{Duration: noProgress}, Conflicts: policy,
+					User: user, PasswordFile: passwordFile, ClientCert: clientCert, Pin: pin}
+				cfg, err := rc.Engine(d.Engine())
+				if err != nil {
+					return err
 				}
 				r, err := d.Engine().NewReplicator(cfg)
 				if err != nil {
@@ -224,43 +178,6 @@ with an error.`,
 	cmd.MarkFlagRequired("db")
 	cmd.MarkFlagRequired("target")
 	return cmd
-}
-
-func applyReplicatorAuth(e *syncengine.Engine, cfg *syncengine.ReplicatorConfig, user, passwordFile, clientCert, pin string) error {
-	if user != "" {
-		pw, err := readPassword(passwordFile)
-		if err != nil {
-			return err
-		}
-		cfg.Authenticator = syncengine.BasicAuthenticator{Username: user, Password: pw}
-	}
-	if clientCert != "" {
-		ids, err := e.Identities()
-		if err != nil {
-			return err
-		}
-		id, err := ids.Get(clientCert)
-		if err != nil {
-			return fmt.Errorf("--client-cert %q: %w", clientCert, err)
-		}
-		cfg.Authenticator = syncengine.ClientCertAuthenticator{Identity: id}
-	}
-	if pin != "" {
-		if data, err := os.ReadFile(pin); err == nil {
-			block, _ := pem.Decode(data)
-			if block == nil {
-				return fmt.Errorf("--pin %s: not a PEM certificate", pin)
-			}
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return fmt.Errorf("--pin %s: %w", pin, err)
-			}
-			cfg.PinnedServerCertificate = cert
-		} else {
-			cfg.PinnedServerFingerprint = pin
-		}
-	}
-	return nil
 }
 
 // runReplication starts r, shows progress, and returns its final error.

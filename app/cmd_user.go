@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"peersync/service"
 )
 
 func newUserCommand(g *globals) *cobra.Command {
@@ -20,7 +22,7 @@ func newUserCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			h, err := HashPassword(pw)
+			h, err := service.HashPassword(pw)
 			if err != nil {
 				return err
 			}

@@ -7,42 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"peersync/service"
 	"peersync/syncengine/tlsid"
 )
 
-// controlSocketName is the Unix socket a running instance answers status
-// requests on. It is created 0600 in the data directory (itself 0700), so
-// only the same user can read it.
-const controlSocketName = "peersync.sock"
-
-type control struct {
-	ln  net.Listener
-	srv *http.Server
-}
-
-func startControl(path string, rn *Runner, log *slog.Logger) (*control, error) {
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("another PeerSync instance is running on this data directory (%s)", filepath.Dir(path))
-	}
-	os.Remove(path) // a stale socket from a crash
-	old := umask(0o177)
-	ln, err := net.Listen("unix", path)
-	umask(old)
-	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
-	os.Chmod(path, 0o600)
+// controlHandler is what a running instance answers on its control
+// socket: its status, the LAN peers it sees, and CLI commands forwarded to
+// it because it holds their database open.
+func controlHandler(rn *service.Runner) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -56,23 +36,15 @@ func startControl(path string, rn *Runner, log *slog.Logger) (*control, error) {
 			return
 		}
 		var out, errOut bytes.Buffer
-		g := &globals{stdin: bytes.NewReader(req.Stdin), stdout: &out, stderr: &errOut, engine: rn.e}
+		g := &globals{stdin: bytes.NewReader(req.Stdin), stdout: &out, stderr: &errOut, engine: rn.Engine()}
 		code := 0
 		if err := execute(g, req.Args); err != nil {
-			fmt.Fprintf(&errOut, "peersync: %s\n", oneLine(err))
+			fmt.Fprintf(&errOut, "peersync: %s\n", service.OneLine(err))
 			code = 1
 		}
 		json.NewEncoder(w).Encode(forwardReply{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Code: code})
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	return &control{ln: ln, srv: srv}, nil
-}
-
-func (c *control) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return c.srv.Shutdown(ctx)
+	return mux
 }
 
 type forwardRequest struct {
@@ -108,7 +80,7 @@ func forward(dataDir string, args []string, stdin io.Reader, stdout, stderr io.W
 }
 
 func controlClient(dataDir string) *http.Client {
-	path := filepath.Join(dataDir, controlSocketName)
+	path := filepath.Join(dataDir, service.ControlSocketName)
 	return &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -117,13 +89,13 @@ func controlClient(dataDir string) *http.Client {
 }
 
 // fetchStatus asks the instance running on dataDir for its status.
-func fetchStatus(dataDir string) (*StatusReport, error) {
+func fetchStatus(dataDir string) (*service.StatusReport, error) {
 	resp, err := controlClient(dataDir).Get("http://peersync/status")
 	if err != nil {
 		return nil, errNotRunning
 	}
 	defer resp.Body.Close()
-	var rep StatusReport
+	var rep service.StatusReport
 	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
 		return nil, errors.New("the running instance sent a bad status reply")
 	}

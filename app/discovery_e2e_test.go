@@ -15,6 +15,8 @@ import (
 
 	"peersync/discovery"
 	"peersync/discovery/netnstest"
+	"peersync/internal/leaktest"
+	"peersync/service"
 )
 
 // inProcess runs the CLI in this process (commands on a running
@@ -60,7 +62,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	verifyNoLeaks(t)
+	leaktest.Verify(t)
 	lan := newTestLAN(t)
 	started := time.Now()
 	step := func(what string) { t.Logf("%6.2fs %s", time.Since(started).Seconds(), what) }
@@ -69,7 +71,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	if out, code := inProcess(t, "", "--data-dir", dataA, "db", "create", "notes"); code != 0 {
 		t.Fatalf("db create: %s", out)
 	}
-	configA := filepath.Join(dataA, ConfigFileName)
+	configA := filepath.Join(dataA, service.ConfigFileName)
 	writeConfigA := func(announce bool) {
 		text := "[discovery]\nname = \"alpha\"\nannounce = true\nbrowse = true\n" +
 			"[[listener]]\nname = \"lan\"\ndatabase = \"notes\"\n"
@@ -98,7 +100,7 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	var fingerprint string
 	waitFor(t, "headless A to report its listener", logsA.String, func() bool {
 		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
-		var rep StatusReport
+		var rep service.StatusReport
 		if code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1 {
 			fingerprint = rep.Listeners[0].Fingerprint
 		}
@@ -278,14 +280,14 @@ func TestHeadlessNoAnnounceNoBrowse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	verifyNoLeaks(t)
+	leaktest.Verify(t)
 	lan := newTestLAN(t)
 	dataA := t.TempDir()
 	if out, code := inProcess(t, "", "--data-dir", dataA, "db", "create", "notes"); code != 0 {
 		t.Fatalf("db create: %s", out)
 	}
 	config := "[discovery]\nname = \"alpha\"\nannounce = true\nbrowse = true\n[[listener]]\nname = \"lan\"\ndatabase = \"notes\"\nannounce = true\n"
-	if err := os.WriteFile(filepath.Join(dataA, ConfigFileName), []byte(config), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dataA, service.ConfigFileName), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := startLANPeer(t, lan.NsB)
@@ -303,7 +305,7 @@ func TestHeadlessNoAnnounceNoBrowse(t *testing.T) {
 	})
 	waitFor(t, "headless A to report its listener", logsA.String, func() bool {
 		out, code := inProcess(t, "", "--data-dir", dataA, "status", "--json")
-		var rep StatusReport
+		var rep service.StatusReport
 		return code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Listeners) == 1
 	})
 	// B queries every 500ms; a few rounds without A is enough.

@@ -1,4 +1,5 @@
-// Package app is PeerSync's composition root: it reads the configuration,
-// opens the engine, and runs the GUI, the headless service or a CLI
-// command. It is the only package that wires the others together.
+// Package app is PeerSync's composition root: flags, the CLI commands, the
+// adapter between the GUI and the service runtime (package service), and
+// the start of the GUI or the headless service. It is the only package that
+// wires the others together.
 package app

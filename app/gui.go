@@ -2,14 +2,17 @@
 
 package app
 
-import "peersync/ui"
+import (
+	"peersync/service"
+	"peersync/ui"
+)
 
 // runGUI opens the desktop window and returns when it closes. The window
 // edits the same configuration file headless mode runs, through the same
 // runner, so what is set up in it comes back after a restart.
 func runGUI(g *globals) error {
 	path := g.configPath()
-	cfg, err := LoadConfig(path)
+	cfg, err := service.LoadConfig(path)
 	if err != nil {
 		return err
 	}
@@ -19,7 +22,7 @@ func runGUI(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	rn := NewRunner(e)
+	rn := service.NewRunner(e)
 	defer rn.Stop()
 	ws := newWorkspace(path, e.DataDir(), cfg, rn, nil)
 	// Applying the configuration started discovery when browsing is on; a

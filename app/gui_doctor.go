@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine/doctor"
 	"peersync/ui"
 )
@@ -22,7 +23,7 @@ const diagnoseTimeout = time.Minute
 // replication's credentials and trust settings.
 func (w *workspace) DiagnoseReplication(name string) (doctor.Report, error) {
 	w.mu.Lock()
-	var rc *ReplicationConfig
+	var rc *service.ReplicationConfig
 	for _, r := range w.cfg.Replications {
 		if r.Name == name {
 			rc = &r
@@ -32,7 +33,7 @@ func (w *workspace) DiagnoseReplication(name string) (doctor.Report, error) {
 	if rc == nil {
 		return doctor.Report{}, fmt.Errorf("no replication %q", name)
 	}
-	tg, err := replicationTarget(w.rn.e, *rc)
+	tg, err := replicationTarget(w.rn.Engine(), *rc)
 	if err != nil {
 		return doctor.Report{}, err
 	}
@@ -49,7 +50,7 @@ func (w *workspace) DiagnosePeer(p discovery.Peer) (doctor.Report, error) {
 		h = w.browser.Health()
 	}
 	rc, peer := peerTarget(p, h)
-	tg, err := replicationTarget(w.rn.e, rc)
+	tg, err := replicationTarget(w.rn.Engine(), rc)
 	if err != nil {
 		return doctor.Report{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/doctor"
 	"peersync/ui"
@@ -27,11 +28,11 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rn := NewRunner(e)
+	rn := service.NewRunner(e)
 	defer rn.Stop()
 	b := discovery.NewBrowser(discovery.BrowserOptions{}) // never started: sends nothing
 	defer b.Stop()
-	ws := newWorkspace(filepath.Join(dir, ConfigFileName), dir, DefaultConfig(), rn, b)
+	ws := newWorkspace(filepath.Join(dir, service.ConfigFileName), dir, service.DefaultConfig(), rn, b)
 	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: ui.TLSOff,
 		Auth: ui.AuthPassword, Users: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)

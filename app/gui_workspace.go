@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/ui"
 )
 
@@ -26,11 +27,11 @@ import (
 type workspace struct {
 	path    string // the configuration file
 	dataDir string // where replication password files go
-	rn      *Runner
+	rn      *service.Runner
 	browser *discovery.Browser // nil when discovery is off
 
 	mu               sync.Mutex
-	cfg              *Config
+	cfg              *service.Config
 	stoppedListeners map[string]bool   // stopped by the user this session
 	runRepls         map[string]bool   // replications that should run now
 	startErrs        map[string]string // "l:name" or "r:name" → why it did not start
@@ -40,7 +41,7 @@ var _ ui.Workspace = (*workspace)(nil)
 
 // newWorkspace wraps a loaded configuration and a runner, and applies the
 // configuration: listeners and auto-start replications start.
-func newWorkspace(path, dataDir string, cfg *Config, rn *Runner, browser *discovery.Browser) *workspace {
+func newWorkspace(path, dataDir string, cfg *service.Config, rn *service.Runner, browser *discovery.Browser) *workspace {
 	w := &workspace{path: path, dataDir: dataDir, rn: rn, browser: browser, cfg: cfg,
 		stoppedListeners: map[string]bool{}, runRepls: map[string]bool{}, startErrs: map[string]string{}}
 	for _, r := range cfg.Replications {
@@ -73,7 +74,7 @@ func (w *workspace) applyLocked() error {
 	clear(w.startErrs)
 	if err != nil {
 		for _, e := range unjoin(err) {
-			var se *StartError
+			var se *service.StartError
 			if !errors.As(e, &se) {
 				continue
 			}
@@ -98,7 +99,7 @@ func unjoin(err error) []error {
 // change edits a copy of the configuration, validates and saves it, and
 // only then makes it current and applies it. The error of applying names
 // the item when it is the one being changed.
-func (w *workspace) change(edit func(c *Config) error, item string) error {
+func (w *workspace) change(edit func(c *service.Config) error, item string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	next := *w.cfg
@@ -107,7 +108,7 @@ func (w *workspace) change(edit func(c *Config) error, item string) error {
 	if err := edit(&next); err != nil {
 		return err
 	}
-	if err := next.validate(); err != nil {
+	if err := next.Validate(); err != nil {
 		return err
 	}
 	if err := next.Save(w.path); err != nil {
@@ -157,7 +158,7 @@ func (w *workspace) Listeners() ([]ui.ListenerState, error) {
 	return out, nil
 }
 
-func listenerSettings(lc ListenerConfig) ui.ListenerSettings {
+func listenerSettings(lc service.ListenerConfig) ui.ListenerSettings {
 	s := ui.ListenerSettings{Name: lc.Name, Database: lc.Database, Port: lc.Port, Interface: lc.Interface, TLS: lc.TLS,
 		Auth: ui.AuthNone, ClientCA: lc.ClientCA, ReadOnly: lc.ReadOnly, DeltaSync: lc.DeltaSync, Announce: lc.Announce}
 	if s.TLS == "" {
@@ -177,8 +178,8 @@ func listenerSettings(lc ListenerConfig) ui.ListenerSettings {
 
 // listenerConfig turns the form into configuration, hashing new passwords
 // and keeping the hashes of users whose password was left empty.
-func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig, error) {
-	lc := ListenerConfig{Name: strings.TrimSpace(s.Name), Database: s.Database, Port: s.Port, Interface: s.Interface,
+func listenerConfig(s ui.ListenerSettings, old *service.ListenerConfig) (service.ListenerConfig, error) {
+	lc := service.ListenerConfig{Name: strings.TrimSpace(s.Name), Database: s.Database, Port: s.Port, Interface: s.Interface,
 		TLS: s.TLS, ReadOnly: s.ReadOnly, DeltaSync: s.DeltaSync, Announce: s.Announce}
 	if lc.TLS == ui.TLSAnonymous {
 		lc.TLS = ""
@@ -201,7 +202,7 @@ func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig,
 			if u.Password == "" {
 				i := -1
 				if old != nil {
-					i = slices.IndexFunc(old.Users, func(h UserHash) bool { return h.Name == name })
+					i = slices.IndexFunc(old.Users, func(h service.UserHash) bool { return h.Name == name })
 				}
 				if i < 0 {
 					return lc, fmt.Errorf("user %q needs a password", name)
@@ -209,11 +210,11 @@ func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig,
 				lc.Users = append(lc.Users, old.Users[i])
 				continue
 			}
-			hash, err := HashPassword(u.Password)
+			hash, err := service.HashPassword(u.Password)
 			if err != nil {
 				return lc, err
 			}
-			lc.Users = append(lc.Users, UserHash{Name: name, PasswordHash: hash})
+			lc.Users = append(lc.Users, service.UserHash{Name: name, PasswordHash: hash})
 		}
 	case ui.AuthClientCA:
 		if s.ClientCA == "" {
@@ -234,16 +235,16 @@ func listenerConfig(s ui.ListenerSettings, old *ListenerConfig) (ListenerConfig,
 }
 
 func (w *workspace) SaveListener(old string, s ui.ListenerSettings) error {
-	return w.change(func(c *Config) error {
-		var prev *ListenerConfig
-		if i := slices.IndexFunc(c.Listeners, func(l ListenerConfig) bool { return old != "" && l.Name == old }); i >= 0 {
+	return w.change(func(c *service.Config) error {
+		var prev *service.ListenerConfig
+		if i := slices.IndexFunc(c.Listeners, func(l service.ListenerConfig) bool { return old != "" && l.Name == old }); i >= 0 {
 			prev = &c.Listeners[i]
 		}
 		lc, err := listenerConfig(s, prev)
 		if err != nil {
 			return err
 		}
-		c.Listeners, err = replaceOrAdd(c.Listeners, func(l ListenerConfig) string { return l.Name }, old, lc)
+		c.Listeners, err = replaceOrAdd(c.Listeners, func(l service.ListenerConfig) string { return l.Name }, old, lc)
 		delete(w.stoppedListeners, old)
 		delete(w.stoppedListeners, lc.Name)
 		return err
@@ -251,8 +252,8 @@ func (w *workspace) SaveListener(old string, s ui.ListenerSettings) error {
 }
 
 func (w *workspace) DeleteListener(name string) error {
-	return w.change(func(c *Config) error {
-		c.Listeners = slices.DeleteFunc(c.Listeners, func(l ListenerConfig) bool { return l.Name == name })
+	return w.change(func(c *service.Config) error {
+		c.Listeners = slices.DeleteFunc(c.Listeners, func(l service.ListenerConfig) bool { return l.Name == name })
 		return nil
 	}, "")
 }
@@ -321,9 +322,9 @@ func (w *workspace) Replications() ([]ui.ReplicationState, error) {
 	return out, nil
 }
 
-func replicationSettings(rc ReplicationConfig) ui.ReplicationSettings {
+func replicationSettings(rc service.ReplicationConfig) ui.ReplicationSettings {
 	s := ui.ReplicationSettings{Name: rc.Name, Database: rc.Database, Target: rc.Target, Type: rc.Type, Continuous: rc.Continuous,
-		User: rc.User, Pin: rc.Pin, AcceptSelfSigned: rc.AcceptSelfSigned, DocIDs: rc.DocIDs, Conflicts: rc.Conflicts,
+		User: rc.User, Pin: rc.Pin, AcceptSelfSigned: rc.AcceptSelfSigned, DocIDs: rc.DocIDs, Conflicts: string(rc.Conflicts),
 		DeltaSync: rc.DeltaSync, AutoStart: rc.AutoStart}
 	if s.Type == "" {
 		s.Type = ui.TypePushAndPull
@@ -355,9 +356,9 @@ func writeSecret(path, secret string) error {
 
 func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error {
 	name := strings.TrimSpace(s.Name)
-	return w.change(func(c *Config) error {
-		rc := ReplicationConfig{Name: name, Database: s.Database, Target: strings.TrimSpace(s.Target), Type: s.Type,
-			Continuous: s.Continuous, AutoStart: s.AutoStart, DocIDs: s.DocIDs, Conflicts: s.Conflicts,
+	return w.change(func(c *service.Config) error {
+		rc := service.ReplicationConfig{Name: name, Database: s.Database, Target: strings.TrimSpace(s.Target), Type: s.Type,
+			Continuous: s.Continuous, AutoStart: s.AutoStart, DocIDs: s.DocIDs, Conflicts: service.ConflictPolicy(s.Conflicts),
 			Pin: strings.TrimSpace(s.Pin), AcceptSelfSigned: s.AcceptSelfSigned, DeltaSync: s.DeltaSync, User: strings.TrimSpace(s.User)}
 		if rc.Pin != "" {
 			fp, err := parsePin(rc.Pin)
@@ -366,8 +367,8 @@ func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error 
 			}
 			rc.Pin = fp
 		}
-		var prev *ReplicationConfig
-		if i := slices.IndexFunc(c.Replications, func(r ReplicationConfig) bool { return old != "" && r.Name == old }); i >= 0 {
+		var prev *service.ReplicationConfig
+		if i := slices.IndexFunc(c.Replications, func(r service.ReplicationConfig) bool { return old != "" && r.Name == old }); i >= 0 {
 			prev = &c.Replications[i]
 			rc.Collections, rc.ClientCert = prev.Collections, prev.ClientCert
 			rc.MaxAttempts, rc.MaxAttemptWait, rc.Heartbeat = prev.MaxAttempts, prev.MaxAttemptWait, prev.Heartbeat
@@ -387,7 +388,7 @@ func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error 
 			}
 		}
 		var err error
-		c.Replications, err = replaceOrAdd(c.Replications, func(r ReplicationConfig) string { return r.Name }, old, rc)
+		c.Replications, err = replaceOrAdd(c.Replications, func(r service.ReplicationConfig) string { return r.Name }, old, rc)
 		if err != nil {
 			return err
 		}
@@ -408,8 +409,8 @@ func parsePin(pin string) (string, error) {
 }
 
 func (w *workspace) DeleteReplication(name string) error {
-	return w.change(func(c *Config) error {
-		i := slices.IndexFunc(c.Replications, func(r ReplicationConfig) bool { return r.Name == name })
+	return w.change(func(c *service.Config) error {
+		i := slices.IndexFunc(c.Replications, func(r service.ReplicationConfig) bool { return r.Name == name })
 		if i < 0 {
 			return nil
 		}
@@ -425,7 +426,7 @@ func (w *workspace) DeleteReplication(name string) error {
 func (w *workspace) StartReplication(name string, reset bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !slices.ContainsFunc(w.cfg.Replications, func(r ReplicationConfig) bool { return r.Name == name }) {
+	if !slices.ContainsFunc(w.cfg.Replications, func(r service.ReplicationConfig) bool { return r.Name == name }) {
 		return fmt.Errorf("replication %q no longer exists", name)
 	}
 	w.runRepls[name] = true

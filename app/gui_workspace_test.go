@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/ui"
 )
@@ -22,10 +23,10 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	if _, err := e.CreateDatabase("notes"); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, ConfigFileName)
-	rn := NewRunner(e)
+	path := filepath.Join(dir, service.ConfigFileName)
+	rn := service.NewRunner(e)
 	defer rn.Stop()
-	ws := newWorkspace(path, dir, DefaultConfig(), rn, nil)
+	ws := newWorkspace(path, dir, service.DefaultConfig(), rn, nil)
 	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: ui.TLSOff,
 		Auth: ui.AuthPassword, Users: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	if strings.Contains(string(raw), "lovelace") || strings.Contains(string(raw), "s3cret") || !strings.Contains(string(raw), "$2") {
 		t.Errorf("configuration holds a password or lacks the hash:\n%s", raw)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := service.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}

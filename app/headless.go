@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"peersync/service"
 )
 
 // configPath is --config, else peersync.toml in the data directory.
@@ -14,7 +16,7 @@ func (g *globals) configPath() string {
 	if g.config != "" {
 		return g.config
 	}
-	return filepath.Join(DataDir(g.dataDir), ConfigFileName)
+	return filepath.Join(DataDir(g.dataDir), service.ConfigFileName)
 }
 
 // runHeadless starts every configured listener and auto-start replication,
@@ -25,7 +27,7 @@ func runHeadless(ctx context.Context, g *globals) error {
 		ctx = context.Background()
 	}
 	path := g.configPath()
-	cfg, err := LoadConfig(path)
+	cfg, err := service.LoadConfig(path)
 	if err != nil {
 		return err
 	}
@@ -42,9 +44,9 @@ func runHeadless(ctx context.Context, g *globals) error {
 	}
 	defer e.Close()
 	log := e.Logger()
-	rn := NewRunner(e)
+	rn := service.NewRunner(e)
 	defer rn.Stop()
-	ctl, err := startControl(filepath.Join(e.DataDir(), controlSocketName), rn, log)
+	ctl, err := service.StartControl(filepath.Join(e.DataDir(), service.ControlSocketName), controlHandler(rn))
 	if err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func runHeadless(ctx context.Context, g *globals) error {
 				log.Info("stopping", "signal", s.String())
 				return nil
 			}
-			next, err := LoadConfig(path)
+			next, err := service.LoadConfig(path)
 			if err != nil {
 				log.Error("configuration not reloaded", "error", err.Error())
 				continue
@@ -84,3 +86,14 @@ func runHeadless(ctx context.Context, g *globals) error {
 }
 
 var errNotRunning = errors.New("no running PeerSync instance for this data directory (start one with --headless)")
+
+// overrideDiscovery applies --no-announce and --no-browse, which win over
+// the configuration file so one run can stay quiet without editing it.
+func (g *globals) overrideDiscovery(cfg *service.Config) {
+	if g.noAnnounce {
+		cfg.Discovery.Announce = false
+	}
+	if g.noBrowse {
+		cfg.Discovery.Browse = false
+	}
+}

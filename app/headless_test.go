@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"peersync/service"
 )
 
 // headlessBinary builds the no-GUI binary once per test run.
@@ -45,7 +47,7 @@ func (in *instance) cli(stdin string, args ...string) (string, int) {
 
 func (in *instance) writeConfig(text string) {
 	in.t.Helper()
-	if err := os.WriteFile(filepath.Join(in.dataDir, ConfigFileName), []byte(text), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(in.dataDir, service.ConfigFileName), []byte(text), 0o600); err != nil {
 		in.t.Fatal(err)
 	}
 }
@@ -64,7 +66,7 @@ func (in *instance) start() {
 			in.cmd.Wait()
 		}
 	})
-	in.waitStatus(func(StatusReport) bool { return true })
+	in.waitStatus(func(service.StatusReport) bool { return true })
 }
 
 func (in *instance) stop() {
@@ -75,18 +77,18 @@ func (in *instance) stop() {
 	}
 }
 
-func (in *instance) status() (StatusReport, bool) {
+func (in *instance) status() (service.StatusReport, bool) {
 	out, code := in.cli("", "status", "--json")
-	var rep StatusReport
+	var rep service.StatusReport
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
 		return rep, false
 	}
 	return rep, true
 }
 
-func (in *instance) waitStatus(cond func(StatusReport) bool) StatusReport {
+func (in *instance) waitStatus(cond func(service.StatusReport) bool) service.StatusReport {
 	in.t.Helper()
-	var rep StatusReport
+	var rep service.StatusReport
 	waitFor(in.t, "status", in.logs.String, func() bool {
 		var ok bool
 		rep, ok = in.status()
@@ -130,7 +132,7 @@ interface = "127.0.0.1"
 tls = "off"
 `)
 	b.start()
-	rep := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 && len(r.Listeners[0].URLs) == 1 })
+	rep := b.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 1 && len(r.Listeners[0].URLs) == 1 })
 	url := rep.Listeners[0].URLs[0]
 	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/notes") { // what `peersync status` prints
 		t.Errorf("status shows listener URL %s, want ws://127.0.0.1:port/notes", url)
@@ -167,7 +169,7 @@ auto_start = true
 	a.start()
 	a.waitDoc("four")
 	a.waitDoc("three")
-	rep = a.waitStatus(func(r StatusReport) bool {
+	rep = a.waitStatus(func(r service.StatusReport) bool {
 		return len(r.Replications) == 1 && r.Replications[0].Activity == "idle"
 	})
 	if r := rep.Replications[0]; r.Pulled != 2 || r.Pushed != 0 {
@@ -175,7 +177,7 @@ auto_start = true
 	}
 
 	// SIGHUP adds a listener and keeps the first one (and its connection).
-	before := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 && r.Listeners[0].Connections == 1 })
+	before := b.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 1 && r.Listeners[0].Connections == 1 })
 	b.writeConfig(`
 [discovery]
 announce = false
@@ -191,7 +193,7 @@ database = "notes"
 interface = "127.0.0.1"
 `)
 	b.cmd.Process.Signal(syscall.SIGHUP)
-	after := b.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 2 })
+	after := b.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 2 })
 	if after.Listeners[0].URLs[0] != before.Listeners[0].URLs[0] || after.Listeners[0].Connections != 1 {
 		t.Errorf("the first listener was restarted: before %+v after %+v", before.Listeners[0], after.Listeners[0])
 	}
@@ -250,7 +252,7 @@ target = "ws://127.0.0.1:1/x"
 auto_start = true
 `)
 	a.start()
-	rep := a.waitStatus(func(r StatusReport) bool { return len(r.Listeners) == 1 })
+	rep := a.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 1 })
 	if l := rep.Listeners[0]; l.Name != "notes-l" || len(l.URLs) != 1 {
 		t.Fatalf("running listeners %+v", rep.Listeners)
 	}

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"bufio"
@@ -74,25 +74,25 @@ type UserHash struct {
 
 // ReplicationConfig is one [[replication]].
 type ReplicationConfig struct {
-	Name             string   `toml:"name"`
-	Database         string   `toml:"database"`
-	Target           string   `toml:"target"`
-	Type             string   `toml:"type,omitempty"` // push, pull, pushAndPull (default)
-	Continuous       bool     `toml:"continuous,omitempty"`
-	AutoStart        bool     `toml:"auto_start,omitempty"`
-	DocIDs           []string `toml:"doc_ids,omitempty"`
-	Collections      []string `toml:"collections,omitempty"`
-	Conflicts        string   `toml:"conflicts,omitempty"` // default, local, remote
-	User             string   `toml:"user,omitempty"`
-	PasswordFile     string   `toml:"password_file,omitempty"`
-	ClientCert       string   `toml:"client_cert,omitempty"` // identity label
-	Pin              string   `toml:"pin,omitempty"`         // SHA-256 fingerprint of the server certificate
-	AcceptSelfSigned bool     `toml:"accept_self_signed,omitempty"`
-	MaxAttempts      int      `toml:"max_attempts,omitempty"`
-	MaxAttemptWait   Duration `toml:"max_attempt_wait,omitempty"`
-	Heartbeat        Duration `toml:"heartbeat,omitempty"`
-	NoProgress       Duration `toml:"no_progress_timeout,omitempty"` // one-shot: stop after this long without progress
-	DeltaSync        bool     `toml:"delta_sync,omitempty"`
+	Name             string         `toml:"name"`
+	Database         string         `toml:"database"`
+	Target           string         `toml:"target"`
+	Type             string         `toml:"type,omitempty"` // push, pull, pushAndPull (default)
+	Continuous       bool           `toml:"continuous,omitempty"`
+	AutoStart        bool           `toml:"auto_start,omitempty"`
+	DocIDs           []string       `toml:"doc_ids,omitempty"`
+	Collections      []string       `toml:"collections,omitempty"`
+	Conflicts        ConflictPolicy `toml:"conflicts,omitempty"`
+	User             string         `toml:"user,omitempty"`
+	PasswordFile     string         `toml:"password_file,omitempty"`
+	ClientCert       string         `toml:"client_cert,omitempty"` // identity label
+	Pin              string         `toml:"pin,omitempty"`         // SHA-256 fingerprint of the server certificate
+	AcceptSelfSigned bool           `toml:"accept_self_signed,omitempty"`
+	MaxAttempts      int            `toml:"max_attempts,omitempty"`
+	MaxAttemptWait   Duration       `toml:"max_attempt_wait,omitempty"`
+	Heartbeat        Duration       `toml:"heartbeat,omitempty"`
+	NoProgress       Duration       `toml:"no_progress_timeout,omitempty"` // one-shot: stop after this long without progress
+	DeltaSync        bool           `toml:"delta_sync,omitempty"`
 }
 
 // Duration is a time.Duration written as "300s", "5m".
@@ -155,7 +155,7 @@ func LoadConfig(path string) (*Config, error) {
 		k := und[0]
 		return nil, &ConfigError{File: path, Line: lineOfKey(src, k), Key: k.String(), Msg: "unknown key (see the README for the allowed keys)"}
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
 			ce.File = path
@@ -166,8 +166,8 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// validate checks values; errors carry the key as "listener[1].port".
-func (c *Config) validate() error {
+// Validate checks values; errors carry the key as "listener[1].port".
+func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -239,8 +239,8 @@ func (c *Config) validate() error {
 		if err := oneOf(k+".type", r.Type, "push", "pull", "pushAndPull"); err != nil {
 			return err
 		}
-		if err := oneOf(k+".conflicts", r.Conflicts, "default", "local", "remote"); err != nil {
-			return err
+		if _, err := ParseConflictPolicy(string(r.Conflicts)); err != nil {
+			return bad(k+".conflicts", "%v", err)
 		}
 		if r.MaxAttempts < 0 {
 			return bad(k+".max_attempts", "must not be negative")

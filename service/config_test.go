@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"os"
@@ -11,7 +11,11 @@ import (
 
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), ConfigFileName)
+	return writeFile(t, filepath.Join(t.TempDir(), ConfigFileName), text)
+}
+
+func writeFile(t *testing.T, path, text string) string {
+	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -234,12 +234,12 @@ func (d *lanDiscovery) stop() {
 func logPeerEvent(log *slog.Logger, ev discovery.Event) {
 	p := ev.Peer
 	log.Info("peer "+ev.Kind.String(), "name", p.Name, "database", p.Database, "url", p.URL(), "tls", p.TLS,
-		"fingerprint", shortFingerprint(p.Fingerprint), "peer_id", p.PeerID)
+		"fingerprint", ShortFingerprint(p.Fingerprint), "peer_id", p.PeerID)
 }
 
-// shortFingerprint is the first eight bytes of a fingerprint, as status
+// ShortFingerprint is the first eight bytes of a fingerprint, as status
 // prints them; enough to compare by eye.
-func shortFingerprint(fp string) string {
+func ShortFingerprint(fp string) string {
 	if len(fp) != 64 {
 		return fp
 	}
@@ -261,13 +261,16 @@ func (rn *Runner) PeerID() (string, error) {
 	return rn.disc.loadPeerID()
 }
 
-// overrideDiscovery applies --no-announce and --no-browse, which win over
-// the configuration file so one run can stay quiet without editing it.
-func (g *globals) overrideDiscovery(cfg *Config) {
-	if g.noAnnounce {
-		cfg.Discovery.Announce = false
+// UseBrowser makes b the runner's browser in place of one it would start,
+// for a browser made elsewhere (such as one holding only peers added by
+// hand). It does nothing when a browser already runs.
+func (rn *Runner) UseBrowser(b *discovery.Browser) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.disc.browser != nil {
+		return
 	}
-	if g.noBrowse {
-		cfg.Discovery.Browse = false
-	}
+	done := make(chan struct{})
+	close(done) // no event logger runs for this browser
+	rn.disc.browser, rn.disc.browserLog = b, done
 }

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"errors"
@@ -8,9 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"peersync/discovery"
+	"peersync/internal/leaktest"
 	"peersync/syncengine"
 )
 
@@ -90,7 +89,7 @@ func discoveryTestConfig() *Config {
 }
 
 func TestRunnerAnnouncesListenersAndFollowsConfigChanges(t *testing.T) {
-	verifyNoLeaks(t)
+	leaktest.Verify(t)
 	rn, lan := newFakeLANRunner(t)
 	cfg := discoveryTestConfig()
 	if err := rn.Apply(cfg); err != nil {
@@ -174,7 +173,7 @@ func TestRunnerAnnouncesListenersAndFollowsConfigChanges(t *testing.T) {
 }
 
 func TestRunnerReportsAnnounceFailureAndKeepsListening(t *testing.T) {
-	verifyNoLeaks(t)
+	leaktest.Verify(t)
 	rn, lan := newFakeLANRunner(t)
 	lan.fail = true
 	err := rn.Apply(discoveryTestConfig())
@@ -194,36 +193,13 @@ func TestRunnerReportsAnnounceFailureAndKeepsListening(t *testing.T) {
 	}
 }
 
-func TestNoAnnounceAndNoBrowseFlagsOverrideConfig(t *testing.T) {
-	for _, tc := range []struct {
-		args             []string
-		announce, browse bool
-	}{
-		{nil, true, true},
-		{[]string{"--no-announce"}, false, true},
-		{[]string{"--no-browse"}, true, false},
-		{[]string{"--no-announce", "--no-browse"}, false, false},
-	} {
-		g := &globals{}
-		root := newRootCommand(g)
-		if err := root.ParseFlags(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		cfg := DefaultConfig()
-		g.overrideDiscovery(cfg)
-		if cfg.Discovery.Announce != tc.announce || cfg.Discovery.Browse != tc.browse {
-			t.Errorf("%v: announce %v browse %v; want %v %v", tc.args, cfg.Discovery.Announce, cfg.Discovery.Browse, tc.announce, tc.browse)
-		}
-	}
-}
-
 func TestShortFingerprint(t *testing.T) {
 	fp := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	if got, want := shortFingerprint(fp), "01:23:45:67:89:AB:CD:EF…"; got != want {
+	if got, want := ShortFingerprint(fp), "01:23:45:67:89:AB:CD:EF…"; got != want {
 		t.Errorf("shortFingerprint = %q; want %q", got, want)
 	}
-	if got := shortFingerprint(""); got != "" {
-		t.Errorf("shortFingerprint(\"\") = %q", got)
+	if got := ShortFingerprint(""); got != "" {
+		t.Errorf("ShortFingerprint(\"\") = %q", got)
 	}
 }
 
@@ -234,14 +210,4 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
-}
-
-// verifyNoLeaks checks, after every other cleanup of the test has run, that
-// the test left no goroutines behind. Call it first. The keyring's D-Bus
-// session connection is shared by the whole process and stays open.
-func verifyNoLeaks(t *testing.T) {
-	opts := []goleak.Option{goleak.IgnoreCurrent(),
-		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.newConn.func1"),
-		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.(*Conn).inWorker")}
-	t.Cleanup(func() { goleak.VerifyNone(t, opts...) })
 }

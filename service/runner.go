@@ -1,13 +1,12 @@
-package app
+package service
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"peersync/syncengine"
@@ -58,7 +57,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 		if errors.As(err, &de) {
 			if !damaged[de.Database] {
 				damaged[de.Database] = true
-				rn.log.Error("database is damaged; what uses it does not start", "database", de.Database, "error", oneLine(err))
+				rn.log.Error("database is damaged; what uses it does not start", "database", de.Database, "error", OneLine(err))
 			}
 			err = fmt.Errorf("database %s is damaged", de.Database)
 		}
@@ -129,37 +128,9 @@ func (e *StartError) Error() string { return fmt.Sprintf("%s %q: %v", e.Kind, e.
 func (e *StartError) Unwrap() error { return e.Err }
 
 func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error) {
-	db, err := rn.e.OpenDatabase(lc.Database)
+	cfg, err := lc.Engine(rn.e)
 	if err != nil {
 		return nil, err
-	}
-	cfg := syncengine.ListenerConfig{Database: db, Port: lc.Port, NetworkInterface: lc.Interface, ReadOnly: lc.ReadOnly,
-		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections,
-		IdleTimeout: lc.IdleTimeout.Duration, HandshakeTimeout: lc.HandshakeTimeout.Duration, StartTimeout: lc.StartTimeout.Duration}
-	if err := applyListenerTLS(rn.e, &cfg, lc.TLS); err != nil {
-		return nil, err
-	}
-	if len(lc.Users) > 0 {
-		users := map[string]string{}
-		for _, u := range lc.Users {
-			users[u.Name] = u.PasswordHash
-		}
-		cfg.Authenticator = syncengine.PasswordAuthenticator(func(u, p string) bool {
-			h, ok := users[u]
-			return ok && CheckPassword(h, p)
-		})
-		cfg.KnownUser = func(u string) bool { _, ok := users[u]; return ok }
-	}
-	if lc.ClientCA != "" {
-		pemData, err := os.ReadFile(lc.ClientCA)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemData) {
-			return nil, fmt.Errorf("client_ca %s: no PEM certificates", lc.ClientCA)
-		}
-		cfg.Authenticator = syncengine.CertificateAuthenticator{Roots: pool}
 	}
 	l, err := rn.e.NewListener(cfg)
 	if err != nil {
@@ -169,31 +140,15 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 }
 
 func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, error) {
-	db, err := rn.e.OpenDatabase(rc.Database)
+	cfg, err := rc.Engine(rn.e)
 	if err != nil {
 		return nil, err
 	}
-	typ := syncengine.PushAndPull
-	if rc.Type != "" {
-		if typ, err = syncengine.ParseReplicatorType(rc.Type); err != nil {
-			return nil, err
-		}
-	}
-	cfg := syncengine.ReplicatorConfig{Database: db, Target: rc.Target, Type: typ, Continuous: rc.Continuous,
-		DocumentIDs: rc.DocIDs, Collections: rc.Collections, AcceptOnlySelfSignedServerCertificate: rc.AcceptSelfSigned,
-		MaxAttempts: rc.MaxAttempts, MaxAttemptWaitTime: rc.MaxAttemptWait.Duration, Heartbeat: rc.Heartbeat.Duration,
-		NoProgressTimeout: rc.NoProgress.Duration, EnableDeltaSync: rc.DeltaSync}
-	if err := applyReplicatorAuth(rn.e, &cfg, rc.User, rc.PasswordFile, rc.ClientCert, rc.Pin); err != nil {
-		return nil, err
-	}
-	switch rc.Conflicts {
-	case "local":
-		cfg.ConflictResolver = syncengine.LocalWins
-	case "remote":
-		cfg.ConflictResolver = syncengine.RemoteWins
-	}
 	return rn.e.NewReplicator(cfg)
 }
+
+// Engine is the engine the runner drives.
+func (rn *Runner) Engine() *syncengine.Engine { return rn.e }
 
 // Stop stops discovery and replications (saving checkpoints), then
 // listeners.
@@ -288,4 +243,15 @@ func (rn *Runner) Replicator(name string) *syncengine.Replicator {
 		return r.r
 	}
 	return nil
+}
+
+// OneLine is an error as the one line the CLI prints; a damaged database
+// gets the command that copies out what can be read.
+func OneLine(err error) string {
+	line := strings.ReplaceAll(err.Error(), "\n", "; ")
+	var de *syncengine.DamagedError
+	if errors.As(err, &de) {
+		line += fmt.Sprintf(`; run "peersync db salvage %s" to copy out what can be read`, de.Database)
+	}
+	return line
 }

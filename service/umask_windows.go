@@ -1,3 +1,3 @@
-package app
+package service
 
 func umask(m int) int { return 0 }
