@@ -82,9 +82,9 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 			return // reselected after a reload: keep the last action's result
 		}
 		if r := s.rows[i]; r.damaged() {
-			s.status.SetText(r.Err.Error() + ". " + advice(r.Err))
+			s.status.SetText(withAdvice(r.Err))
 		} else if r.Err != nil {
-			s.status.SetText(s.selected + " is unavailable: " + r.Err.Error() + ". " + advice(r.Err))
+			s.status.SetText(s.selected + " is unavailable: " + withAdvice(r.Err))
 		}
 	}
 	s.list.OnUnselected = func(widget.ListItemID) { s.selected = ""; s.updateButtons() }
@@ -128,7 +128,7 @@ func (s *databasesScreen) load() func() {
 	rows, err := loadDatabases(s.u.eng)
 	return func() {
 		if err != nil {
-			s.status.SetText("Could not list databases: " + err.Error() + ". " + advice(err))
+			s.status.SetText("Could not list databases: " + withAdvice(err))
 			return
 		}
 		s.rows = rows

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"io/fs"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -45,14 +46,30 @@ func advice(err error) string {
 		return "Check the input: the certificate, key, password and label must all be valid."
 	case errors.Is(err, fs.ErrPermission):
 		return "Check the permissions of the file or the data directory."
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "Free some disk space, then try again."
+	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.EROFS):
+		return "The disk refused the write; check it, then try again."
 	}
-	return "Try again; if it keeps failing, check free disk space and the data directory's permissions."
+	return "" // the message says it all: advice for another kind of error would mislead
+}
+
+// withAdvice is the error's message and, when there is any, the advice.
+func withAdvice(err error) string {
+	if a := advice(err); a != "" {
+		return err.Error() + ". " + a
+	}
+	return err.Error()
 }
 
 // showError turns an error into a dialog saying what failed, why, and what
 // to do next.
 func showError(w fyne.Window, what string, err error) dialog.Dialog {
-	msg := widget.NewLabel(err.Error() + "\n\n" + advice(err))
+	text := err.Error()
+	if a := advice(err); a != "" {
+		text += "\n\n" + a
+	}
+	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom("Could not "+what, "OK", msg, w)
 	d.Resize(fyne.NewSize(460, 220))

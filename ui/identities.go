@@ -100,7 +100,7 @@ func (s *identitiesScreen) load() func() {
 	now := s.now()
 	return func() {
 		if err != nil {
-			s.status.SetText("Could not read identities: " + err.Error() + "\n" + advice(err))
+			s.status.SetText("Could not read identities: " + withAdvice(err))
 			return
 		}
 		s.ids, s.rows = ids, identityRows(ids, now)

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -135,5 +139,23 @@ func TestAdviceCoversEngineErrors(t *testing.T) {
 		if a := advice(fmt.Errorf("wrapped: %w", err)); a == generic || a == "" {
 			t.Errorf("%v gets the generic advice", err)
 		}
+	}
+}
+
+// Advice is for errors of its kind only: a validation message gets none,
+// a full disk gets the disk advice.
+func TestAdviceOnlyForItsKind(t *testing.T) {
+	for _, err := range []error{
+		errors.New(`replication[0].database: invalid database name: empty`),
+		&service.ConfigError{Key: "listener[0].port", Msg: "a port 0–65535"},
+		&NotStartedError{Reason: "listen tcp 127.0.0.1:4984: bind: address already in use"},
+	} {
+		if a := advice(err); a != "" {
+			t.Errorf("%v gets advice %q", err, a)
+		}
+	}
+	full := &fs.PathError{Op: "write", Path: "notes.db", Err: syscall.ENOSPC}
+	if a := advice(fmt.Errorf("saving: %w", full)); !strings.Contains(a, "disk space") {
+		t.Errorf("a full disk gets %q", a)
 	}
 }
