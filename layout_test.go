@@ -18,8 +18,9 @@ import (
 //	syncengine/store → revtree;  syncengine/repl → store, revtree, blip, delta
 //	syncengine        the engine's public API over its subpackages
 //	discovery         LAN discovery, beside the engine (may use its public API)
-//	ui                Fyne screens over the engine's public API and discovery
 //	service           configuration, runner, control socket, LAN discovery glue
+//	ui                Fyne screens over the engine's public API, discovery and
+//	                  the service's specifications (the forms edit them)
 //	app               composition: flags, CLI commands, GUI adapter, headless launch
 //	peersync (main)   calls app
 //
@@ -42,9 +43,9 @@ var importRules = []importRule{
 		"app composes the service, the engine and the GUI: flags, commands, the GUI adapter"},
 	{"peersync/service", []string{"peersync/discovery", "peersync/syncengine", "peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
 		"the service runtime (configuration, runner, control socket, discovery glue) that the CLI, --headless and the GUI drive; never the GUI"},
-	{"peersync/ui", []string{"peersync/assets", "peersync/discovery", "peersync/syncengine", "peersync/syncengine/doctor",
+	{"peersync/ui", []string{"peersync/assets", "peersync/discovery", "peersync/service", "peersync/syncengine", "peersync/syncengine/doctor",
 		"peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
-		"the GUI uses only the engine's public API (identities, URLs and the doctor are part of it), never its storage or protocol packages"},
+		"the GUI uses only the engine's public API (identities, URLs and the doctor are part of it) and edits the service's listener and replication specifications, never the engine's storage or protocol packages"},
 	{"peersync/discovery", []string{"peersync/syncengine", "peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
 		"discovery sits beside the engine: it may use the public API, never the GUI or app"},
 	{"peersync/syncengine", []string{"peersync/syncengine/blip", "peersync/syncengine/delta", "peersync/syncengine/endpoint", "peersync/syncengine/repl",

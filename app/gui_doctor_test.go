@@ -33,8 +33,8 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 	b := discovery.NewBrowser(discovery.BrowserOptions{}) // never started: sends nothing
 	defer b.Stop()
 	ws := newWorkspace(filepath.Join(dir, service.ConfigFileName), dir, service.DefaultConfig(), rn, b)
-	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: ui.TLSOff,
-		Auth: ui.AuthPassword, Users: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
+	if err := ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff},
+		Auth: ui.AuthPassword, Logins: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)
 	}
 	port := rn.Listener("share").Port()
@@ -43,8 +43,8 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 	// goes with another database.
 	for name, db := range map[string]string{"good": "copy", "bad": "other"} {
 		pw := map[string]string{"good": "lovelace", "bad": "babbage"}[name]
-		if err := ws.SaveReplication("", ui.ReplicationSettings{Name: name, Database: db, Target: target,
-			Type: ui.TypePush, User: "ada", Password: pw}); err != nil {
+		if err := ws.SaveReplication("", ui.ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: name, Database: db, Target: target,
+			Type: service.TypePush, User: "ada"}, Password: pw}); err != nil {
 			t.Fatal(err)
 		}
 	}

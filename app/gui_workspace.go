@@ -117,7 +117,7 @@ func (w *workspace) change(edit func(c *service.Config) error, item string) erro
 	w.cfg = &next
 	w.applyLocked()
 	if msg := w.startErrs[item]; msg != "" {
-		return errors.New(msg)
+		return &ui.NotStartedError{Reason: msg}
 	}
 	return nil
 }
@@ -158,19 +158,17 @@ func (w *workspace) Listeners() ([]ui.ListenerState, error) {
 	return out, nil
 }
 
+// listenerSettings is a saved listener as its form opens: the
+// authentication as one choice, and the users without their passwords.
 func listenerSettings(lc service.ListenerConfig) ui.ListenerSettings {
-	s := ui.ListenerSettings{Name: lc.Name, Database: lc.Database, Port: lc.Port, Interface: lc.Interface, TLS: lc.TLS,
-		Auth: ui.AuthNone, ClientCA: lc.ClientCA, ReadOnly: lc.ReadOnly, DeltaSync: lc.DeltaSync, Announce: lc.Announce}
-	if s.TLS == "" {
-		s.TLS = ui.TLSAnonymous
-	}
+	s := ui.ListenerSettings{ListenerConfig: lc, Auth: ui.AuthNone}
 	switch {
 	case lc.ClientCA != "":
 		s.Auth = ui.AuthClientCA
 	case len(lc.Users) > 0:
 		s.Auth = ui.AuthPassword
 		for _, u := range lc.Users {
-			s.Users = append(s.Users, ui.ListenerUser{Name: u.Name})
+			s.Logins = append(s.Logins, ui.ListenerUser{Name: u.Name})
 		}
 	}
 	return s
@@ -178,36 +176,34 @@ func listenerSettings(lc service.ListenerConfig) ui.ListenerSettings {
 
 // listenerConfig turns the form into configuration, hashing new passwords
 // and keeping the hashes of users whose password was left empty.
-func listenerConfig(s ui.ListenerSettings, old *service.ListenerConfig) (service.ListenerConfig, error) {
-	lc := service.ListenerConfig{Name: strings.TrimSpace(s.Name), Database: s.Database, Port: s.Port, Interface: s.Interface,
-		TLS: s.TLS, ReadOnly: s.ReadOnly, DeltaSync: s.DeltaSync, Announce: s.Announce}
-	if lc.TLS == ui.TLSAnonymous {
+func listenerConfig(s ui.ListenerSettings) (service.ListenerConfig, error) {
+	lc := s.ListenerConfig
+	lc.Name = strings.TrimSpace(lc.Name)
+	if lc.TLS == service.TLSAnonymous {
 		lc.TLS = ""
 	}
-	if old != nil {
-		lc.Collections, lc.MaxConnections = old.Collections, old.MaxConnections
-		lc.HandshakeTimeout, lc.StartTimeout = old.HandshakeTimeout, old.StartTimeout
-	}
+	old := lc.Users
+	lc.Users = nil
 	switch s.Auth {
 	case ui.AuthNone, "":
 	case ui.AuthPassword:
-		if len(s.Users) == 0 {
+		if len(s.Logins) == 0 {
 			return lc, errors.New("add at least one user, or choose no authentication")
 		}
-		for _, u := range s.Users {
+		for _, u := range s.Logins {
 			name := strings.TrimSpace(u.Name)
 			if name == "" {
 				return lc, errors.New("every user needs a name")
 			}
+			if slices.ContainsFunc(lc.Users, func(h service.UserHash) bool { return h.Name == name }) {
+				return lc, fmt.Errorf("user %q is listed twice", name)
+			}
 			if u.Password == "" {
-				i := -1
-				if old != nil {
-					i = slices.IndexFunc(old.Users, func(h service.UserHash) bool { return h.Name == name })
-				}
+				i := slices.IndexFunc(old, func(h service.UserHash) bool { return h.Name == name })
 				if i < 0 {
 					return lc, fmt.Errorf("user %q needs a password", name)
 				}
-				lc.Users = append(lc.Users, old.Users[i])
+				lc.Users = append(lc.Users, old[i])
 				continue
 			}
 			hash, err := service.HashPassword(u.Password)
@@ -217,17 +213,16 @@ func listenerConfig(s ui.ListenerSettings, old *service.ListenerConfig) (service
 			lc.Users = append(lc.Users, service.UserHash{Name: name, PasswordHash: hash})
 		}
 	case ui.AuthClientCA:
-		if s.ClientCA == "" {
+		if lc.ClientCA == "" {
 			return lc, errors.New("choose a PEM file of client-certificate roots")
 		}
-		data, err := os.ReadFile(s.ClientCA)
+		data, err := os.ReadFile(lc.ClientCA)
 		if err != nil {
 			return lc, err
 		}
 		if !strings.Contains(string(data), "-----BEGIN CERTIFICATE-----") {
-			return lc, fmt.Errorf("%s holds no PEM certificates", s.ClientCA)
+			return lc, fmt.Errorf("%s holds no PEM certificates", lc.ClientCA)
 		}
-		lc.ClientCA = s.ClientCA
 	default:
 		return lc, fmt.Errorf("unknown authentication %q", s.Auth)
 	}
@@ -236,11 +231,7 @@ func listenerConfig(s ui.ListenerSettings, old *service.ListenerConfig) (service
 
 func (w *workspace) SaveListener(old string, s ui.ListenerSettings) error {
 	return w.change(func(c *service.Config) error {
-		var prev *service.ListenerConfig
-		if i := slices.IndexFunc(c.Listeners, func(l service.ListenerConfig) bool { return old != "" && l.Name == old }); i >= 0 {
-			prev = &c.Listeners[i]
-		}
-		lc, err := listenerConfig(s, prev)
+		lc, err := listenerConfig(s)
 		if err != nil {
 			return err
 		}
@@ -323,16 +314,13 @@ func (w *workspace) Replications() ([]ui.ReplicationState, error) {
 }
 
 func replicationSettings(rc service.ReplicationConfig) ui.ReplicationSettings {
-	s := ui.ReplicationSettings{Name: rc.Name, Database: rc.Database, Target: rc.Target, Type: rc.Type, Continuous: rc.Continuous,
-		User: rc.User, Pin: rc.Pin, AcceptSelfSigned: rc.AcceptSelfSigned, DocIDs: rc.DocIDs, Conflicts: string(rc.Conflicts),
-		DeltaSync: rc.DeltaSync, AutoStart: rc.AutoStart}
-	if s.Type == "" {
-		s.Type = ui.TypePushAndPull
+	if rc.Type == "" {
+		rc.Type = service.TypePushAndPull
 	}
-	if s.Conflicts == "" {
-		s.Conflicts = ui.ConflictsDefault
+	if rc.Conflicts == "" {
+		rc.Conflicts = service.ConflictsDefault
 	}
-	return s
+	return ui.ReplicationSettings{ReplicationConfig: rc}
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -357,35 +345,34 @@ func writeSecret(path, secret string) error {
 func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error {
 	name := strings.TrimSpace(s.Name)
 	return w.change(func(c *service.Config) error {
-		rc := service.ReplicationConfig{Name: name, Database: s.Database, Target: strings.TrimSpace(s.Target), Type: s.Type,
-			Continuous: s.Continuous, AutoStart: s.AutoStart, DocIDs: s.DocIDs, Conflicts: service.ConflictPolicy(s.Conflicts),
-			Pin: strings.TrimSpace(s.Pin), AcceptSelfSigned: s.AcceptSelfSigned, DeltaSync: s.DeltaSync, User: strings.TrimSpace(s.User)}
-		if rc.Pin != "" {
+		rc := s.ReplicationConfig
+		rc.Name, rc.Target, rc.Pin, rc.User = name, strings.TrimSpace(rc.Target), strings.TrimSpace(rc.Pin), strings.TrimSpace(rc.User)
+		var prev *service.ReplicationConfig
+		if i := slices.IndexFunc(c.Replications, func(r service.ReplicationConfig) bool { return old != "" && r.Name == old }); i >= 0 {
+			prev = &c.Replications[i]
+		}
+		// A pin typed in is a fingerprint; one kept from the file may also
+		// name a PEM certificate.
+		if rc.Pin != "" && (prev == nil || rc.Pin != prev.Pin) {
 			fp, err := parsePin(rc.Pin)
 			if err != nil {
 				return err
 			}
 			rc.Pin = fp
 		}
-		var prev *service.ReplicationConfig
-		if i := slices.IndexFunc(c.Replications, func(r service.ReplicationConfig) bool { return old != "" && r.Name == old }); i >= 0 {
-			prev = &c.Replications[i]
-			rc.Collections, rc.ClientCert = prev.Collections, prev.ClientCert
-			rc.MaxAttempts, rc.MaxAttemptWait, rc.Heartbeat = prev.MaxAttempts, prev.MaxAttemptWait, prev.Heartbeat
-			rc.NoProgress = prev.NoProgress
-		}
-		if rc.User != "" {
-			switch {
-			case s.Password != "":
-				rc.PasswordFile = w.passwordFile(name)
-				if err := writeSecret(rc.PasswordFile, s.Password); err != nil {
-					return err
-				}
-			case prev != nil && prev.PasswordFile != "":
-				rc.PasswordFile = prev.PasswordFile
-			default:
-				return fmt.Errorf("user %q needs a password", rc.User)
+		switch {
+		case rc.User == "":
+			rc.PasswordFile = ""
+		case s.Password != "":
+			rc.PasswordFile = w.passwordFile(name)
+			if err := writeSecret(rc.PasswordFile, s.Password); err != nil {
+				return err
 			}
+		case rc.PasswordFile != "": // kept from the saved replication
+		case prev != nil && prev.PasswordFile != "":
+			rc.PasswordFile = prev.PasswordFile
+		default:
+			return fmt.Errorf("user %q needs a password", rc.User)
 		}
 		var err error
 		c.Replications, err = replaceOrAdd(c.Replications, func(r service.ReplicationConfig) string { return r.Name }, old, rc)

@@ -3,10 +3,14 @@
 package app
 
 import (
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"peersync/service"
 	"peersync/syncengine"
@@ -27,16 +31,16 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	rn := service.NewRunner(e)
 	defer rn.Stop()
 	ws := newWorkspace(path, dir, service.DefaultConfig(), rn, nil)
-	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: ui.TLSOff,
-		Auth: ui.AuthPassword, Users: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
+	if err := ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff},
+		Auth: ui.AuthPassword, Logins: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ls, _ := ws.Listeners()
-	if len(ls) != 1 || !ls[0].Running || ls[0].Settings.Users[0].Password != "" {
+	if len(ls) != 1 || !ls[0].Running || ls[0].Settings.Logins[0] != (ui.ListenerUser{Name: "ada"}) {
 		t.Fatalf("listeners %+v", ls)
 	}
-	if err := ws.SaveReplication("", ui.ReplicationSettings{Name: "to desk", Database: "notes", Target: "ws://127.0.0.1:1/notes",
-		User: "ada", Password: "s3cret", Pin: strings.Repeat("AB:", 31) + "AB"}); err != nil {
+	if err := ws.SaveReplication("", ui.ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to desk", Database: "notes",
+		Target: "ws://127.0.0.1:1/notes", User: "ada", Pin: strings.Repeat("AB:", 31) + "AB"}, Password: "s3cret"}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -62,22 +66,112 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	}
 	// A target is stored in the shown form; the same peer spelt another
 	// way is not a second replication of the database.
-	if err := ws.SaveReplication("to desk", ui.ReplicationSettings{Name: "to desk", Database: "notes",
-		Target: "WS://127.0.0.1:1/notes/_blipsync", User: "ada"}); err != nil {
+	if err := ws.SaveReplication("to desk", ui.ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to desk", Database: "notes",
+		Target: "WS://127.0.0.1:1/notes/_blipsync", User: "ada"}}); err != nil {
 		t.Fatal(err)
 	}
 	if rs, _ := ws.Replications(); len(rs) != 1 || rs[0].Settings.Target != "ws://127.0.0.1:1/notes" {
 		t.Errorf("replications %+v, want the target as ws://127.0.0.1:1/notes", rs)
 	}
-	if err := ws.SaveReplication("", ui.ReplicationSettings{Name: "again", Database: "notes", Target: "ws://127.0.0.1:1/notes/"}); err == nil ||
+	if err := ws.SaveReplication("", ui.ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "again", Database: "notes", Target: "ws://127.0.0.1:1/notes/"}}); err == nil ||
 		!strings.Contains(err.Error(), `replication "to desk" already replicates "notes"`) {
 		t.Errorf("a second replication of the same peer: %v", err)
 	}
 	// A bad change is refused and leaves the file alone.
-	if err := ws.SaveListener("", ui.ListenerSettings{Name: "share", Database: "notes"}); err == nil {
+	if err := ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes"}}); err == nil {
 		t.Error("a second listener named share was accepted")
 	}
 	if err := ws.StopListener("share"); err != nil || rn.Listener("share") != nil {
 		t.Error("StopListener left it running")
+	}
+}
+
+// Saving what the forms open with, unchanged, leaves the configuration as
+// it was: the settings the forms do not show are kept, not reset.
+func TestWorkspaceEditKeepsWhatTheFormsDoNotShow(t *testing.T) {
+	dir := t.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.CreateDatabase("notes"); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := service.HashPassword("lovelace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	minute := service.Duration{Duration: time.Minute}
+	cfg := service.DefaultConfig()
+	cfg.Listeners = []service.ListenerConfig{{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff,
+		Users: []service.UserHash{{Name: "ada", PasswordHash: hash}}, MaxConnections: 3, IdleTimeout: minute,
+		HandshakeTimeout: minute, StartTimeout: minute}}
+	cfg.Replications = []service.ReplicationConfig{{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:1/notes",
+		Type: service.TypePull, Conflicts: service.ConflictsLocal, MaxAttempts: 4, MaxAttemptWait: minute, Heartbeat: minute,
+		NoProgress: minute}}
+	path := filepath.Join(dir, service.ConfigFileName)
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	want, err := service.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := service.NewRunner(e)
+	defer rn.Stop()
+	ws := newWorkspace(path, dir, want, rn, nil)
+	ls, _ := ws.Listeners()
+	rs, _ := ws.Replications()
+	if len(ls) != 1 || len(rs) != 1 {
+		t.Fatalf("%d listeners, %d replications", len(ls), len(rs))
+	}
+	if err := ws.SaveListener("share", ls[0].Settings); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.SaveReplication("to-desk", rs[0].Settings); err != nil {
+		t.Fatal(err)
+	}
+	got, err := service.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Listeners, want.Listeners) {
+		t.Errorf("listener saved as\n%+v\nwant\n%+v", got.Listeners, want.Listeners)
+	}
+	if !reflect.DeepEqual(got.Replications, want.Replications) {
+		t.Errorf("replication saved as\n%+v\nwant\n%+v", got.Replications, want.Replications)
+	}
+}
+
+// A change that is saved but cannot start says so, typed, so the form
+// knows the item now exists.
+func TestWorkspaceSavedButNotStarted(t *testing.T) {
+	dir := t.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.CreateDatabase("notes"); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	rn := service.NewRunner(e)
+	defer rn.Stop()
+	path := filepath.Join(dir, service.ConfigFileName)
+	ws := newWorkspace(path, dir, service.DefaultConfig(), rn, nil)
+	err = ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes",
+		Interface: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port, TLS: service.TLSOff}})
+	var notStarted *ui.NotStartedError
+	if !errors.As(err, &notStarted) || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("saving a listener on a busy port: %v", err)
+	}
+	if cfg, err := service.LoadConfig(path); err != nil || len(cfg.Listeners) != 1 {
+		t.Fatalf("the listener was not saved: %v", err)
 	}
 }

@@ -11,6 +11,19 @@ import (
 	"peersync/syncengine"
 )
 
+// Replication types, as saved ("" is TypePushAndPull).
+const (
+	TypePushAndPull = "pushAndPull"
+	TypePush        = "push"
+	TypePull        = "pull"
+)
+
+// TLS modes of a listener besides an identity label ("" is TLSAnonymous).
+const (
+	TLSOff       = "off"
+	TLSAnonymous = "anonymous"
+)
+
 // ConflictPolicy says how a replication resolves conflicts.
 type ConflictPolicy string
 
@@ -58,9 +71,9 @@ func (lc ListenerConfig) Engine(e *syncengine.Engine) (syncengine.ListenerConfig
 		EnableDeltaSync: lc.DeltaSync, Collections: lc.Collections, MaxConnections: lc.MaxConnections,
 		IdleTimeout: lc.IdleTimeout.Duration, HandshakeTimeout: lc.HandshakeTimeout.Duration, StartTimeout: lc.StartTimeout.Duration}
 	switch lc.TLS {
-	case "off":
+	case TLSOff:
 		cfg.DisableTLS = true
-	case "anonymous", "":
+	case TLSAnonymous, "":
 	default:
 		ids, err := e.Identities()
 		if err != nil {

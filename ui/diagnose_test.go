@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/doctor"
 )
@@ -55,8 +56,8 @@ func TestReplicationErrorOffersDiagnosis(t *testing.T) {
 	h := newHarness(t, withDiagnoser())
 	h.database("notes")
 	port := strconv.Itoa(closedPort(t))
-	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:" + port + "/notes",
-		Type: TypePull, Continuous: true, Conflicts: ConflictsDefault}); err != nil {
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:" + port + "/notes",
+		Type: service.TypePull, Continuous: true, Conflicts: service.ConflictsDefault}}); err != nil {
 		t.Fatal(err)
 	}
 	rs := h.u.replications

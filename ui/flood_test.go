@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -67,7 +68,7 @@ func TestReplicationFloodIsCoalesced(t *testing.T) {
 	h.settle()
 	before := rs.refreshes
 	start := time.Now()
-	rs.save("", ReplicationSettings{Name: "bulk-push", Database: "bulk", Target: l.URLs()[0], Type: TypePush, AutoStart: true})
+	rs.save("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "bulk-push", Database: "bulk", Target: l.URLs()[0], Type: service.TypePush, AutoStart: true}})
 	var statusEvents, docEvents int
 	deadline := start.Add(5 * time.Minute)
 	for {

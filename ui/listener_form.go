@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"peersync/service"
 )
 
 // Labels of the listener form's choices.
@@ -22,15 +25,42 @@ var (
 
 // listenerForm holds the fields, so tests can fill them in.
 type listenerForm struct {
-	name, port, user, password, clientCA *widget.Entry
-	database, iface, tls, auth           *widget.Select
-	readOnly, delta, announce            *widget.Check
+	name, port, clientCA       *widget.Entry
+	database, iface, tls, auth *widget.Select
+	readOnly, delta, announce  *widget.Check
+	logins                     []*loginRow
+	loginBox                   *fyne.Container
+	edited                     bool // editing a saved listener: empty passwords keep the old
+}
+
+// loginRow is one user of a listener with password authentication.
+type loginRow struct {
+	name, password *widget.Entry
+	row            fyne.CanvasObject
+}
+
+// addLogin adds a row for a user (name "" for a new one).
+func (f *listenerForm) addLogin(name string) {
+	r := &loginRow{name: widget.NewEntry(), password: widget.NewPasswordEntry()}
+	r.name.SetPlaceHolder("user name")
+	r.name.SetText(name)
+	r.password.SetPlaceHolder("password")
+	if name != "" && f.edited {
+		r.password.SetPlaceHolder("unchanged")
+	}
+	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		f.loginBox.Remove(r.row)
+		f.logins = slices.DeleteFunc(f.logins, func(o *loginRow) bool { return o == r })
+	})
+	r.row = container.NewBorder(nil, nil, nil, remove, container.NewGridWithColumns(2, r.name, r.password))
+	f.logins = append(f.logins, r)
+	f.loginBox.Add(r.row)
 }
 
 // showForm opens the form for a new listener (old == "") or the one named
 // old, filled in from set.
 func (s *listenersScreen) showForm(old string, set ListenerSettings) {
-	f := &listenerForm{}
+	f := &listenerForm{edited: old != ""}
 	f.name = widget.NewEntry()
 	f.name.SetPlaceHolder("e.g. share-notes")
 	f.name.SetText(set.Name)
@@ -42,7 +72,6 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 	}
 	f.database = widget.NewSelect(nil, nil)
 	f.database.PlaceHolder = "(choose a database)"
-	f.database.SetSelected(set.Database)
 	f.port = widget.NewEntry()
 	f.port.SetPlaceHolder("0 = automatic")
 	f.port.SetText(strconv.Itoa(set.Port))
@@ -52,22 +81,23 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 		}
 		return nil
 	}
-	f.iface = widget.NewSelect(append([]string{allInterfaces}, s.u.ws.Interfaces()...), nil)
-	f.iface.SetSelected(allInterfaces)
-	if set.Interface != "" {
-		f.iface.SetSelected(set.Interface)
+	ifaces := append([]string{allInterfaces}, s.u.ws.Interfaces()...)
+	if set.Interface != "" && !slices.Contains(ifaces, set.Interface) {
+		ifaces = append(ifaces, set.Interface) // an address, or an interface that is down
 	}
-	f.tls = widget.NewSelect([]string{TLSOff, TLSAnonymous}, nil)
-	f.tls.SetSelected(set.TLS)
+	f.iface = widget.NewSelect(ifaces, nil)
+	f.iface.SetSelected(orDefault(set.Interface, allInterfaces))
+	f.tls = widget.NewSelect([]string{service.TLSOff, service.TLSAnonymous}, nil)
+	f.tls.SetSelected(orDefault(set.TLS, service.TLSAnonymous))
 	f.auth = widget.NewSelect(authLabels, nil)
-	f.user = widget.NewEntry()
-	f.user.SetPlaceHolder("user name")
-	f.password = widget.NewPasswordEntry()
-	f.password.SetPlaceHolder("password")
-	if len(set.Users) > 0 {
-		f.user.SetText(set.Users[0].Name)
-		f.password.SetPlaceHolder("unchanged")
+	f.loginBox = container.NewVBox()
+	for _, u := range set.Logins {
+		f.addLogin(u.Name)
 	}
+	if len(f.logins) == 0 {
+		f.addLogin("")
+	}
+	addUser := widget.NewButtonWithIcon("Add user", theme.ContentAddIcon(), func() { f.addLogin("") })
 	f.clientCA = widget.NewEntry()
 	f.clientCA.SetPlaceHolder("PEM file of trusted client-certificate roots")
 	f.clientCA.SetText(set.ClientCA)
@@ -79,7 +109,7 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 			}
 		}, s.u.win)
 	})
-	users := container.NewGridWithColumns(2, f.user, f.password)
+	users := container.NewVBox(f.loginBox, container.NewHBox(addUser))
 	roots := container.NewBorder(nil, nil, nil, browse, f.clientCA)
 	f.auth.OnChanged = func(l string) {
 		v := valueFor(authLabels, authValues, l)
@@ -109,44 +139,46 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 	if old != "" {
 		title = "Edit listener “" + old + "”"
 	}
-	d := dialog.NewForm(title, "Save", "Cancel", items, func(ok bool) {
-		s.form, s.openForm = nil, nil
-		if ok {
-			s.save(old, f.settings())
-		}
-	}, s.u.win)
-	d.Resize(fyne.NewSize(560, 560))
-	d.Show()
-	s.form, s.openForm = d, f
-	s.u.fillDatabases(f.database)
-	s.u.fillIdentities(f.tls, set.TLS)
+	save := func(done func(error)) {
+		next := f.settings(set)
+		call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.ws.SaveListener(old, next) }, func(_ struct{}, err error) {
+			var notStarted *NotStartedError
+			if err == nil || errors.As(err, &notStarted) {
+				// Saved: a second Save edits what is saved now.
+				old, set = next.Name, next
+				s.selected = next.Name
+				s.reload.trigger()
+			}
+			done(err)
+		})
+	}
+	s.form = showEditForm(s.u.win, title, fyne.NewSize(560, 600), items, save, func() { s.form, s.openForm = nil, nil })
+	s.openForm = f
+	s.u.fillDatabases(f.database, set.Database)
+	s.u.fillIdentities(f.tls, []string{service.TLSOff, service.TLSAnonymous}, orDefault(set.TLS, service.TLSAnonymous))
 }
 
-// settings reads the form.
-func (f *listenerForm) settings() ListenerSettings {
-	port, _ := strconv.Atoi(strings.TrimSpace(f.port.Text))
-	set := ListenerSettings{Name: strings.TrimSpace(f.name.Text), Database: f.database.Selected, Port: port,
-		TLS: f.tls.Selected, Auth: valueFor(authLabels, authValues, f.auth.Selected),
-		ReadOnly: f.readOnly.Checked, DeltaSync: f.delta.Checked, Announce: f.announce.Checked}
+// settings applies the form to set, the listener it opened with, so that
+// what the form does not show is kept.
+func (f *listenerForm) settings(set ListenerSettings) ListenerSettings {
+	lc := &set.ListenerConfig
+	lc.Port, _ = strconv.Atoi(strings.TrimSpace(f.port.Text))
+	lc.Name, lc.Database, lc.TLS = strings.TrimSpace(f.name.Text), f.database.Selected, f.tls.Selected
+	lc.ReadOnly, lc.DeltaSync, lc.Announce = f.readOnly.Checked, f.delta.Checked, f.announce.Checked
+	lc.Interface = ""
 	if f.iface.Selected != allInterfaces {
-		set.Interface = f.iface.Selected
+		lc.Interface = f.iface.Selected
 	}
+	set.Auth, set.Logins, lc.ClientCA = valueFor(authLabels, authValues, f.auth.Selected), nil, ""
 	switch set.Auth {
 	case AuthPassword:
-		set.Users = []ListenerUser{{Name: strings.TrimSpace(f.user.Text), Password: f.password.Text}}
+		for _, r := range f.logins {
+			if name := strings.TrimSpace(r.name.Text); name != "" || r.password.Text != "" {
+				set.Logins = append(set.Logins, ListenerUser{Name: name, Password: r.password.Text})
+			}
+		}
 	case AuthClientCA:
-		set.ClientCA = strings.TrimSpace(f.clientCA.Text)
+		lc.ClientCA = strings.TrimSpace(f.clientCA.Text)
 	}
 	return set
-}
-
-// save saves the settings in the background and reloads.
-func (s *listenersScreen) save(old string, set ListenerSettings) {
-	call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.ws.SaveListener(old, set) }, func(_ struct{}, err error) {
-		if err != nil {
-			showError(s.u.win, "save listener “"+set.Name+"”", err)
-		}
-		s.selected = set.Name
-		s.reload.trigger()
-	})
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"peersync/service"
 	"peersync/syncengine/tlsid"
 )
 
@@ -28,7 +29,7 @@ type listenersScreen struct {
 	message *widget.Label
 	content fyne.CanvasObject
 
-	form     dialog.Dialog
+	form     *editForm
 	openForm *listenerForm
 
 	startBtn, stopBtn, editBtn, deleteBtn *widget.Button
@@ -76,7 +77,7 @@ func newListenersScreen(u *mainUI) *listenersScreen {
 
 	s.message = widget.NewLabel("")
 	s.content = listDetailScreen("Listeners", "New listener…", func() {
-		s.showForm("", ListenerSettings{TLS: TLSAnonymous, Auth: AuthNone})
+		s.showForm("", ListenerSettings{ListenerConfig: service.ListenerConfig{TLS: service.TLSAnonymous}, Auth: AuthNone})
 	}, s.list, container.NewVScroll(s.detail), 0.35, s.message)
 	s.showDetail()
 	return s

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine/doctor"
 	"peersync/syncengine/endpoint"
 )
@@ -205,8 +206,8 @@ func (s *peersScreen) replicateWith() {
 		return
 	}
 	p := s.peers[s.selected]
-	set := ReplicationSettings{Name: p.Name + "-" + p.Database, Target: p.URL(), Type: TypePushAndPull,
-		Conflicts: ConflictsDefault, Continuous: true}
+	set := ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: p.Name + "-" + p.Database, Target: p.URL(),
+		Type: service.TypePushAndPull, Conflicts: service.ConflictsDefault, Continuous: true}}
 	open := func(old string, set ReplicationSettings) {
 		s.u.show(navReplications)
 		s.u.replications.showForm(old, set)

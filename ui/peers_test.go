@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine/tlsid"
 )
 
@@ -101,7 +102,7 @@ func TestReplicateWithPinsOnlyATrustedFingerprint(t *testing.T) {
 	h.settle()
 	test.Tap(button(h.topDialog(), "Cancel"))
 	h.settle()
-	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "desk-notes", Database: "notes", Target: p.URL(), Type: TypePush, Pin: fp}); err != nil {
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "desk-notes", Database: "notes", Target: p.URL(), Type: service.TypePush, Pin: fp}}); err != nil {
 		t.Fatal(err)
 	}
 	h.u.trustDialog = nil
@@ -121,7 +122,7 @@ func TestReplicateWithOpensTheExistingReplication(t *testing.T) {
 	p := discovery.Peer{PeerID: "p1", Name: "desk", Database: "notes", Addrs: []net.IP{net.ParseIP("127.0.0.1")},
 		Port: 4984, LastSeen: time.Now()}
 	h := newHarness(t, withBrowser(announcedBrowser{p}))
-	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "to-desk", Database: "notes", Target: p.URL() + "/_blipsync", Type: TypePush}); err != nil {
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-desk", Database: "notes", Target: p.URL() + "/_blipsync", Type: service.TypePush}}); err != nil {
 		t.Fatal(err)
 	}
 	s := h.u.peers
@@ -131,7 +132,7 @@ func TestReplicateWithOpensTheExistingReplication(t *testing.T) {
 	test.Tap(s.replicateBtn)
 	h.settle()
 	f := h.u.replications.openForm
-	if f == nil || f.name.Text != "to-desk" || f.typ.Selected != labelFor(typeLabels, typeValues, TypePush) {
+	if f == nil || f.name.Text != "to-desk" || f.typ.Selected != labelFor(typeLabels, typeValues, service.TypePush) {
 		t.Fatalf("form %+v, want the existing replication to-desk", f)
 	}
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -8,18 +10,26 @@ import (
 	"peersync/syncengine/tlsid"
 )
 
-// fillDatabases loads the database names into a form's select.
-func (u *mainUI) fillDatabases(sel *widget.Select) {
+// fillDatabases loads the database names into a form's select and selects
+// current, listing it even when it is gone so the form shows what is saved.
+func (u *mainUI) fillDatabases(sel *widget.Select, current string) {
 	call(u.run, u.eng.DatabaseNames, func(names []string, err error) {
-		if err == nil {
-			sel.SetOptions(names)
+		if err != nil {
+			return
+		}
+		if current != "" && !slices.Contains(names, current) {
+			names = append(names, current)
+		}
+		sel.SetOptions(names)
+		if current != "" {
+			sel.SetSelected(current)
 		}
 	})
 }
 
-// fillIdentities adds the identity store's labels to a TLS select, after
-// "off" and "anonymous", keeping current selected.
-func (u *mainUI) fillIdentities(sel *widget.Select, current string) {
+// fillIdentities loads the identity store's labels into a select, after
+// first, and selects current.
+func (u *mainUI) fillIdentities(sel *widget.Select, first []string, current string) {
 	call(u.run, func() ([]string, error) {
 		store, err := u.eng.Identities()
 		if err != nil {
@@ -33,7 +43,11 @@ func (u *mainUI) fillIdentities(sel *widget.Select, current string) {
 		return labels, err
 	}, func(labels []string, err error) {
 		if err == nil {
-			sel.SetOptions(append([]string{TLSOff, TLSAnonymous}, labels...))
+			opts := append(slices.Clone(first), labels...)
+			if current != "" && !slices.Contains(opts, current) {
+				opts = append(opts, current)
+			}
+			sel.SetOptions(opts)
 			sel.SetSelected(current)
 		}
 	})

@@ -5,18 +5,21 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"peersync/service"
 	"peersync/syncengine/endpoint"
 )
+
+// noIdentity is the client-certificate choice for none.
+const noIdentity = "(none)"
 
 // Labels of the form's choices, and what they save as.
 var (
 	typeLabels     = []string{"Push and pull", "Push only", "Pull only"}
-	typeValues     = []string{TypePushAndPull, TypePush, TypePull}
+	typeValues     = []string{service.TypePushAndPull, service.TypePush, service.TypePull}
 	conflictLabels = []string{"Default (a deletion wins, then the longer history)", "Local wins", "Remote wins"}
-	conflictValues = []string{ConflictsDefault, ConflictsLocal, ConflictsRemote}
+	conflictValues = []string{string(service.ConflictsDefault), string(service.ConflictsLocal), string(service.ConflictsRemote)}
 	errRequired    = errors.New("required")
 )
 
@@ -41,7 +44,7 @@ func valueFor(labels, values []string, l string) string {
 // replicationForm holds the fields, so tests can fill them in.
 type replicationForm struct {
 	name, target, user, password, pin, docIDs *widget.Entry
-	database, typ, conflicts                  *widget.Select
+	database, typ, conflicts, clientCert      *widget.Select
 	continuous, acceptSelfSigned, delta, auto *widget.Check
 }
 
@@ -60,7 +63,6 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	}
 	f.database = widget.NewSelect(nil, nil)
 	f.database.PlaceHolder = "(choose a database)"
-	f.database.SetSelected(set.Database)
 	f.target = widget.NewEntry()
 	f.target.SetPlaceHolder("wss://host:port/database")
 	f.target.SetText(set.Target)
@@ -86,6 +88,8 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	if old != "" && set.User != "" {
 		f.password.SetPlaceHolder("unchanged")
 	}
+	f.clientCert = widget.NewSelect([]string{noIdentity}, nil)
+	f.clientCert.SetSelected(noIdentity)
 	f.pin = widget.NewEntry()
 	f.pin.SetPlaceHolder("SHA-256 fingerprint of the server certificate (optional)")
 	f.pin.SetText(set.Pin)
@@ -95,7 +99,7 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.docIDs.SetPlaceHolder("document IDs, comma-separated (optional: all)")
 	f.docIDs.SetText(strings.Join(set.DocIDs, ", "))
 	f.conflicts = widget.NewSelect(conflictLabels, nil)
-	f.conflicts.SetSelected(labelFor(conflictLabels, conflictValues, set.Conflicts))
+	f.conflicts.SetSelected(labelFor(conflictLabels, conflictValues, string(set.Conflicts)))
 	f.delta = widget.NewCheck("Delta sync", nil)
 	f.delta.SetChecked(set.DeltaSync)
 	f.auto = widget.NewCheck("Start when PeerSync starts", nil)
@@ -109,6 +113,7 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 		widget.NewFormItem("", f.continuous),
 		widget.NewFormItem("User", f.user),
 		widget.NewFormItem("Password", f.password),
+		widget.NewFormItem("Client certificate", f.clientCert),
 		widget.NewFormItem("Pin", f.pin),
 		widget.NewFormItem("", f.acceptSelfSigned),
 		widget.NewFormItem("Documents", f.docIDs),
@@ -120,31 +125,51 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	if old != "" {
 		title = "Edit replication “" + old + "”"
 	}
-	d := dialog.NewForm(title, "Save", "Cancel", items, func(ok bool) {
-		s.form, s.openForm = nil, nil
-		if ok {
-			s.save(old, f.settings())
-		}
-	}, s.u.win)
-	d.Resize(fyne.NewSize(560, 620))
-	d.Show()
-	s.form, s.openForm = d, f
-	s.u.fillDatabases(f.database)
+	save := func(done func(error)) {
+		next := f.settings(set)
+		call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.ws.SaveReplication(old, next) }, func(_ struct{}, err error) {
+			var notStarted *NotStartedError
+			if err == nil || errors.As(err, &notStarted) {
+				// Saved: a second Save edits what is saved now.
+				old, set = next.Name, next
+				s.selected = next.Name
+				s.reload.trigger()
+			}
+			done(err)
+		})
+	}
+	s.form = showEditForm(s.u.win, title, fyne.NewSize(560, 660), items, save, func() { s.form, s.openForm = nil, nil })
+	s.openForm = f
+	s.u.fillDatabases(f.database, set.Database)
+	s.u.fillIdentities(f.clientCert, []string{noIdentity}, orDefault(set.ClientCert, noIdentity))
 }
 
-// settings reads the form.
-func (f *replicationForm) settings() ReplicationSettings {
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// settings applies the form to set, the replication it opened with, so
+// that what the form does not show is kept.
+func (f *replicationForm) settings(set ReplicationSettings) ReplicationSettings {
 	var ids []string
 	for _, id := range strings.Split(f.docIDs.Text, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}
 	}
-	return ReplicationSettings{
-		Name: strings.TrimSpace(f.name.Text), Database: f.database.Selected, Target: strings.TrimSpace(f.target.Text),
-		Type: valueFor(typeLabels, typeValues, f.typ.Selected), Continuous: f.continuous.Checked,
-		User: strings.TrimSpace(f.user.Text), Password: f.password.Text, Pin: strings.TrimSpace(f.pin.Text),
-		AcceptSelfSigned: f.acceptSelfSigned.Checked, DocIDs: ids,
-		Conflicts: valueFor(conflictLabels, conflictValues, f.conflicts.Selected), DeltaSync: f.delta.Checked, AutoStart: f.auto.Checked,
+	rc := &set.ReplicationConfig
+	rc.Name, rc.Database, rc.Target = strings.TrimSpace(f.name.Text), f.database.Selected, strings.TrimSpace(f.target.Text)
+	rc.Type, rc.Continuous = valueFor(typeLabels, typeValues, f.typ.Selected), f.continuous.Checked
+	rc.User, set.Password = strings.TrimSpace(f.user.Text), f.password.Text
+	rc.ClientCert = ""
+	if c := f.clientCert.Selected; c != noIdentity {
+		rc.ClientCert = c
 	}
+	rc.Pin, rc.AcceptSelfSigned, rc.DocIDs = strings.TrimSpace(f.pin.Text), f.acceptSelfSigned.Checked, ids
+	rc.Conflicts = service.ConflictPolicy(valueFor(conflictLabels, conflictValues, f.conflicts.Selected))
+	rc.DeltaSync, rc.AutoStart = f.delta.Checked, f.auto.Checked
+	return set
 }

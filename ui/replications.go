@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/doctor"
 	"peersync/syncengine/tlsid"
@@ -28,7 +29,7 @@ type replicationsScreen struct {
 	docs     *widget.List
 	message  *widget.Label
 	content  fyne.CanvasObject
-	form     dialog.Dialog
+	form     *editForm
 	openForm *replicationForm // the open form's fields, for tests
 
 	startBtn, stopBtn, resetBtn, retryBtn, editBtn, deleteBtn, trustBtn *widget.Button
@@ -114,7 +115,7 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	// The scroll lets the split give the list its share however wide the
 	// buttons are.
 	s.content = listDetailScreen("Replications", "New replication…", func() {
-		s.showForm("", ReplicationSettings{Type: TypePushAndPull, Conflicts: ConflictsDefault})
+		s.showForm("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Type: service.TypePushAndPull, Conflicts: service.ConflictsDefault}})
 	}, s.list, container.NewHScroll(s.detail), 0.4, s.message)
 	s.showDetail()
 	return s

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
@@ -70,7 +71,7 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 	test.Type(f.name, "share")
 	selectOption(f.database, "notes")
 	selectOption(f.iface, "lo")
-	ls.form.(interface{ Submit() }).Submit()
+	ls.form.Submit()
 	h.settle()
 	if len(ls.rows) != 1 || !ls.rows[0].Running || len(ls.rows[0].URLs) == 0 {
 		t.Fatalf("listener rows %+v", ls.rows)
@@ -125,7 +126,7 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 	test.Type(rf.target, l.URLs()[0])
 	selectOption(rf.typ, "Push only")
 	rf.auto.SetChecked(true)
-	rs.form.(interface{ Submit() }).Submit()
+	rs.form.Submit()
 	h.settle()
 	h.waitFor("the push to finish", func() bool {
 		st := rs.status("to-peer")
@@ -176,7 +177,7 @@ func progressBar(o fyne.CanvasObject) *widget.ProgressBar {
 func TestListenersAndReplicationsScreens(t *testing.T) {
 	h := newHarness(t)
 	h.database("notes")
-	if err := h.ws.SaveListener("", ListenerSettings{Name: "share", Database: "notes", Port: 0, TLS: TLSOff, Auth: AuthNone, ReadOnly: true}); err != nil {
+	if err := h.ws.SaveListener("", ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Port: 0, TLS: service.TLSOff, ReadOnly: true}, Auth: AuthNone}); err != nil {
 		t.Fatal(err)
 	}
 	h.ws.StopListener("share")
@@ -189,8 +190,8 @@ func TestListenersAndReplicationsScreens(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "listeners.xml", h.u.win.Canvas())
 
-	if err := h.ws.SaveReplication("", ReplicationSettings{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:1/notes",
-		Type: TypePull, Conflicts: ConflictsRemote}); err != nil {
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-desk", Database: "notes", Target: "ws://127.0.0.1:1/notes",
+		Type: service.TypePull, Conflicts: service.ConflictsRemote}}); err != nil {
 		t.Fatal(err)
 	}
 	rs := h.u.replications

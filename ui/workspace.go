@@ -2,6 +2,7 @@ package ui
 
 import (
 	"peersync/discovery"
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -45,34 +46,30 @@ type PeerBrowser interface {
 
 var _ PeerBrowser = (*discovery.Browser)(nil)
 
-// Authentication modes of a listener.
+// NotStartedError is what a save returns when it kept the change but could
+// not start what it saved (a busy port, an unreachable database): the form
+// then edits the saved item.
+type NotStartedError struct{ Reason string }
+
+func (e *NotStartedError) Error() string { return "saved, but it could not start: " + e.Reason }
+
+// Authentication modes of a listener, as the form offers them.
 const (
 	AuthNone     = "none"
 	AuthPassword = "password"
 	AuthClientCA = "client-ca"
 )
 
-// TLS modes of a listener besides an identity label.
-const (
-	TLSOff       = "off"
-	TLSAnonymous = "anonymous"
-)
-
-// ListenerSettings is one listener as the user edits it.
+// ListenerSettings is one listener as the user edits it: its saved
+// specification, which the form changes in place (so what the form does not
+// show is kept), with the authentication as one choice and the passwords
+// typed in.
 type ListenerSettings struct {
-	Name      string
-	Database  string
-	Port      int    // 0 picks a free port
-	Interface string // interface name; "" listens on all
-	TLS       string // TLSOff, TLSAnonymous or an identity label
-	Auth      string // AuthNone, AuthPassword or AuthClientCA
-	// Users for AuthPassword. A user whose Password is empty keeps the
+	service.ListenerConfig
+	Auth string // AuthNone, AuthPassword or AuthClientCA
+	// Logins for AuthPassword. A login whose Password is empty keeps the
 	// password saved before; passwords are never read back.
-	Users     []ListenerUser
-	ClientCA  string // PEM file of client-certificate roots, for AuthClientCA
-	ReadOnly  bool
-	DeltaSync bool
-	Announce  bool
+	Logins []ListenerUser
 }
 
 // ListenerUser is a user name with a new password (or "" to keep the old).
@@ -90,34 +87,13 @@ type ListenerState struct {
 	Error       string // why it is not running, when it failed to start
 }
 
-// Replication types and conflict policies, as saved.
-const (
-	TypePushAndPull = "pushAndPull"
-	TypePush        = "push"
-	TypePull        = "pull"
-
-	ConflictsDefault = "default"
-	ConflictsLocal   = "local"
-	ConflictsRemote  = "remote"
-)
-
-// ReplicationSettings is one replication as the user edits it.
+// ReplicationSettings is one replication as the user edits it: its saved
+// specification, which the form changes in place, and the password typed in.
 type ReplicationSettings struct {
-	Name       string
-	Database   string
-	Target     string // ws:// or wss:// URL
-	Type       string // TypePushAndPull, TypePush or TypePull
-	Continuous bool
-	User       string
-	// Password is write-only: the app keeps it in a private file, never in
-	// the configuration. Empty keeps the one saved before.
-	Password         string
-	Pin              string // SHA-256 fingerprint of the server's certificate
-	AcceptSelfSigned bool
-	DocIDs           []string
-	Conflicts        string // ConflictsDefault, ConflictsLocal or ConflictsRemote
-	DeltaSync        bool
-	AutoStart        bool
+	service.ReplicationConfig
+	// Password is write-only: the app keeps it out of the configuration.
+	// Empty keeps the one saved before.
+	Password string
 }
 
 // ReplicationState is a saved replication and its replicator's state.

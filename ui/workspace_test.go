@@ -64,7 +64,10 @@ func (w *testWorkspace) SaveListener(old string, s ListenerSettings) error {
 	w.listeners = append(w.listeners, s)
 	w.mu.Unlock()
 	w.StopListener(old)
-	return w.StartListener(s.Name)
+	if err := w.StartListener(s.Name); err != nil {
+		return &NotStartedError{Reason: err.Error()}
+	}
+	return nil
 }
 
 func (w *testWorkspace) DeleteListener(name string) error {
@@ -83,12 +86,11 @@ func (w *testWorkspace) StartListener(name string) error {
 		return nil
 	}
 	s := w.listeners[i]
-	db, err := w.e.OpenDatabase(s.Database)
+	cfg, err := s.ListenerConfig.Engine(w.e)
 	if err != nil {
 		return err
 	}
-	l, err := w.e.NewListener(syncengine.ListenerConfig{Database: db, Port: s.Port, NetworkInterface: s.Interface, DisableTLS: s.TLS == TLSOff,
-		ReadOnly: s.ReadOnly, EnableDeltaSync: s.DeltaSync})
+	l, err := w.e.NewListener(cfg)
 	if err != nil {
 		return err
 	}
@@ -138,7 +140,9 @@ func (w *testWorkspace) SaveReplication(old string, s ReplicationSettings) error
 		r.Stop()
 	}
 	if s.AutoStart {
-		return w.StartReplication(s.Name, false)
+		if err := w.StartReplication(s.Name, false); err != nil {
+			return &NotStartedError{Reason: err.Error()}
+		}
 	}
 	return nil
 }
@@ -162,17 +166,11 @@ func (w *testWorkspace) StartReplication(name string, reset bool) error {
 			return fmt.Errorf("no replication %q", name)
 		}
 		s := w.repls[i]
-		db, err := w.e.OpenDatabase(s.Database)
+		cfg, err := s.ReplicationConfig.Engine(w.e)
 		if err != nil {
 			return err
 		}
-		typ, err := syncengine.ParseReplicatorType(s.Type)
-		if err != nil {
-			return err
-		}
-		r, err = w.e.NewReplicator(syncengine.ReplicatorConfig{Database: db, Target: s.Target, Type: typ,
-			Continuous: s.Continuous, DocumentIDs: s.DocIDs, PinnedServerFingerprint: s.Pin,
-			AcceptOnlySelfSignedServerCertificate: s.AcceptSelfSigned, EnableDeltaSync: s.DeltaSync})
+		r, err = w.e.NewReplicator(cfg)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,167 @@
+package ui
+
+import (
+	"net"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"peersync/service"
+)
+
+// savedReplication is what the test workspace holds for name.
+func (w *testWorkspace) savedReplication(t *testing.T, name string) ReplicationSettings {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range w.repls {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no replication %q saved", name)
+	return ReplicationSettings{}
+}
+
+func (w *testWorkspace) savedListener(t *testing.T, name string) ListenerSettings {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range w.listeners {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no listener %q saved", name)
+	return ListenerSettings{}
+}
+
+// Editing a replication and saving without a change keeps it as it was,
+// the database and what the form does not show included.
+func TestEditReplicationOpensWithEverySavedValue(t *testing.T) {
+	h := newHarness(t)
+	h.database("other")
+	h.database("notes")
+	saved := ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-desk", Database: "notes",
+		Target: "ws://127.0.0.1:1/notes", Type: service.TypePull, Conflicts: service.ConflictsRemote, DocIDs: []string{"a", "b"},
+		DeltaSync: true, MaxAttempts: 7, Collections: []string{"app.notes"}, Heartbeat: service.Duration{Duration: 42e9}}}
+	if err := h.ws.SaveReplication("", saved); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.settle()
+	rs.list.Select(0)
+	test.Tap(rs.editBtn)
+	h.settle()
+	f := rs.openForm
+	if f == nil || f.database.Selected != "notes" || f.typ.Selected != "Pull only" || f.conflicts.Selected != "Remote wins" ||
+		f.docIDs.Text != "a, b" || !f.delta.Checked {
+		t.Fatalf("the form opened with database %q, type %q, conflicts %q, documents %q", f.database.Selected, f.typ.Selected,
+			f.conflicts.Selected, f.docIDs.Text)
+	}
+	rs.form.Submit()
+	h.settle()
+	if rs.form != nil {
+		t.Fatalf("the form stayed open: %q", rs.form.Error())
+	}
+	if got := h.ws.savedReplication(t, "to-desk"); !reflect.DeepEqual(got, saved) {
+		t.Errorf("saved unchanged form as\n%+v\nwant\n%+v", got, saved)
+	}
+}
+
+// A save the workspace refuses keeps the form open with everything typed
+// and says why inside it.
+func TestRefusedListenerSaveKeepsTheForm(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+
+	ls := h.u.listeners
+	h.u.show(navListeners)
+	h.settle()
+	test.Tap(button(ls.content, "New listener…"))
+	h.settle()
+	f := ls.openForm
+	test.Type(f.name, "share")
+	selectOption(f.database, "notes")
+	selectOption(f.iface, "lo")
+	f.port.SetText(port)
+	selectOption(f.auth, "Users and passwords")
+	test.Type(f.logins[0].name, "ada")
+	test.Type(f.logins[0].password, "lovelace")
+	ls.form.Submit()
+	h.settle()
+	if ls.form == nil || ls.openForm != f {
+		t.Fatal("a refused save closed the form")
+	}
+	if msg := ls.form.Error(); !strings.Contains(msg, "saved, but it could not start") || !strings.Contains(msg, "address already in use") {
+		t.Errorf("the form says %q, want that it was saved and why it cannot listen", msg)
+	}
+	if f.name.Text != "share" || f.database.Selected != "notes" || f.port.Text != port || f.logins[0].name.Text != "ada" ||
+		f.logins[0].password.Text != "lovelace" {
+		t.Errorf("the form lost what was typed: name %q database %q port %q", f.name.Text, f.database.Selected, f.port.Text)
+	}
+	if strings.Contains(ls.form.Error(), "disk space") {
+		t.Errorf("unrelated advice: %q", ls.form.Error())
+	}
+
+	// Fixing the port saves the same listener again and closes the form.
+	f.port.SetText("0")
+	ls.form.Submit()
+	h.settle()
+	if ls.form != nil {
+		t.Fatalf("the form stayed open after a good save: %q", ls.form.Error())
+	}
+	if got := h.ws.savedListener(t, "share"); got.Port != 0 || len(got.Logins) != 1 || got.Logins[0].Name != "ada" {
+		t.Errorf("saved %+v", got)
+	}
+	if ls, _ := h.ws.Listeners(); len(ls) != 1 || !ls[0].Running {
+		t.Errorf("listeners %+v, want the one, running", ls)
+	}
+}
+
+// The listener form edits every user, not only the first.
+func TestListenerFormEditsEveryUser(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	saved := ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Interface: "127.0.0.1",
+		TLS: service.TLSOff, MaxConnections: 3, IdleTimeout: service.Duration{Duration: 60e9}},
+		Auth: AuthPassword, Logins: []ListenerUser{{Name: "ada"}, {Name: "grace"}}}
+	if err := h.ws.SaveListener("", saved); err != nil {
+		t.Fatal(err)
+	}
+	ls := h.u.listeners
+	h.u.show(navListeners)
+	h.settle()
+	ls.list.Select(0)
+	test.Tap(ls.editBtn)
+	h.settle()
+	f := ls.openForm
+	if len(f.logins) != 2 || f.logins[0].name.Text != "ada" || f.logins[1].name.Text != "grace" || f.database.Selected != "notes" {
+		t.Fatalf("the form opened with %d users, database %q", len(f.logins), f.database.Selected)
+	}
+	test.Tap(button(h.topDialog(), "Add user"))
+	h.settle()
+	test.Type(f.logins[2].name, "linus")
+	test.Type(f.logins[2].password, "torvalds")
+	ls.form.Submit()
+	h.settle()
+	if ls.form != nil {
+		t.Fatalf("the form stayed open: %q", ls.form.Error())
+	}
+	got := h.ws.savedListener(t, "share")
+	want := saved
+	want.Logins = []ListenerUser{{Name: "ada"}, {Name: "grace"}, {Name: "linus", Password: "torvalds"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("saved\n%+v\nwant\n%+v", got, want)
+	}
+}
