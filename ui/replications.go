@@ -36,9 +36,15 @@ type replicationsScreen struct {
 	diagnoseBtn, errDiagnoseBtn                                         *widget.Button // shown when the workspace can diagnose
 	diagnosis                                                           diagnoseAction
 
-	rows     []ReplicationState
-	byID     map[string]string                      // replicator ID → replication name
-	live     map[string]syncengine.ReplicatorStatus // newest status from events, by name
+	rows []ReplicationState
+	byID map[string]string                      // replicator ID → replication name
+	live map[string]syncengine.ReplicatorStatus // newest known status, by name
+	// heard is the newest status event of each replicator ID, named or not
+	// yet, and heardAt the event count when it came, so a load knows
+	// whether its snapshot or the event is newer.
+	heard    map[string]syncengine.ReplicatorStatus
+	heardAt  map[string]int
+	events   int
 	logs     map[string]*docLog
 	unnamed  map[string]*docLog // logs of replicator IDs not yet matched to a name
 	docLines []string           // the selected replication's log, newest first
@@ -54,8 +60,11 @@ type replicationsScreen struct {
 
 func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	s := &replicationsScreen{u: u, byID: map[string]string{}, live: map[string]syncengine.ReplicatorStatus{},
-		logs: map[string]*docLog{}, unnamed: map[string]*docLog{}, now: time.Now}
-	s.reload = &reloader{run: u.run, prepare: func() backgroundWork { return s.load }}
+		heard: map[string]syncengine.ReplicatorStatus{}, heardAt: map[string]int{}, logs: map[string]*docLog{}, unnamed: map[string]*docLog{}, now: time.Now}
+	s.reload = &reloader{run: u.run, prepare: func() backgroundWork {
+		mark := s.events
+		return func() func() { return s.load(mark) }
+	}}
 	s.throttle = newThrottle(u.run, maxUpdatesPerSecond, s.redraw)
 	s.list = widget.NewList(
 		func() int { return len(s.rows) },
@@ -124,7 +133,9 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 func (s *replicationsScreen) view() fyne.CanvasObject { return s.content }
 func (s *replicationsScreen) shown()                  { s.reload.trigger() }
 
-func (s *replicationsScreen) load() func() {
+// load reads the replications off the UI goroutine; mark is the count of
+// status events heard when it began.
+func (s *replicationsScreen) load(mark int) func() {
 	rows, err := s.u.ws.Replications()
 	return func() {
 		if err != nil {
@@ -132,18 +143,28 @@ func (s *replicationsScreen) load() func() {
 			return
 		}
 		s.rows = rows
+		current := map[string]bool{}
 		for _, r := range rows {
-			if r.ID != "" {
-				s.byID[r.ID] = r.Settings.Name
-				if l := s.unnamed[r.ID]; l != nil {
-					delete(s.unnamed, r.ID)
-					s.logFor(r.Settings.Name).add(oldestFirst(l))
-				}
-				if _, ok := s.live[r.Settings.Name]; !ok || r.Status.Activity != syncengine.Stopped {
-					s.live[r.Settings.Name] = r.Status
-				}
-			} else {
-				s.live[r.Settings.Name] = r.Status
+			s.live[r.Settings.Name] = r.Status
+			if r.ID == "" {
+				continue
+			}
+			current[r.ID] = true
+			s.byID[r.ID] = r.Settings.Name
+			if l := s.unnamed[r.ID]; l != nil {
+				delete(s.unnamed, r.ID)
+				s.logFor(r.Settings.Name).add(oldestFirst(l))
+			}
+			// An event heard since the load began is newer than its snapshot.
+			if s.heardAt[r.ID] > mark {
+				s.live[r.Settings.Name] = s.heard[r.ID]
+			}
+		}
+		for id := range s.byID {
+			if !current[id] { // a replicator replaced or deleted
+				delete(s.byID, id)
+				delete(s.heard, id)
+				delete(s.heardAt, id)
 			}
 		}
 		s.message.SetText(fmt.Sprintf("%d replications", len(rows)))
@@ -178,6 +199,8 @@ func (s *replicationsScreen) status(name string) syncengine.ReplicatorStatus { r
 
 // statusChanged takes a ReplicatorStatusChanged event.
 func (s *replicationsScreen) statusChanged(ev syncengine.ReplicatorStatusChanged) {
+	s.events++
+	s.heard[ev.ID], s.heardAt[ev.ID] = ev.Status, s.events
 	name, ok := s.byID[ev.ID]
 	if !ok {
 		s.reload.trigger() // a replicator we have not seen: learn its name

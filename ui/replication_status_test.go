@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"peersync/service"
+	"peersync/syncengine"
+)
+
+// The first Start of a replication that fails at once shows the error,
+// from the events alone: the screen must not lose the status events that
+// come before it has learned the new replicator's name.
+func TestFirstStartShowsTheFailure(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	peer := newPeerEngine(t)
+	desk, err := peer.CreateDatabase("desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := peer.NewListener(syncengine.ListenerConfig{Database: desk, DisableTLS: true, NetworkInterface: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Stop()
+	nowhere := strings.TrimSuffix(l.URLs()[0], "desk") + "nowhere" // a database the peer does not have
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "lost",
+		Database: "notes", Target: nowhere, Type: service.TypePush}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.settle()
+	rs.list.Select(0)
+	test.Tap(rs.startBtn)
+	h.waitFor("the replication to stop", func() bool {
+		r, _ := h.ws.Replications()
+		return len(r) == 1 && r[0].ID != "" && r[0].Status.Activity == syncengine.Stopped
+	})
+	h.waitFor("the error to show", func() bool { h.settle(); return rs.status("lost").Error != nil })
+	if rs.errLabel.Hidden || rs.errLabel.Text == "" {
+		t.Errorf("the failure is not shown: detail %q", texts(rs.detail))
+	}
+}
