@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +24,12 @@ func TestGUISmokeUnderXvfb(t *testing.T) {
 	g := startGUI(t, nil)
 	shot := filepath.Join(g.dir, "main-window.png")
 	xvfbtest.WaitForContent(t, g.env, g.window, shot, time.Minute, g.logs.String)
+	// The window serves the control socket: status answers, and a command
+	// on a database the window holds runs inside it.
+	if out, err := exec.Command(g.bin, "--data-dir", g.dataDir, "status").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "REPLICATION") {
+		t.Errorf("status beside the window: %v\n%s", err, out)
+	}
 	if strings.Contains(g.logs.String(), "WARNING: DATA RACE") {
 		t.Errorf("the app reported a data race while starting:\n%s", g.logs.String())
 	}
@@ -63,17 +70,17 @@ func TestGUIStartsWithADamagedDatabase(t *testing.T) {
 		os.WriteFile(path, data, 0o600)
 	})
 	// The Databases screen opens every database in name order: once the
-	// app holds "good", it has been through "bad".
+	// app holds "good" (bbolt's lock on its file), it has been through "bad".
 	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		out, _ := exec.Command(bin, "--data-dir", dataDir, "db", "info", "good").CombinedOutput()
-		if strings.Contains(string(out), "in use") {
-			break
-		}
+	for !fileLocked(t, filepath.Join(dataDir, "good.peersync")) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the app never opened the sound database; its output:\n%s", g.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond) // poll interval while waiting for the app
+	}
+	// It says what is wrong with the damaged one, from inside the window.
+	if out, _ := exec.Command(bin, "--data-dir", dataDir, "db", "check", "bad").CombinedOutput(); !strings.Contains(string(out), "damaged") {
+		t.Errorf("db check bad beside the window says:\n%s", out)
 	}
 	cmd := exec.Command("xwininfo", "-root", "-tree")
 	cmd.Env = g.env
@@ -85,9 +92,10 @@ func TestGUIStartsWithADamagedDatabase(t *testing.T) {
 
 // gui is the app running on a virtual X display.
 type gui struct {
-	dir, window string
-	env         []string
-	logs        *xvfbtest.Output
+	dir, window  string
+	bin, dataDir string
+	env          []string
+	logs         *xvfbtest.Output
 }
 
 // startGUI builds the app, starts it on a virtual X display with its data
@@ -133,7 +141,22 @@ func startGUI(t *testing.T, prepare func(bin, dataDir string)) *gui {
 	}
 	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
 	window := xvfbtest.WaitForWindow(t, env, "PeerSync", 2*time.Minute, logs.String)
-	return &gui{dir: dir, window: window, env: env, logs: logs}
+	return &gui{dir: dir, window: window, bin: bin, dataDir: filepath.Join(dir, "data"), env: env, logs: logs}
+}
+
+// fileLocked reports whether another process holds a lock on the file
+// (as bbolt does on an open database).
+func fileLocked(t *testing.T, path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }
 
 // raceBuild reports whether this test binary was built with -race.

@@ -106,7 +106,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "status",
-		Short:   "Show the listeners and replications of the running headless instance",
+		Short:   "Show the listeners and replications of the running instance (headless or the window)",
 		Example: "  peersync status\n  peersync status --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -3,13 +3,16 @@
 package app
 
 import (
+	"path/filepath"
+
 	"peersync/service"
 	"peersync/ui"
 )
 
 // runGUI opens the desktop window and returns when it closes. The window
 // edits the same configuration file headless mode runs, through the same
-// runner, so what is set up in it comes back after a restart.
+// runner and control socket, so what is set up in it comes back after a
+// restart and the CLI works beside it.
 func runGUI(g *globals) error {
 	path := g.configPath()
 	cfg, err := service.LoadConfig(path)
@@ -24,6 +27,13 @@ func runGUI(g *globals) error {
 	defer e.Close()
 	rn := service.NewRunner(e)
 	defer rn.Stop()
+	// The window answers the control socket as --headless does, so status
+	// and CLI commands on this data directory work beside it.
+	ctl, err := service.StartControl(filepath.Join(e.DataDir(), service.ControlSocketName), controlHandler(rn))
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
 	ws := newWorkspace(path, e.DataDir(), cfg, rn, nil)
 	// Applying the configuration started discovery when browsing is on; a
 	// nil browser makes the Peers screen say that discovery is off.
