@@ -145,7 +145,11 @@ func (w *workspace) Listeners() ([]ui.ListenerState, error) {
 	var out []ui.ListenerState
 	for _, lc := range w.cfg.Listeners {
 		st := ui.ListenerState{Settings: listenerSettings(lc), Error: w.startErrs["l:"+lc.Name]}
-		if l := w.rn.Listener(lc.Name); l != nil {
+		if l := w.rn.Listener(lc.Name); l != nil && !l.Running() {
+			if err := l.Err(); err != nil {
+				st.Error = "stopped: " + err.Error()
+			}
+		} else if l != nil {
 			s := l.Status()
 			st.Running, st.ID, st.URLs = true, l.ID(), l.URLs()
 			st.Connections, st.Active = s.ConnectionCount, s.ActiveConnectionCount

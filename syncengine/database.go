@@ -78,13 +78,22 @@ func (db *Database) Compact() (int, error) { return db.store.Compact() }
 
 // Close stops the listeners and replicators on this database and closes it.
 func (db *Database) Close() error {
+	return db.closeFor(fmt.Errorf("database %q was closed", db.name))
+}
+
+// closeFor closes the database; the listeners it stops say reason.
+func (db *Database) closeFor(reason error) error {
 	db.closeOnce.Do(func() {
 		db.usersMu.Lock()
 		users := db.users
 		db.users = nil
 		db.usersMu.Unlock()
 		for _, u := range users {
-			u.Stop()
+			if l, ok := u.(*Listener); ok {
+				l.stopFor(reason)
+			} else {
+				u.Stop()
+			}
 		}
 		db.stopObserving()
 		db.closeErr = db.store.Close()

@@ -199,7 +199,7 @@ func (e *Engine) DeleteDatabase(name string) error {
 	db := e.dbs[name]
 	e.mu.Unlock()
 	if db != nil {
-		db.Close()
+		db.closeFor(fmt.Errorf("database %q was deleted", name))
 	}
 	if err := os.Remove(e.path(name)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {

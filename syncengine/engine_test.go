@@ -116,3 +116,36 @@ func TestOpenInAnotherProcess(t *testing.T) {
 		t.Fatalf("child open: %v, want exit 7 (ErrInUse)", err)
 	}
 }
+
+// Deleting a database stops the listener serving it, which then says why,
+// in its state and in its stop event.
+func TestDeleteDatabaseStopsItsListener(t *testing.T) {
+	e := newTestEngine(t)
+	db, err := e.CreateDatabase("notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := e.NewListener(ListenerConfig{Database: db, DisableTLS: true, NetworkInterface: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.Subscribe(64)
+	defer sub.Close()
+	if err := e.DeleteDatabase("notes"); err != nil {
+		t.Fatal(err)
+	}
+	if l.Running() || l.Err() == nil || !strings.Contains(l.Err().Error(), `"notes" was deleted`) {
+		t.Fatalf("after the delete: running %v, error %v", l.Running(), l.Err())
+	}
+	for ev := range sub.C {
+		if st, ok := ev.(ListenerStopped); ok && st.ID == l.ID() {
+			if st.Err == nil {
+				t.Error("the stop event gives no reason")
+			}
+			break
+		}
+	}
+}

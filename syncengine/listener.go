@@ -149,6 +149,7 @@ type Listener struct {
 	failures *failureLimiter
 	wg       sync.WaitGroup
 	running  bool
+	stopErr  error // why it stopped without Stop (its database went away)
 }
 
 // NewListener checks cfg and returns a stopped listener.
@@ -232,7 +233,7 @@ func (l *Listener) Start() error {
 		// TLS handshake failures become refusal reports; the rest stays at debug level.
 		ErrorLog: log.New(tlsErrorLog{l}, "", 0),
 	}
-	l.running = true
+	l.running, l.stopErr = true, nil
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -387,10 +388,28 @@ func (l *Listener) Status() ListenerStatus {
 	return st
 }
 
+// Running reports whether the listener is serving.
+func (l *Listener) Running() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.running
+}
+
+// Err says why the listener stopped when it was not asked to (its database
+// was closed or deleted); nil while it runs or after Stop.
+func (l *Listener) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopErr
+}
+
 // Stop closes every connection with close code 4001 (application
 // transient: Couchbase Lite and PeerSync replicators reconnect after it,
 // while they treat 1001 "going away" as the end) and waits for them to end.
-func (l *Listener) Stop() {
+func (l *Listener) Stop() { l.stopFor(nil) }
+
+// stopFor stops the listener, saying why when it was not asked to.
+func (l *Listener) stopFor(reason error) {
 	l.lifecycle.Lock()
 	defer l.lifecycle.Unlock()
 	l.mu.Lock()
@@ -398,7 +417,7 @@ func (l *Listener) Stop() {
 		l.mu.Unlock()
 		return
 	}
-	l.running = false
+	l.running, l.stopErr = false, reason
 	l.ln.Close()
 	conns := make([]*blip.Conn, 0, len(l.sessions))
 	for c := range l.sessions {
@@ -419,8 +438,12 @@ func (l *Listener) Stop() {
 	l.mu.Unlock()
 	l.cfg.Database.removeUser(l)
 	l.engine.untrack(l)
-	l.engine.publish(ListenerStopped{ID: l.id, Database: l.cfg.Database.Name()})
-	l.engine.log.Info("listener stopped", "database", l.cfg.Database.Name())
+	l.engine.publish(ListenerStopped{ID: l.id, Database: l.cfg.Database.Name(), Err: reason})
+	if reason != nil {
+		l.engine.log.Warn("listener stopped", "database", l.cfg.Database.Name(), "reason", reason.Error())
+	} else {
+		l.engine.log.Info("listener stopped", "database", l.cfg.Database.Name())
+	}
 }
 
 func (l *Listener) snapshotEvent() Event {

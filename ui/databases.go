@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -251,23 +252,52 @@ func (s *databasesScreen) create() {
 		})
 }
 
+// askDelete confirms a deletion, naming the listeners and replications
+// that use the database: they stop with it.
 func (s *databasesScreen) askDelete() {
 	name := s.selected
 	if name == "" {
 		return
 	}
-	d := dialog.NewConfirm("Delete database?",
-		fmt.Sprintf("Delete “%s” and all its documents and blobs?\nThis cannot be undone, and peers will not be told.", name),
-		func(ok bool) {
+	call(s.u.run, func() ([]string, error) { return s.usersOf(name), nil }, func(users []string, _ error) {
+		msg := fmt.Sprintf("Delete “%s” and all its documents and blobs?\nThis cannot be undone, and peers will not be told.", name)
+		if len(users) > 0 {
+			msg += "\n\nThese stop with it: " + strings.Join(users, ", ") + "."
+		}
+		d := dialog.NewConfirm("Delete database?", msg, func(ok bool) {
 			s.confirm = nil
 			if ok {
 				s.delete(name)
 			}
 		}, s.u.win)
-	d.SetConfirmText("Delete")
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
-	s.confirm = d
+		d.SetConfirmText("Delete")
+		d.SetConfirmImportance(widget.DangerImportance)
+		d.Show()
+		s.confirm = d
+	})
+}
+
+// usersOf names the saved listeners and replications of a database.
+func (s *databasesScreen) usersOf(name string) []string {
+	var users []string
+	if s.u.ws == nil {
+		return nil
+	}
+	if ls, err := s.u.ws.Listeners(); err == nil {
+		for _, l := range ls {
+			if l.Settings.Database == name {
+				users = append(users, "listener “"+l.Settings.Name+"”")
+			}
+		}
+	}
+	if rs, err := s.u.ws.Replications(); err == nil {
+		for _, r := range rs {
+			if r.Settings.Database == name {
+				users = append(users, "replication “"+r.Settings.Name+"”")
+			}
+		}
+	}
+	return users
 }
 
 func (s *databasesScreen) delete(name string) {

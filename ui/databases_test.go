@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -88,6 +90,7 @@ func TestDeleteDatabaseAsksFirst(t *testing.T) {
 	s := h.u.databases
 	s.list.Select(0)
 	test.Tap(s.deleteBtn)
+	h.settle()
 	if s.confirm == nil {
 		t.Fatal("no confirmation")
 	}
@@ -218,6 +221,7 @@ func TestDamagedDatabaseIsListedWithItsActions(t *testing.T) {
 	}
 	s.list.Select(1)
 	test.Tap(s.deleteBtn)
+	h.settle()
 	test.Tap(button(h.topDialog(), "Delete"))
 	h.settle()
 	if len(s.rows) != 2 || s.rows[0].Name != "bad-salvaged" || s.rows[1].Name != "good" {
@@ -227,5 +231,46 @@ func TestDamagedDatabaseIsListedWithItsActions(t *testing.T) {
 	s.list.Select(0)
 	if s.openBtn.Disabled() || s.compactBtn.Disabled() || !s.salvageBtn.Disabled() {
 		t.Error("a sound database's actions are wrong")
+	}
+}
+
+// Deleting a database a listener serves names the listener first, and the
+// listener stops and says why.
+func TestDeleteDatabaseStopsItsListener(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	if err := h.ws.SaveListener("", ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes",
+		Interface: "127.0.0.1", TLS: service.TLSOff}, Auth: AuthNone}); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := h.ws.Listeners()
+	if len(ls) != 1 || !ls[0].Running {
+		t.Fatalf("listeners %+v", ls)
+	}
+	addr := strings.TrimPrefix(strings.TrimSuffix(ls[0].URLs[0], "/notes"), "ws://")
+	s := h.u.databases
+	h.u.show(navDatabases)
+	h.settle()
+	s.list.Select(0)
+	test.Tap(s.deleteBtn)
+	h.settle()
+	if d := h.topDialog(); s.confirm == nil || !hasText(d, "listener “share”") {
+		t.Fatalf("the confirmation does not name the listener: %q", texts(h.topDialog()))
+	}
+	test.Tap(button(h.topDialog(), "Delete"))
+	h.settle()
+	ls, _ = h.ws.Listeners()
+	if len(ls) != 1 || ls[0].Running || !strings.Contains(ls[0].Error, `database "notes" was deleted`) {
+		t.Fatalf("after the delete the listener is %+v", ls)
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("the listener's port %s still accepts", addr)
+	}
+	h.u.show(navListeners)
+	h.settle()
+	h.u.listeners.list.Select(0)
+	if !hasText(h.u.listeners.detail, `stopped: database "notes" was deleted`) {
+		t.Errorf("the Listeners screen says %q", texts(h.u.listeners.detail))
 	}
 }

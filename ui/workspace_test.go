@@ -43,7 +43,11 @@ func (w *testWorkspace) Listeners() ([]ListenerState, error) {
 	var out []ListenerState
 	for _, s := range w.listeners {
 		st := ListenerState{Settings: s}
-		if l := w.running[s.Name]; l != nil {
+		if l := w.running[s.Name]; l != nil && !l.Running() {
+			if err := l.Err(); err != nil {
+				st.Error = "stopped: " + err.Error()
+			}
+		} else if l != nil {
 			ls := l.Status()
 			st.Running, st.ID, st.URLs, st.Connections, st.Active = true, l.ID(), l.URLs(), ls.ConnectionCount, ls.ActiveConnectionCount
 			if id := l.TLSIdentity(); id != nil {
