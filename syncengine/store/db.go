@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"peersync/syncengine/hlv"
 )
 
 // DefaultCollection always exists.
@@ -33,6 +35,7 @@ var (
 	bucketDocs  = []byte("docs")
 	bucketSeqs  = []byte("seqs")
 	keyUUID     = []byte("uuid")
+	keySource   = []byte("source")
 	keyCount    = []byte("count")
 )
 
@@ -58,9 +61,10 @@ func (o Options) withDefaults() Options {
 
 // DB is an open database file. It is safe for concurrent use.
 type DB struct {
-	path string
-	uuid string
-	opts Options
+	path   string
+	uuid   string
+	source hlv.SourceID
+	opts   Options
 
 	mu   sync.RWMutex // held for writing only while Compact swaps the file
 	bolt *bolt.DB
@@ -160,6 +164,9 @@ func open(path string, opts Options) (*DB, error) {
 				return err
 			}
 		}
+		if db.source, err = loadSource(meta); err != nil {
+			return err
+		}
 		for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
 			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -172,6 +179,23 @@ func open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// loadSource reads the database's source ID, or makes one for a new file
+// (or a file from before source IDs).
+func loadSource(meta *bolt.Bucket) (hlv.SourceID, error) {
+	if text := meta.Get(keySource); text != nil {
+		id, err := hlv.ParseSourceID(string(text))
+		if err != nil {
+			return hlv.SourceID{}, fmt.Errorf("%w: meta: %w", ErrDamaged, err)
+		}
+		return id, nil
+	}
+	id, err := hlv.NewSourceID()
+	if err != nil {
+		return hlv.SourceID{}, err
+	}
+	return id, meta.Put(keySource, []byte(id.String()))
 }
 
 // syncDir makes a rename or link in dir durable where the platform allows.
@@ -214,6 +238,10 @@ func (db *DB) Path() string { return db.path }
 
 // UUID returns the database's stable identity, made when it was created.
 func (db *DB) UUID() string { return db.uuid }
+
+// SourceID returns the source that names this database's versions in
+// version vectors, made when it was created and kept for its lifetime.
+func (db *DB) SourceID() hlv.SourceID { return db.source }
 
 // Options returns the options in force.
 func (db *DB) Options() Options { return db.opts }
