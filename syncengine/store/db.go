@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,7 @@ var (
 	bucketSeqs  = []byte("seqs")
 	keyUUID     = []byte("uuid")
 	keySource   = []byte("source")
+	keyClock    = []byte("clock")
 	keyCount    = []byte("count")
 )
 
@@ -44,6 +46,10 @@ type Options struct {
 	LockTimeout     time.Duration // how long to wait for another process's lock
 	MaxBodySize     int           // bytes of JSON per revision body
 	MaxRevTreeDepth int           // generations kept behind each leaf
+
+	// Wall is the wall clock that version times start from; nil means
+	// time.Now. Tests set it to step the clock back.
+	Wall func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +70,7 @@ type DB struct {
 	path   string
 	uuid   string
 	source hlv.SourceID
+	clock  *hlv.Clock // its newest time is saved in meta by the transaction that used it
 	opts   Options
 
 	mu   sync.RWMutex // held for writing only while Compact swaps the file
@@ -167,6 +174,11 @@ func open(path string, opts Options) (*DB, error) {
 		if db.source, err = loadSource(meta); err != nil {
 			return err
 		}
+		last, err := loadClock(meta)
+		if err != nil {
+			return err
+		}
+		db.clock = hlv.NewClock(last, db.opts.Wall)
 		for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
 			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -196,6 +208,25 @@ func loadSource(meta *bolt.Bucket) (hlv.SourceID, error) {
 		return hlv.SourceID{}, err
 	}
 	return id, meta.Put(keySource, []byte(id.String()))
+}
+
+// loadClock reads the newest time the database's clock issued or saw (0
+// for a file from before version vectors).
+func loadClock(meta *bolt.Bucket) (uint64, error) {
+	v := meta.Get(keyClock)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: meta: clock is %d bytes", ErrDamaged, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// saveClock records the clock's newest time, so that after a reopen it
+// never issues an earlier one, even if the wall clock stepped back.
+func (db *DB) saveClock(btx *bolt.Tx) error {
+	return btx.Bucket(bucketMeta).Put(keyClock, binary.BigEndian.AppendUint64(nil, db.clock.Last()))
 }
 
 // syncDir makes a rename or link in dir durable where the platform allows.
@@ -284,6 +315,11 @@ func (db *DB) Update(fn func(*Tx) error) (err error) {
 		tx := &Tx{btx: btx, db: db, writable: true}
 		if err := fn(tx); err != nil {
 			return err
+		}
+		if tx.clockUsed {
+			if err := db.saveClock(btx); err != nil {
+				return err
+			}
 		}
 		changes = tx.changes
 		return nil

@@ -8,7 +8,9 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 )
 
@@ -18,8 +20,9 @@ import (
 type Tx struct {
 	btx      *bolt.Tx
 	db       *DB
-	writable bool
-	changes  []Change
+	writable  bool
+	changes   []Change
+	clockUsed bool // the clock moved: Update saves it before committing
 }
 
 func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
@@ -28,6 +31,31 @@ func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
 		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return b, nil
+}
+
+// NewVersion issues a version for a local write: this database's source at
+// a time later than any it has issued or seen. The clock's new time is saved
+// with the transaction.
+func (tx *Tx) NewVersion() (hlv.Version, error) {
+	if !tx.writable {
+		return hlv.Version{}, fmt.Errorf("new version: %w", berrors.ErrTxNotWritable)
+	}
+	tx.clockUsed = true
+	return hlv.Version{Time: tx.db.clock.Now(), Source: tx.db.source}, nil
+}
+
+// See advances the clock past a version received from a peer, so the next
+// local version is newer. It refuses a time Couchbase Lite would refuse
+// (see hlv.CheckTime) and then leaves the clock as it was.
+func (tx *Tx) See(v hlv.Version) error {
+	if !tx.writable {
+		return fmt.Errorf("see version: %w", berrors.ErrTxNotWritable)
+	}
+	if err := tx.db.clock.See(v); err != nil {
+		return err
+	}
+	tx.clockUsed = true
+	return nil
 }
 
 // Collections lists the collection names, sorted.
