@@ -18,8 +18,8 @@ import (
 // until the function given to View or Update returns, except values the
 // methods document as copies.
 type Tx struct {
-	btx      *bolt.Tx
-	db       *DB
+	btx       *bolt.Tx
+	db        *DB
 	writable  bool
 	changes   []Change
 	clockUsed bool // the clock moved: Update saves it before committing
