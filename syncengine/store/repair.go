@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -371,6 +372,9 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 		if copied[id] {
 			return nil // a page reached twice
 		}
+		if derr == nil && !bodiesReadable(d) {
+			derr = errCorruptBody
+		}
 		if bucket || derr != nil || ValidateDocID(id) != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("collection %s: document %q: corrupt record", coll, k))
 			if ValidateDocID(id) == nil {
@@ -402,6 +406,22 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 		}
 	}
 	return copied, nil
+}
+
+var errCorruptBody = errors.New("corrupt body")
+
+// bodiesReadable reports whether every body kept in d's tree is still a
+// JSON object: damage inside a body leaves the record's lengths intact, so
+// decoding alone does not catch it.
+func bodiesReadable(d *Document) bool {
+	for _, r := range d.Tree.Revs() {
+		if r.Body != nil {
+			if _, err := normalizeBody(r.Body, math.MaxInt, "_attachments"); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // recoverCutOff scans every leaf page for documents and blobs the tree
