@@ -38,8 +38,14 @@ var (
 	keyUUID     = []byte("uuid")
 	keySource   = []byte("source")
 	keyClock    = []byte("clock")
+	keyFormat   = []byte("format")
 	keyCount    = []byte("count")
 )
+
+// Format is the layout version a file is written in, kept in meta under
+// "format". Files without the key are format 1 (before version vectors: no
+// source ID, clock or vectors); Open upgrades them in place.
+const Format = 2
 
 // Options tune a database. Zero values take the defaults.
 type Options struct {
@@ -158,35 +164,13 @@ func open(path string, opts Options) (*DB, error) {
 	}
 	db.bolt = b
 	err = db.Update(func(tx *Tx) error {
-		btx := tx.btx
-		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
+		wrote, err := db.initialise(tx)
+		if err == nil && !wrote {
+			return errRollback // a complete file: leave it untouched
 		}
-		if id := meta.Get(keyUUID); id != nil {
-			db.uuid = string(id)
-		} else {
-			db.uuid = uuid.NewString()
-			if err := meta.Put(keyUUID, []byte(db.uuid)); err != nil {
-				return err
-			}
-		}
-		if db.source, err = loadSource(meta); err != nil {
-			return err
-		}
-		last, err := loadClock(meta)
-		if err != nil {
-			return err
-		}
-		db.clock = hlv.NewClock(last, db.opts.Wall)
-		for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
-			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return tx.createCollection(DefaultCollection)
+		return err
 	})
-	if err != nil && !errors.Is(err, ErrCollectionExist) {
+	if err != nil && !errors.Is(err, errRollback) {
 		b.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
@@ -195,19 +179,96 @@ func open(path string, opts Options) (*DB, error) {
 
 // loadSource reads the database's source ID, or makes one for a new file
 // (or a file from before source IDs).
-func loadSource(meta *bolt.Bucket) (hlv.SourceID, error) {
+func loadSource(meta *bolt.Bucket) (id hlv.SourceID, made bool, err error) {
 	if text := meta.Get(keySource); text != nil {
 		id, err := hlv.ParseSourceID(string(text))
 		if err != nil {
-			return hlv.SourceID{}, fmt.Errorf("%w: meta: %w", ErrDamaged, err)
+			return hlv.SourceID{}, false, fmt.Errorf("%w: meta: %w", ErrDamaged, err)
 		}
-		return id, nil
+		return id, false, nil
 	}
-	id, err := hlv.NewSourceID()
+	if id, err = hlv.NewSourceID(); err != nil {
+		return hlv.SourceID{}, false, err
+	}
+	return id, true, meta.Put(keySource, []byte(id.String()))
+}
+
+// initialise reads meta, and makes what a new file lacks or upgrades an
+// older one, all in the one transaction tx. It reports whether it wrote.
+func (db *DB) initialise(tx *Tx) (wrote bool, err error) {
+	btx := tx.btx
+	if btx.Bucket(bucketMeta) == nil {
+		wrote = true
+	}
+	meta, err := btx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
-		return hlv.SourceID{}, err
+		return false, err
 	}
-	return id, meta.Put(keySource, []byte(id.String()))
+	format, err := loadFormat(meta)
+	if err != nil {
+		return false, err
+	}
+	if id := meta.Get(keyUUID); id != nil {
+		db.uuid = string(id)
+	} else {
+		db.uuid, wrote = uuid.NewString(), true
+		if err := meta.Put(keyUUID, []byte(db.uuid)); err != nil {
+			return false, err
+		}
+	}
+	made := false
+	if db.source, made, err = loadSource(meta); err != nil {
+		return false, err
+	}
+	wrote = wrote || made
+	last, err := loadClock(meta)
+	if err != nil {
+		return false, err
+	}
+	db.clock = hlv.NewClock(last, db.opts.Wall)
+	if format < Format {
+		// Records stay as they are (one without vectors reads as legacy):
+		// only meta gains what the older format lacked.
+		wrote = true
+		if err := db.saveClock(btx); err != nil {
+			return false, err
+		}
+		if err := meta.Put(keyFormat, binary.AppendUvarint(nil, Format)); err != nil {
+			return false, err
+		}
+	}
+	for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
+		if btx.Bucket(name) == nil {
+			wrote = true
+			if _, err := btx.CreateBucket(name); err != nil {
+				return false, err
+			}
+		}
+	}
+	if btx.Bucket(bucketColls).Bucket([]byte(DefaultCollection)) == nil {
+		wrote = true
+		if err := tx.createCollection(DefaultCollection); err != nil {
+			return false, err
+		}
+	}
+	return wrote, nil
+}
+
+// loadFormat reads the file's format: 1 when it has none. A format newer
+// than this code knows is refused before anything is written.
+func loadFormat(meta *bolt.Bucket) (uint64, error) {
+	v := meta.Get(keyFormat)
+	if v == nil {
+		return 1, nil
+	}
+	f, n := binary.Uvarint(v)
+	if n != len(v) || f == 0 {
+		return 0, fmt.Errorf("%w: meta: bad format %x", ErrDamaged, v)
+	}
+	if f > Format {
+		return 0, fmt.Errorf("%w: format %d, this version reads up to %d", ErrNewerFormat, f, Format)
+	}
+	return f, nil
 }
 
 // loadClock reads the newest time the database's clock issued or saw (0
