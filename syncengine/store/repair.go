@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/store/boltfile"
 )
 
@@ -108,6 +109,28 @@ func verify(path string, b *bolt.DB, progress Progress) (rep VerifyReport, err e
 	return rep, err
 }
 
+// checkMeta checks the file's identity: a format this code reads, and
+// from format 2 on a source ID and a clock.
+func checkMeta(meta *bolt.Bucket, rep *VerifyReport) {
+	format, err := loadFormat(meta)
+	if err != nil {
+		rep.problem("%v", err)
+		return
+	}
+	if meta.Get(keyUUID) == nil {
+		rep.problem("meta: no UUID")
+	}
+	if format < 2 {
+		return // upgraded when next opened
+	}
+	if _, err := hlv.ParseSourceID(string(meta.Get(keySource))); err != nil {
+		rep.problem("meta: source ID: %v", err)
+	}
+	if _, err := loadClock(meta); err != nil || meta.Get(keyClock) == nil {
+		rep.problem("meta: clock missing or corrupt")
+	}
+}
+
 // checkRecords checks what the store keeps in the file, beyond bbolt's
 // structure.
 func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
@@ -117,6 +140,7 @@ func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
 			return
 		}
 	}
+	checkMeta(btx.Bucket(bucketMeta), rep)
 	btx.Bucket(bucketColls).ForEachBucket(func(name []byte) error {
 		coll := btx.Bucket(bucketColls).Bucket(name)
 		docs, seqs := coll.Bucket(bucketDocs), coll.Bucket(bucketSeqs)
@@ -135,6 +159,11 @@ func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
 			if err != nil {
 				rep.problem("collection %s: %v", name, err)
 				return nil
+			}
+			for _, rv := range d.vectors {
+				if err := rv.vec.Validate(); err != nil {
+					rep.problem("collection %s: document %q revision %s: %v", name, k, rv.rev, err)
+				}
 			}
 			if !d.Deleted {
 				live++

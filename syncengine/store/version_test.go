@@ -309,3 +309,33 @@ func TestTruncatedVectorsAreDamage(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyChecksVectorsAndMeta(t *testing.T) {
+	db := openTest(t)
+	d := put(t, db, "a", `{"n":1}`, PutOptions{})
+	if rep, err := db.Verify(nil); err != nil || rep.Damaged() {
+		t.Fatalf("sound file: %+v, %v", rep, err)
+	}
+	// A vector naming its own source twice, and a source ID that is not one.
+	bad := d.Vector
+	bad.Previous = []hlv.Version{{Time: 1 << 41, Source: bad.Current.Source}}
+	d.setVector(d.RevID, bad)
+	err := db.Update(func(tx *Tx) error {
+		b, _ := tx.coll(DefaultCollection)
+		if err := b.Bucket(bucketDocs).Put([]byte("a"), encodeRecord(d)); err != nil {
+			return err
+		}
+		return tx.btx.Bucket(bucketMeta).Put(keySource, []byte("not a source"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Verify(nil)
+	if err != nil || len(rep.Problems) != 2 || !strings.Contains(rep.Problems[0], "source ID") || !strings.Contains(rep.Problems[1], "appears twice") {
+		t.Fatalf("report %+v, %v: want the vector and the source ID", rep, err)
+	}
+	// Put it back, for openTest's checks.
+	db.Update(func(tx *Tx) error {
+		return tx.btx.Bucket(bucketMeta).Put(keySource, []byte(db.SourceID().String()))
+	})
+}
