@@ -266,7 +266,9 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 				return nil, err
 			}
 			losers = append(losers, lv)
-			absorbed = hlv.TrivialMerge(absorbed, lv)
+			if !absorbed.IsZero() {
+				absorbed = hlv.TrivialMerge(absorbed, lv)
+			}
 		}
 	}
 	if merged != nil {
@@ -284,7 +286,7 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 			return d, tx.write(&before, d)
 		}
 	}
-	if len(losers) > 0 {
+	if len(losers) > 0 && !absorbed.IsZero() {
 		d.setVector(winner, absorbed) // one side won unchanged: no new version
 	}
 	return d, tx.write(&before, d)
@@ -292,13 +294,23 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 
 // mergeVector is the vector of a merged body made at x on top of winner: a
 // merge of the two current versions when there was one loser by another
-// author; otherwise (several losers, or two legacy versions) x after
-// everything both sides hold.
+// author; otherwise (several losers, two legacy versions, or a revision ID
+// with no legacy version) x after everything the sides hold.
 func mergeVector(winner hlv.Vector, losers []hlv.Vector, absorbed hlv.Vector, x hlv.Version) hlv.Vector {
-	if len(losers) == 1 && losers[0].Current.Source != winner.Current.Source {
+	if len(losers) == 1 && !winner.IsZero() && !losers[0].IsZero() && losers[0].Current.Source != winner.Current.Source {
 		return hlv.Merge(winner, losers[0], x)
 	}
-	return absorbed.Add(x)
+	base := absorbed
+	for _, l := range losers { // a winner with no vector has absorbed nothing
+		switch {
+		case !absorbed.IsZero() || l.IsZero():
+		case base.IsZero():
+			base = l
+		default:
+			base = hlv.TrivialMerge(base, l)
+		}
+	}
+	return base.Add(x)
 }
 
 // write stores d after an edit: prunes its tree, gives it the next

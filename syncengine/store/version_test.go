@@ -273,6 +273,33 @@ func TestResolveRecordsVectors(t *testing.T) {
 	})
 }
 
+// A received revision ID whose digest is not hex has no legacy version:
+// resolving against it still records valid vectors.
+func TestResolveWithARevisionWithoutLegacyVersion(t *testing.T) {
+	db := openTest(t)
+	root := put(t, db, "x", `{"n":1}`, PutOptions{})
+	local := put(t, db, "x", `{"side":"local"}`, PutOptions{ParentRev: root.RevID})
+	odd := "2-ZZZZ"
+	putRevision(t, db, "x", []string{odd, root.RevID}, `{"side":"odd"}`)
+	d := resolve(t, db, "x", odd, []byte(`{"side":"both"}`))
+	if err := d.Vector.Validate(); err != nil || d.Vector.Current.Source != db.SourceID() {
+		t.Fatalf("merged vector %s: %v", d.Vector, err)
+	}
+	if hlv.Compare(d.Vector, local.Vector) != hlv.Newer {
+		t.Fatalf("merged vector %s does not include the local side %s", d.Vector, local.Vector)
+	}
+	for _, rv := range d.vectors {
+		if err := rv.vec.Validate(); err != nil {
+			t.Errorf("revision %s: %v", rv.rev, err)
+		}
+		for _, v := range append(append([]hlv.Version{rv.vec.Current}, rv.vec.Merges...), rv.vec.Previous...) {
+			if v.IsZero() {
+				t.Errorf("revision %s: vector %s holds a zero version", rv.rev, rv.vec)
+			}
+		}
+	}
+}
+
 func TestPrunedRevisionsDropTheirVectors(t *testing.T) {
 	db, err := Open(filepath.Join(t.TempDir(), "p.db"), Options{MaxRevTreeDepth: 3})
 	if err != nil {
