@@ -14,8 +14,8 @@ import (
 // The intended layout of the code, as a test (after Tailscale's deptest).
 // Layers, from the bottom:
 //
-//	syncengine/{revtree,delta,blip,tlsid}  leaves
-//	syncengine/store → revtree;  syncengine/repl → store, revtree, blip, delta
+//	syncengine/{revtree,hlv,delta,blip,tlsid}  leaves
+//	syncengine/store → revtree, hlv;  syncengine/repl → store, revtree, blip, delta
 //	syncengine        the engine's public API over its subpackages
 //	discovery         LAN discovery, beside the engine (may use its public API)
 //	service           configuration, runner, control socket, LAN discovery glue
@@ -53,8 +53,8 @@ var importRules = []importRule{
 		"the engine is built from its subpackages and nothing above it"},
 	{"peersync/syncengine/repl", []string{"peersync/syncengine/blip", "peersync/syncengine/delta", "peersync/syncengine/revtree", "peersync/syncengine/store"},
 		"the replication session sits on storage and the wire protocol"},
-	{"peersync/syncengine/store", []string{"peersync/syncengine/revtree", "peersync/syncengine/store/boltfile"},
-		"storage keeps revision trees, and checks its file before bbolt opens it"},
+	{"peersync/syncengine/store", []string{"peersync/syncengine/hlv", "peersync/syncengine/revtree", "peersync/syncengine/store/boltfile"},
+		"storage keeps revision trees and version vectors, and checks its file before bbolt opens it"},
 	{"peersync/syncengine/store/boltfile", nil, "reads a bbolt file's pages with plain reads"},
 	{"peersync/syncengine/hlv", nil, "version vectors: a pure value type"},
 	{"peersync/syncengine/endpoint", nil, "replication URLs: a pure parser"},

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"peersync/syncengine"
+	"peersync/syncengine/hlv"
 )
 
 // cli runs the CLI in-process against dir and returns stdout, stderr and
@@ -274,5 +275,36 @@ func TestCLICollectionsBlobsResolve(t *testing.T) {
 	rev, _, _ := cli(t, dir, "", "doc", "get", "--db", "n", "p1", "--json")
 	if _, e, code := cli(t, dir, "", "resolve", "--db", "n", "p1", "--winner", "9-nope"); code == 0 || !strings.Contains(e, "not a leaf") {
 		t.Errorf("resolve with a bad winner: %q (doc %s)", e, rev)
+	}
+}
+
+func TestCLIDBInfoShowsSourceID(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "notes")
+	sourceOf := func() string {
+		t.Helper()
+		out, e, code := cli(t, dir, "", "db", "info", "notes")
+		if code != 0 {
+			t.Fatalf("db info: %d %s", code, e)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if id, ok := strings.CutPrefix(line, "source ID:"); ok {
+				return strings.TrimSpace(id)
+			}
+		}
+		t.Fatalf("db info has no source ID line:\n%s", out)
+		return ""
+	}
+	id := sourceOf()
+	if _, err := hlv.ParseSourceID(id); err != nil {
+		t.Fatalf("db info source ID: %v", err)
+	}
+	// Each run opens the file afresh: the ID is the file's, not the run's.
+	if again := sourceOf(); again != id {
+		t.Fatalf("source ID changed between runs: %s then %s", id, again)
+	}
+	out, _, _ := cli(t, dir, "", "db", "info", "notes", "--json")
+	if !strings.Contains(out, `"SourceID": "`+id+`"`) {
+		t.Errorf("db info --json: %s", out)
 	}
 }

@@ -77,7 +77,7 @@ func newDBCommand(g *globals) *cobra.Command {
 	}
 	info := &cobra.Command{
 		Use:     "info NAME",
-		Short:   "Show a database's UUID, collections, document count and size",
+		Short:   "Show a database's UUID, source ID, collections, document count and size",
 		Example: "  peersync db info notes",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,11 +86,16 @@ func newDBCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return printJSON(g, i)
+				db, err := e.OpenDatabase(args[0])
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(g.stdout, "name:        %s\nuuid:        %s\npath:        %s\nsize:        %s\ndocuments:   %d\ncollections: %v\n",
-					i.Name, i.UUID, i.Path, humanBytes(i.Size), i.DocumentCount, i.Collections)
+				out := dbInfo{Info: i, SourceID: db.Store().SourceID().String()}
+				if asJSON {
+					return printJSON(g, out)
+				}
+				fmt.Fprintf(g.stdout, "name:        %s\nuuid:        %s\nsource ID:   %s\npath:        %s\nsize:        %s\ndocuments:   %d\ncollections: %v\n",
+					i.Name, i.UUID, out.SourceID, i.Path, humanBytes(i.Size), i.DocumentCount, i.Collections)
 				return nil
 			})
 		},
@@ -130,6 +135,13 @@ func newDBCommand(g *globals) *cobra.Command {
 	info.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(create, list, info, del, compact, newDBCheckCommand(g), newDBSalvageCommand(g))
 	return cmd
+}
+
+// dbInfo is what `db info` shows: the engine's Info and the source ID that
+// names the database's versions in version vectors.
+type dbInfo struct {
+	syncengine.Info
+	SourceID string
 }
 
 // dbListEntry is a line of `db list`: a damaged database has only its name,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -326,5 +328,53 @@ func BenchmarkOpen100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		db.Close()
+	}
+}
+
+// Damage inside a body leaves the record's lengths intact: the record still
+// decodes, so salvage must check the body before copying it.
+func TestSalvageSkipsADamagedBody(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "body.peersync")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := strings.Repeat("Q", 64)
+	err = db.Update(func(tx *Tx) error { // one commit: the body is on one page only
+		if _, err := tx.Put(DefaultCollection, "hit", []byte(`{"pad":"`+marker+`"}`), PutOptions{}); err != nil {
+			return err
+		}
+		_, err := tx.Put(DefaultCollection, "fine", []byte(`{"n":1}`), PutOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	data, _ := os.ReadFile(path)
+	i := bytes.Index(data, []byte(marker))
+	if i < 0 || bytes.Index(data[i+1:], []byte(marker)) >= 0 {
+		t.Fatal("the body is not in the file exactly once")
+	}
+	for j := i + 10; j < i+20; j++ {
+		data[j] ^= 0xff // no longer UTF-8
+	}
+	os.WriteFile(path, data, 0o600)
+
+	dst := filepath.Join(t.TempDir(), "copy.peersync")
+	rep, err := Salvage(path, dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Documents != 1 || !slices.Equal(rep.LostDocuments, []string{DefaultCollection + "/hit"}) {
+		t.Fatalf("report %+v: want fine copied and hit lost", rep)
+	}
+	out, err := Open(dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := get(t, out, "hit"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the damaged document was copied: %v", err)
 	}
 }

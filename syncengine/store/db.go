@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"peersync/syncengine/hlv"
 )
 
 // DefaultCollection always exists.
@@ -33,14 +36,26 @@ var (
 	bucketDocs  = []byte("docs")
 	bucketSeqs  = []byte("seqs")
 	keyUUID     = []byte("uuid")
+	keySource   = []byte("source")
+	keyClock    = []byte("clock")
+	keyFormat   = []byte("format")
 	keyCount    = []byte("count")
 )
+
+// Format is the layout version a file is written in, kept in meta under
+// "format". Files without the key are format 1 (before version vectors: no
+// source ID, clock or vectors); Open upgrades them in place.
+const Format = 2
 
 // Options tune a database. Zero values take the defaults.
 type Options struct {
 	LockTimeout     time.Duration // how long to wait for another process's lock
 	MaxBodySize     int           // bytes of JSON per revision body
 	MaxRevTreeDepth int           // generations kept behind each leaf
+
+	// Wall is the wall clock that version times start from; nil means
+	// time.Now. Tests set it to step the clock back.
+	Wall func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -58,9 +73,11 @@ func (o Options) withDefaults() Options {
 
 // DB is an open database file. It is safe for concurrent use.
 type DB struct {
-	path string
-	uuid string
-	opts Options
+	path   string
+	uuid   string
+	source hlv.SourceID
+	clock  *hlv.Clock // its newest time is saved in meta by the transaction that used it
+	opts   Options
 
 	mu   sync.RWMutex // held for writing only while Compact swaps the file
 	bolt *bolt.DB
@@ -147,31 +164,130 @@ func open(path string, opts Options) (*DB, error) {
 	}
 	db.bolt = b
 	err = db.Update(func(tx *Tx) error {
-		btx := tx.btx
-		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
+		wrote, err := db.initialise(tx)
+		if err == nil && !wrote {
+			return errRollback // a complete file: leave it untouched
 		}
-		if id := meta.Get(keyUUID); id != nil {
-			db.uuid = string(id)
-		} else {
-			db.uuid = uuid.NewString()
-			if err := meta.Put(keyUUID, []byte(db.uuid)); err != nil {
-				return err
-			}
-		}
-		for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
-			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return tx.createCollection(DefaultCollection)
+		return err
 	})
-	if err != nil && !errors.Is(err, ErrCollectionExist) {
+	if err != nil && !errors.Is(err, errRollback) {
 		b.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// loadSource reads the database's source ID, or makes one for a new file
+// (or a file from before source IDs).
+func loadSource(meta *bolt.Bucket) (id hlv.SourceID, made bool, err error) {
+	if text := meta.Get(keySource); text != nil {
+		id, err := hlv.ParseSourceID(string(text))
+		if err != nil {
+			return hlv.SourceID{}, false, fmt.Errorf("%w: meta: %w", ErrDamaged, err)
+		}
+		return id, false, nil
+	}
+	if id, err = hlv.NewSourceID(); err != nil {
+		return hlv.SourceID{}, false, err
+	}
+	return id, true, meta.Put(keySource, []byte(id.String()))
+}
+
+// initialise reads meta, and makes what a new file lacks or upgrades an
+// older one, all in the one transaction tx. It reports whether it wrote.
+func (db *DB) initialise(tx *Tx) (wrote bool, err error) {
+	btx := tx.btx
+	if btx.Bucket(bucketMeta) == nil {
+		wrote = true
+	}
+	meta, err := btx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return false, err
+	}
+	format, err := loadFormat(meta)
+	if err != nil {
+		return false, err
+	}
+	if id := meta.Get(keyUUID); id != nil {
+		db.uuid = string(id)
+	} else {
+		db.uuid, wrote = uuid.NewString(), true
+		if err := meta.Put(keyUUID, []byte(db.uuid)); err != nil {
+			return false, err
+		}
+	}
+	made := false
+	if db.source, made, err = loadSource(meta); err != nil {
+		return false, err
+	}
+	wrote = wrote || made
+	last, err := loadClock(meta)
+	if err != nil {
+		return false, err
+	}
+	db.clock = hlv.NewClock(last, db.opts.Wall)
+	if format < Format {
+		// Records stay as they are (one without vectors reads as legacy):
+		// only meta gains what the older format lacked.
+		wrote = true
+		if err := db.saveClock(btx); err != nil {
+			return false, err
+		}
+		if err := meta.Put(keyFormat, binary.AppendUvarint(nil, Format)); err != nil {
+			return false, err
+		}
+	}
+	for _, name := range [][]byte{bucketColls, bucketLocal, bucketBlobs} {
+		if btx.Bucket(name) == nil {
+			wrote = true
+			if _, err := btx.CreateBucket(name); err != nil {
+				return false, err
+			}
+		}
+	}
+	if btx.Bucket(bucketColls).Bucket([]byte(DefaultCollection)) == nil {
+		wrote = true
+		if err := tx.createCollection(DefaultCollection); err != nil {
+			return false, err
+		}
+	}
+	return wrote, nil
+}
+
+// loadFormat reads the file's format: 1 when it has none. A format newer
+// than this code knows is refused before anything is written.
+func loadFormat(meta *bolt.Bucket) (uint64, error) {
+	v := meta.Get(keyFormat)
+	if v == nil {
+		return 1, nil
+	}
+	f, n := binary.Uvarint(v)
+	if n != len(v) || f == 0 {
+		return 0, fmt.Errorf("%w: meta: bad format %x", ErrDamaged, v)
+	}
+	if f > Format {
+		return 0, fmt.Errorf("%w: format %d, this version reads up to %d", ErrNewerFormat, f, Format)
+	}
+	return f, nil
+}
+
+// loadClock reads the newest time the database's clock issued or saw (0
+// for a file from before version vectors).
+func loadClock(meta *bolt.Bucket) (uint64, error) {
+	v := meta.Get(keyClock)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: meta: clock is %d bytes", ErrDamaged, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// saveClock records the clock's newest time, so that after a reopen it
+// never issues an earlier one, even if the wall clock stepped back.
+func (db *DB) saveClock(btx *bolt.Tx) error {
+	return btx.Bucket(bucketMeta).Put(keyClock, binary.BigEndian.AppendUint64(nil, db.clock.Last()))
 }
 
 // syncDir makes a rename or link in dir durable where the platform allows.
@@ -215,6 +331,10 @@ func (db *DB) Path() string { return db.path }
 // UUID returns the database's stable identity, made when it was created.
 func (db *DB) UUID() string { return db.uuid }
 
+// SourceID returns the source that names this database's versions in
+// version vectors, made when it was created and kept for its lifetime.
+func (db *DB) SourceID() hlv.SourceID { return db.source }
+
 // Options returns the options in force.
 func (db *DB) Options() Options { return db.opts }
 
@@ -256,6 +376,11 @@ func (db *DB) Update(fn func(*Tx) error) (err error) {
 		tx := &Tx{btx: btx, db: db, writable: true}
 		if err := fn(tx); err != nil {
 			return err
+		}
+		if tx.clockUsed {
+			if err := db.saveClock(btx); err != nil {
+				return err
+			}
 		}
 		changes = tx.changes
 		return nil

@@ -1,16 +1,24 @@
 // Package store keeps a database in one bbolt file: documents with their
-// revision trees, a per-collection change feed, content-addressed blobs and
-// local (non-replicated) documents such as checkpoints.
+// revision trees and version vectors, a per-collection change feed,
+// content-addressed blobs and local (non-replicated) documents such as
+// checkpoints.
 //
 // Layout of the file:
 //
-//	meta                 uuid, format version
+//	meta                 uuid, source (source ID), clock (newest HLC time), format
 //	coll/<scope.name>/   one bucket per collection holding:
-//	    docs             docID → record (sequence, flags, revision tree with leaf bodies)
+//	    docs             docID → record (sequence, flags, version vectors, revision tree with leaf bodies)
 //	    seqs             big-endian sequence → change entry (one live entry per document)
 //	    count            number of live documents
 //	local                local document ID → rev + body
 //	blobs                "sha1-<base64>" → bytes
+//
+// Each database has a source ID (DB.SourceID) and a hybrid logical clock
+// whose newest time is saved in meta by the transaction that used it. A
+// revision made by a local write (put, delete, resolve) records its version
+// vector beside its tree entry; a revision without one (written before
+// format 2, or received with a revision-tree history) reads as its legacy
+// version. Open upgrades a format 1 file in place, in one transaction.
 //
 // Every write goes through DB.Update; a document's new sequence is assigned
 // in the same transaction as the write, and observers hear of changes only

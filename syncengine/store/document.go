@@ -1,6 +1,7 @@
 package store
 
 import (
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 )
 
@@ -14,6 +15,13 @@ type Document struct {
 	Sequence   uint64 // the change-feed sequence of the last write
 	Body       []byte // the winning revision's JSON body ("{}" for a tombstone without one)
 	Tree       revtree.Tree
+
+	// Vector is the winning revision's version vector (see VectorOf): the
+	// one recorded when this database wrote the revision, or its legacy
+	// version.
+	Vector hlv.Vector
+
+	vectors []revVector // recorded vectors; revisions pruned from Tree are dropped on write
 }
 
 // refresh derives the winner fields from the tree.
@@ -24,6 +32,7 @@ func (d *Document) refresh() {
 		d.Body = []byte("{}")
 	}
 	d.Conflicted = d.Tree.Conflicted()
+	d.Vector = d.VectorOf(d.RevID)
 }
 
 // Change is one entry of a collection's change feed: the latest write to a

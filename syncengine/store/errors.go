@@ -15,4 +15,5 @@ var (
 	ErrCollectionExist = errors.New("collection already exists")
 	ErrDefaultColl     = errors.New("the default collection cannot be deleted")
 	ErrDamaged         = errors.New("database file is damaged")
+	ErrNewerFormat     = errors.New("database file was written by a newer version of PeerSync")
 )

@@ -7,18 +7,28 @@ import (
 	"peersync/syncengine/revtree"
 )
 
-// A document record: uvarint(sequence) | flags | revtree encoding.
+// A document record: uvarint(sequence) | flags | [vectors] | revtree
+// encoding. The vectors (see appendVectors) are there when flagVectors is
+// set; records written before version vectors have none.
 // A change entry:    flags | uvarint(len) docID | uvarint(len) revID | uvarint(body size).
 
 const (
 	flagDeleted = 1 << iota
 	flagConflicted
+	flagVectors // record only
 )
 
 func encodeRecord(d *Document) []byte {
-	buf := make([]byte, 0, 64+len(d.Body)+32*d.Tree.Len())
+	buf := make([]byte, 0, 64+len(d.Body)+32*d.Tree.Len()+40*len(d.vectors))
 	buf = binary.AppendUvarint(buf, d.Sequence)
-	buf = append(buf, docFlags(d))
+	flags := docFlags(d)
+	if len(d.vectors) > 0 {
+		flags |= flagVectors
+	}
+	buf = append(buf, flags)
+	if len(d.vectors) > 0 {
+		buf = appendVectors(buf, &d.Tree, d.vectors)
+	}
 	return d.Tree.AppendBinary(buf)
 }
 
@@ -40,11 +50,29 @@ func decodeRecord(id string, data []byte) (*Document, error) {
 	if n <= 0 || len(data) < n+1 {
 		return nil, fmt.Errorf("%w: document %q: corrupt record", ErrDamaged, id)
 	}
-	tree, err := revtree.Decode(data[n+1:])
+	flags, rest := data[n], data[n+1:]
+	var entries []vectorEntry
+	if flags&flagVectors != 0 {
+		var ok bool
+		if entries, rest, ok = readVectors(rest); !ok {
+			return nil, fmt.Errorf("%w: document %q: corrupt version vectors", ErrDamaged, id)
+		}
+	}
+	tree, err := revtree.Decode(rest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: document %q: %w", ErrDamaged, id, err)
 	}
 	d := &Document{ID: id, Sequence: seq, Tree: tree}
+	if len(entries) > 0 {
+		revs := tree.Revs()
+		d.vectors = make([]revVector, len(entries))
+		for i, e := range entries {
+			if e.rev >= len(revs) {
+				return nil, fmt.Errorf("%w: document %q: version vector of a revision not in its tree", ErrDamaged, id)
+			}
+			d.vectors[i] = revVector{revs[e.rev].ID, e.vec}
+		}
+	}
 	d.refresh()
 	return d, nil
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/store/boltfile"
 )
 
@@ -107,6 +109,28 @@ func verify(path string, b *bolt.DB, progress Progress) (rep VerifyReport, err e
 	return rep, err
 }
 
+// checkMeta checks the file's identity: a format this code reads, and
+// from format 2 on a source ID and a clock.
+func checkMeta(meta *bolt.Bucket, rep *VerifyReport) {
+	format, err := loadFormat(meta)
+	if err != nil {
+		rep.problem("%v", err)
+		return
+	}
+	if meta.Get(keyUUID) == nil {
+		rep.problem("meta: no UUID")
+	}
+	if format < 2 {
+		return // upgraded when next opened
+	}
+	if _, err := hlv.ParseSourceID(string(meta.Get(keySource))); err != nil {
+		rep.problem("meta: source ID: %v", err)
+	}
+	if _, err := loadClock(meta); err != nil || meta.Get(keyClock) == nil {
+		rep.problem("meta: clock missing or corrupt")
+	}
+}
+
 // checkRecords checks what the store keeps in the file, beyond bbolt's
 // structure.
 func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
@@ -116,6 +140,7 @@ func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
 			return
 		}
 	}
+	checkMeta(btx.Bucket(bucketMeta), rep)
 	btx.Bucket(bucketColls).ForEachBucket(func(name []byte) error {
 		coll := btx.Bucket(bucketColls).Bucket(name)
 		docs, seqs := coll.Bucket(bucketDocs), coll.Bucket(bucketSeqs)
@@ -134,6 +159,11 @@ func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
 			if err != nil {
 				rep.problem("collection %s: %v", name, err)
 				return nil
+			}
+			for _, rv := range d.vectors {
+				if err := rv.vec.Validate(); err != nil {
+					rep.problem("collection %s: document %q revision %s: %v", name, k, rv.rev, err)
+				}
 			}
 			if !d.Deleted {
 				live++
@@ -371,6 +401,9 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 		if copied[id] {
 			return nil // a page reached twice
 		}
+		if derr == nil && !bodiesReadable(d) {
+			derr = errCorruptBody
+		}
 		if bucket || derr != nil || ValidateDocID(id) != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("collection %s: document %q: corrupt record", coll, k))
 			if ValidateDocID(id) == nil {
@@ -402,6 +435,22 @@ func copyCollection(bf *boltfile.File, out *DB, coll string, rep *SalvageReport,
 		}
 	}
 	return copied, nil
+}
+
+var errCorruptBody = errors.New("corrupt body")
+
+// bodiesReadable reports whether every body kept in d's tree is still a
+// JSON object: damage inside a body leaves the record's lengths intact, so
+// decoding alone does not catch it.
+func bodiesReadable(d *Document) bool {
+	for _, r := range d.Tree.Revs() {
+		if r.Body != nil {
+			if _, err := normalizeBody(r.Body, math.MaxInt, "_attachments"); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // recoverCutOff scans every leaf page for documents and blobs the tree

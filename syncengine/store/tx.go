@@ -8,7 +8,9 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 )
 
@@ -16,10 +18,11 @@ import (
 // until the function given to View or Update returns, except values the
 // methods document as copies.
 type Tx struct {
-	btx      *bolt.Tx
-	db       *DB
-	writable bool
-	changes  []Change
+	btx       *bolt.Tx
+	db        *DB
+	writable  bool
+	changes   []Change
+	clockUsed bool // the clock moved: Update saves it before committing
 }
 
 func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
@@ -28,6 +31,31 @@ func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
 		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return b, nil
+}
+
+// NewVersion issues a version for a local write: this database's source at
+// a time later than any it has issued or seen. The clock's new time is saved
+// with the transaction.
+func (tx *Tx) NewVersion() (hlv.Version, error) {
+	if !tx.writable {
+		return hlv.Version{}, fmt.Errorf("new version: %w", berrors.ErrTxNotWritable)
+	}
+	tx.clockUsed = true
+	return hlv.Version{Time: tx.db.clock.Now(), Source: tx.db.source}, nil
+}
+
+// See advances the clock past a version received from a peer, so the next
+// local version is newer. It refuses a time Couchbase Lite would refuse
+// (see hlv.CheckTime) and then leaves the clock as it was.
+func (tx *Tx) See(v hlv.Version) error {
+	if !tx.writable {
+		return fmt.Errorf("see version: %w", berrors.ErrTxNotWritable)
+	}
+	if err := tx.db.clock.See(v); err != nil {
+		return err
+	}
+	tx.clockUsed = true
+	return nil
 }
 
 // Collections lists the collection names, sorted.
@@ -146,10 +174,29 @@ func (tx *Tx) Put(coll, id string, body []byte, opts PutOptions) (*Document, err
 		return nil, fmt.Errorf("document %q is already deleted: %w", id, ErrNotFound)
 	}
 	before := *d
-	if _, err := d.Tree.AddChild(parent, opts.Deleted, body); err != nil {
+	r, err := d.Tree.AddChild(parent, opts.Deleted, body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: document %q: %v", ErrConflict, id, err)
 	}
+	if err := tx.addVersion(d, parent, r.ID); err != nil {
+		return nil, err
+	}
 	return d, tx.write(&before, d)
+}
+
+// addVersion records the vector of rev, made locally on top of parent (""
+// for none): a new version of this database, after the parent's vector.
+func (tx *Tx) addVersion(d *Document, parent, rev string) error {
+	x, err := tx.NewVersion()
+	if err != nil {
+		return err
+	}
+	var pv hlv.Vector
+	if parent != "" {
+		pv = d.VectorOf(parent)
+	}
+	d.setVector(rev, pv.Add(x))
+	return nil
 }
 
 // PutRevision inserts a revision received from a peer, with its history
@@ -203,22 +250,67 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 	}
 	before := *d
 	before.Tree = d.Tree.Clone()
+	// The winner's vector takes in every loser's versions, so that it
+	// includes them as the protocol's resolution does.
+	winnerVec := d.VectorOf(winner)
+	absorbed := winnerVec
+	var losers []hlv.Vector
 	for _, leaf := range d.Tree.Leaves() {
 		if leaf.ID != winner && !leaf.Deleted {
-			if _, err := d.Tree.AddChild(leaf.ID, true, []byte("{}")); err != nil {
+			r, err := d.Tree.AddChild(leaf.ID, true, []byte("{}"))
+			if err != nil {
 				return nil, err
+			}
+			lv := d.VectorOf(leaf.ID)
+			if err := tx.addVersion(d, leaf.ID, r.ID); err != nil {
+				return nil, err
+			}
+			losers = append(losers, lv)
+			if !absorbed.IsZero() {
+				absorbed = hlv.TrivialMerge(absorbed, lv)
 			}
 		}
 	}
 	if merged != nil {
 		w, _ := d.Tree.Get(winner)
 		if w.Deleted != mergedDeleted || !bytes.Equal(w.Body, merged) {
-			if _, err := d.Tree.AddChild(winner, mergedDeleted, merged); err != nil {
+			r, err := d.Tree.AddChild(winner, mergedDeleted, merged)
+			if err != nil {
 				return nil, err
 			}
+			x, err := tx.NewVersion()
+			if err != nil {
+				return nil, err
+			}
+			d.setVector(r.ID, mergeVector(winnerVec, losers, absorbed, x))
+			return d, tx.write(&before, d)
 		}
 	}
+	if len(losers) > 0 && !absorbed.IsZero() {
+		d.setVector(winner, absorbed) // one side won unchanged: no new version
+	}
 	return d, tx.write(&before, d)
+}
+
+// mergeVector is the vector of a merged body made at x on top of winner: a
+// merge of the two current versions when there was one loser by another
+// author; otherwise (several losers, two legacy versions, or a revision ID
+// with no legacy version) x after everything the sides hold.
+func mergeVector(winner hlv.Vector, losers []hlv.Vector, absorbed hlv.Vector, x hlv.Version) hlv.Vector {
+	if len(losers) == 1 && !winner.IsZero() && !losers[0].IsZero() && losers[0].Current.Source != winner.Current.Source {
+		return hlv.Merge(winner, losers[0], x)
+	}
+	base := absorbed
+	for _, l := range losers { // a winner with no vector has absorbed nothing
+		switch {
+		case !absorbed.IsZero() || l.IsZero():
+		case base.IsZero():
+			base = l
+		default:
+			base = hlv.TrivialMerge(base, l)
+		}
+	}
+	return base.Add(x)
 }
 
 // write stores d after an edit: prunes its tree, gives it the next
@@ -231,7 +323,9 @@ func (tx *Tx) write(before, d *Document) error {
 	// Keep the winner's parent body too: it is the revision a peer most
 	// likely has, so it can be the source of a delta.
 	w, _ := d.Tree.Winner()
-	d.Tree.Prune(tx.db.opts.MaxRevTreeDepth, w.Parent)
+	if d.Tree.Prune(tx.db.opts.MaxRevTreeDepth, w.Parent) > 0 && len(d.vectors) > 0 {
+		d.vectors = slices.DeleteFunc(slices.Clone(d.vectors), func(rv revVector) bool { return !d.Tree.Contains(rv.rev) })
+	}
 	d.refresh()
 	seqs := b.Bucket(bucketSeqs)
 	if before.Sequence != 0 {
