@@ -165,3 +165,38 @@ func TestListenerFormEditsEveryUser(t *testing.T) {
 		t.Errorf("saved\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+// A new listener is offered a fixed port, 4984 or the next one free, so
+// its URL stays the same across restarts; a new replication keeps running
+// and starts with the app.
+func TestNewFormsOfferStableDefaults(t *testing.T) {
+	held, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	p := held.Addr().(*net.TCPAddr).Port
+	if got := freePort(p, []int{p + 1}); got < p+2 || got >= p+100 {
+		t.Errorf("freePort(%d) with %d held and %d saved = %d", p, p, p+1, got)
+	}
+
+	h := newHarness(t)
+	ls := h.u.listeners
+	h.u.show(navListeners)
+	h.settle()
+	test.Tap(button(ls.content, "New listener…"))
+	h.settle()
+	if port, _ := strconv.Atoi(ls.openForm.port.Text); port < DefaultPort || port >= DefaultPort+100 {
+		t.Errorf("a new listener is offered port %q", ls.openForm.port.Text)
+	}
+	ls.form.Hide()
+
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.settle()
+	test.Tap(button(rs.content, "New replication…"))
+	h.settle()
+	if f := rs.openForm; !f.continuous.Checked || !f.auto.Checked {
+		t.Errorf("a new replication: continuous %v, starts with the app %v", f.continuous.Checked, f.auto.Checked)
+	}
+}

@@ -77,7 +77,13 @@ func newListenersScreen(u *mainUI) *listenersScreen {
 
 	s.message = widget.NewLabel("")
 	s.content = listDetailScreen("Listeners", "New listener…", func() {
-		s.showForm("", ListenerSettings{ListenerConfig: service.ListenerConfig{TLS: service.TLSAnonymous}, Auth: AuthNone})
+		var saved []int
+		for _, r := range s.rows {
+			saved = append(saved, r.Settings.Port)
+		}
+		call(s.u.run, func() (int, error) { return freePort(DefaultPort, saved), nil }, func(port int, _ error) {
+			s.showForm("", ListenerSettings{ListenerConfig: service.ListenerConfig{Port: port, TLS: service.TLSAnonymous}, Auth: AuthNone})
+		})
 	}, s.list, container.NewVScroll(s.detail), 0.35, s.message)
 	s.showDetail()
 	return s

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"net"
 	"slices"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -68,4 +70,27 @@ func (u *mainUI) askTrust(where, fingerprint string, trust func()) {
 	d.Resize(fyne.NewSize(520, 300))
 	d.Show()
 	u.trustDialog = d
+}
+
+// DefaultPort is the port a new listener is offered first: Sync Gateway's,
+// the one Couchbase Lite users expect.
+const DefaultPort = 4984
+
+// freePort is the first port from start on that no saved listener uses
+// and nothing on this machine holds, so a new listener gets a port that
+// stays the same across restarts; 0 (pick one at each start) if none is
+// free in the next hundred.
+func freePort(start int, saved []int) int {
+	for p := start; p < start+100 && p <= 65535; p++ {
+		if slices.Contains(saved, p) {
+			continue
+		}
+		ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
+	}
+	return 0
 }

@@ -124,7 +124,8 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	// The scroll lets the split give the list its share however wide the
 	// buttons are.
 	s.content = listDetailScreen("Replications", "New replication…", func() {
-		s.showForm("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Type: service.TypePushAndPull, Conflicts: service.ConflictsDefault}})
+		s.showForm("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Type: service.TypePushAndPull,
+			Conflicts: service.ConflictsDefault, Continuous: true, AutoStart: true}})
 	}, s.list, container.NewHScroll(s.detail), 0.4, s.message)
 	s.showDetail()
 	return s

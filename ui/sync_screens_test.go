@@ -68,6 +68,7 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 	test.Tap(button(ls.content, "New listener…"))
 	h.settle()
 	f := ls.openForm
+	f.port.SetText("0") // the offered stable port may be taken by another test by the time it binds
 	test.Type(f.name, "share")
 	selectOption(f.database, "notes")
 	selectOption(f.iface, "lo")
@@ -125,6 +126,7 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 	selectOption(rf.database, "notes")
 	test.Type(rf.target, l.URLs()[0])
 	selectOption(rf.typ, "Push only")
+	rf.continuous.SetChecked(false)
 	rf.auto.SetChecked(true)
 	rs.form.Submit()
 	h.settle()
