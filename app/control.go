@@ -122,7 +122,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 			for _, l := range rep.Listeners {
 				fp := "-"
 				if l.Fingerprint != "" {
-					fp = tlsid.FormatFingerprint(l.Fingerprint)[:23] + "…"
+					fp = tlsid.FormatFingerprint(l.Fingerprint)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d (%d active)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, l.URLs, fp)
 			}

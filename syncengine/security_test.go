@@ -215,12 +215,18 @@ func TestServerTrustFailures(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	l, url := b.listen(t, func(c *ListenerConfig) { c.DisableTLS = false })
 	a.put(t, "doc", `{}`)
-	// System roots do not trust the anonymous self-signed certificate.
-	if _, err := tryReplicate(t, a, ReplicatorConfig{Target: url}); err == nil || IsTransient(err) {
+	// System roots do not trust the anonymous self-signed certificate;
+	// the refused certificate is kept, so the user can be offered to pin it.
+	refused, err := tryReplicate(t, a, ReplicatorConfig{Target: url})
+	var verify *tls.CertificateVerificationError
+	if !errors.As(err, &verify) || IsTransient(err) {
 		t.Errorf("untrusted server: %v", err)
 	}
+	if c := refused.ServerCertificate(); c == nil || tlsid.Fingerprint(c) != l.TLSIdentity().Fingerprint() {
+		t.Error("the refused certificate is not kept")
+	}
 	// A pin of some other certificate fails and shows both fingerprints.
-	_, err := tryReplicate(t, a, ReplicatorConfig{Target: url, PinnedServerFingerprint: strings.Repeat("ab", 32)})
+	_, err = tryReplicate(t, a, ReplicatorConfig{Target: url, PinnedServerFingerprint: strings.Repeat("ab", 32)})
 	var pin *PinMismatchError
 	if !errors.As(err, &pin) || IsTransient(err) || !strings.Contains(err.Error(), tlsid.FormatFingerprint(l.TLSIdentity().Fingerprint())) {
 		t.Errorf("pin mismatch: %v", err)

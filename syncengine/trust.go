@@ -36,8 +36,8 @@ func (r *Replicator) tlsConfig() (*tls.Config, error) {
 // ClientTLSConfig returns the TLS settings a replicator with cfg uses for
 // target (a ws:// or wss:// URL; nil for ws://), so tools that check a
 // connection apply exactly the replicator's trust rules. onCert, when not
-// nil, sees the handshake's state before the server certificate is judged
-// (with system-root trust, only once crypto/tls accepted it).
+// nil, sees the handshake's state before the server certificate is judged,
+// so a refused certificate can be shown and trusted.
 func ClientTLSConfig(cfg ReplicatorConfig, target string, onCert func(*tls.ConnectionState)) (*tls.Config, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
@@ -75,8 +75,25 @@ func clientTLSConfig(target *url.URL, cfg *ReplicatorConfig, noteServerCert func
 		pin = tlsid.Fingerprint(cfg.PinnedServerCertificate)
 	}
 	if pin == "" && !cfg.AcceptOnlySelfSignedServerCertificate {
-		tc.VerifyConnection = func(cs tls.ConnectionState) error { noteServerCert(&cs); return nil }
-		return tc, nil // system roots, verified by crypto/tls
+		// System roots, checked here as crypto/tls would, but after noting
+		// the certificate: a refused one is the one the user may then
+		// choose to trust (pin).
+		tc.InsecureSkipVerify = true
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			noteServerCert(&cs)
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("server presented no certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Intermediates: inter}); err != nil {
+				return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+			}
+			return nil
+		}
+		return tc, nil
 	}
 	// We verify ourselves: pinned, or self-signed, or a normal CA chain.
 	tc.InsecureSkipVerify = true
@@ -111,6 +128,23 @@ func clientTLSConfig(target *url.URL, cfg *ReplicatorConfig, noteServerCert func
 		return nil
 	}
 	return tc, nil
+}
+
+// IsUntrustedCertificate reports whether err is the server's certificate
+// being refused by the trust settings (not trusted, pinned to another, or
+// named for another host): the case where the user may choose to trust it.
+// An expired certificate is not: trusting it would not help.
+func IsUntrustedCertificate(err error) bool {
+	var pin *PinMismatchError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+		return false
+	}
+	return errors.As(err, &pin) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) ||
+		errors.As(err, &verify) || errors.Is(err, ErrNotSelfSigned)
 }
 
 // IsTransient classifies a replication error as Couchbase Lite does:

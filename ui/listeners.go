@@ -23,6 +23,7 @@ type listenersScreen struct {
 	info    *widget.Label
 	urls    *fyne.Container
 	fp      *widget.Label
+	fpCopy  *widget.Button
 	conns   *widget.Label
 	errText *widget.Label
 	detail  *fyne.Container
@@ -59,6 +60,12 @@ func newListenersScreen(u *mainUI) *listenersScreen {
 	s.urls = container.NewVBox()
 	s.fp = widget.NewLabel("")
 	s.fp.Wrapping = fyne.TextWrapBreak
+	s.fp.Selectable = true
+	s.fpCopy = widget.NewButtonWithIcon("Copy fingerprint", theme.ContentCopyIcon(), func() {
+		if r := s.row(s.selected); r != nil && r.Fingerprint != "" {
+			s.u.app.Clipboard().SetContent(tlsid.FormatFingerprint(r.Fingerprint))
+		}
+	})
 	s.conns = widget.NewLabel("")
 	s.errText = widget.NewLabel("")
 	s.errText.Wrapping = fyne.TextWrapWord
@@ -72,7 +79,7 @@ func newListenersScreen(u *mainUI) *listenersScreen {
 	})
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
-	s.detail = container.NewVBox(s.info, s.errText, s.urls, s.fp, s.conns,
+	s.detail = container.NewVBox(s.info, s.errText, s.urls, s.fp, container.NewHBox(s.fpCopy), s.conns,
 		container.NewHBox(s.startBtn, s.stopBtn, s.editBtn, s.deleteBtn))
 
 	s.message = widget.NewLabel("")
@@ -153,6 +160,7 @@ func (s *listenersScreen) showDetail() {
 	if r == nil {
 		s.info.SetText("Select a listener, or create one so peers can sync with this computer.")
 		s.fp.SetText("")
+		s.fpCopy.Hide()
 		s.conns.SetText("")
 		setMessage(s.errText, s.detail, "")
 		s.urls.Refresh()
@@ -195,10 +203,14 @@ func (s *listenersScreen) showDetail() {
 	switch {
 	case !r.Running:
 		s.fp.SetText("")
+		s.fpCopy.Hide()
 		s.conns.SetText("Not running.")
 	default:
+		s.fpCopy.Hide()
 		if r.Fingerprint != "" {
-			s.fp.SetText("Certificate SHA-256 " + tlsid.FormatFingerprint(r.Fingerprint))
+			s.fp.SetText("Certificate SHA-256 " + tlsid.FormatFingerprint(r.Fingerprint) +
+				"\nCode " + tlsid.ShortCode(r.Fingerprint) + ": a peer that trusts this listener sees the same code.")
+			s.fpCopy.Show()
 		} else {
 			s.fp.SetText("No TLS: traffic is not encrypted.")
 		}

@@ -58,9 +58,10 @@ func (u *mainUI) fillIdentities(sel *widget.Select, first []string, current stri
 // askTrust shows a peer's certificate fingerprint and calls trust when the
 // user says it is the one they expect (trust on first use).
 func (u *mainUI) askTrust(where, fingerprint string, trust func()) {
-	msg := widget.NewLabel("The peer at " + where + " presents a certificate with the SHA-256 fingerprint\n\n" +
-		tlsid.FormatFingerprint(fingerprint) + "\n\nCompare it with the fingerprint shown on the peer " +
-		"(its Listeners screen). Trust it? It is remembered as this replication's pin.")
+	msg := widget.NewLabel("The peer at " + where + " presents a certificate with the code\n\n" +
+		tlsid.ShortCode(fingerprint) + "\n\n(SHA-256 " + tlsid.FormatFingerprint(fingerprint) + ")\n\n" +
+		"Compare it with the code the peer shows (its Listeners screen). Trust it? It is remembered as this " +
+		"replication's pin.")
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm("Trust this peer?", "Trust", "Cancel", msg, func(ok bool) {
 		if ok {

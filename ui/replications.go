@@ -339,7 +339,12 @@ func (s *replicationsScreen) showDetail() {
 	}
 	s.info.SetText(fmt.Sprintf("%s: %s ⇄ %s\n%s, %s · trust: %s\n%s · %s", set.Name, set.Database, set.Target,
 		set.Type, mode, trust, activityText(st), countsText(st)))
-	setMessage(s.errLabel, s.detail, errorText(st, s.now()))
+	msg := errorText(st, s.now())
+	if syncengine.IsUntrustedCertificate(st.Error) && r.ServerFingerprint != "" {
+		msg = "This computer does not trust the peer's certificate. Its code is " + tlsid.ShortCode(r.ServerFingerprint) +
+			": if the peer's Listeners screen shows the same code, press “Trust server certificate…”.\n" + msg
+	}
+	setMessage(s.errLabel, s.detail, msg)
 	if st.Error != nil && s.diagnosis.available() {
 		s.errDiagnoseBtn.Show() // the last error links to the diagnosis
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"peersync/syncengine"
+	"peersync/syncengine/tlsid"
 )
 
 // testWorkspace keeps listeners and replications in memory and runs them
@@ -124,6 +125,9 @@ func (w *testWorkspace) Replications() ([]ReplicationState, error) {
 		st := ReplicationState{Settings: s}
 		if r := w.repl[s.Name]; r != nil {
 			st.ID, st.Status, st.Running = r.ID(), r.Status(), r.Done() != nil
+			if c := r.ServerCertificate(); c != nil {
+				st.ServerFingerprint = tlsid.Fingerprint(c)
+			}
 		}
 		out = append(out, st)
 	}

@@ -37,6 +37,17 @@ func FormatFingerprint(fp string) string {
 	return b.String()
 }
 
+// ShortCode is the first 64 bits of a fingerprint as four groups of hex
+// digits, "ABCD-EF01-2345-6789": short enough for two people to read to
+// each other, long enough that no one can make a certificate to match it.
+func ShortCode(fp string) string {
+	fp = strings.ToUpper(strings.ReplaceAll(fp, ":", ""))
+	if len(fp) < 16 {
+		return fp
+	}
+	return fp[0:4] + "-" + fp[4:8] + "-" + fp[8:12] + "-" + fp[12:16]
+}
+
 // ParseFingerprint accepts a SHA-256 fingerprint as 64 hex digits, either
 // plain or as colon-separated byte pairs, in any case, with surrounding
 // space ignored. It returns the canonical lowercase form used by Fingerprint.

@@ -42,3 +42,12 @@ func TestFormatAndParseFingerprint(t *testing.T) {
 		}
 	}
 }
+
+func TestShortCode(t *testing.T) {
+	fp := "0123456789abcdef" + strings.Repeat("00", 24)
+	for _, in := range []string{fp, FormatFingerprint(fp)} {
+		if got := ShortCode(in); got != "0123-4567-89AB-CDEF" {
+			t.Errorf("ShortCode(%q) = %q", in, got)
+		}
+	}
+}
