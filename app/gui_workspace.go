@@ -329,21 +329,40 @@ func replicationSettings(rc service.ReplicationConfig) ui.ReplicationSettings {
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// passwordFile is where a replication's password is kept: a file only the
-// user can read, in the data directory, named after the replication.
+// passwordFile is where an earlier version kept a replication's password:
+// a file in the data directory, named after the replication.
 func (w *workspace) passwordFile(name string) string {
 	return filepath.Join(w.dataDir, "secrets", "replication-"+unsafeFileChars.ReplaceAllString(name, "_")+".password")
 }
 
-func writeSecret(path, secret string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+// setPassword saves a replication's password in the engine's secrets (the
+// OS keyring), never in the configuration.
+func (w *workspace) setPassword(name, pw string) error {
+	secrets, err := w.rn.Engine().Secrets()
+	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(secret+"\n"), 0o600); err != nil {
+	return secrets.Set(service.PasswordLabel(name), []byte(pw))
+}
+
+// keepPassword keeps the password saved for the replication once named
+// old under its new name; it fails when none is saved.
+func (w *workspace) keepPassword(old, name string) error {
+	secrets, err := w.rn.Engine().Secrets()
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if old == "" {
+		old = name
+	}
+	pw, err := secrets.Get(service.PasswordLabel(old))
+	if err != nil || old == name {
+		return err
+	}
+	if err := secrets.Set(service.PasswordLabel(name), pw); err != nil {
+		return err
+	}
+	return secrets.Delete(service.PasswordLabel(old))
 }
 
 func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error {
@@ -368,15 +387,20 @@ func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error 
 		case rc.User == "":
 			rc.PasswordFile = ""
 		case s.Password != "":
-			rc.PasswordFile = w.passwordFile(name)
-			if err := writeSecret(rc.PasswordFile, s.Password); err != nil {
+			if err := w.setPassword(name, s.Password); err != nil {
 				return err
 			}
-		case rc.PasswordFile != "": // kept from the saved replication
+			if prev != nil && prev.PasswordFile == w.passwordFile(old) {
+				os.Remove(prev.PasswordFile) // where an earlier version kept it
+			}
+			rc.PasswordFile = ""
+		case rc.PasswordFile != "": // a file the configuration names
 		case prev != nil && prev.PasswordFile != "":
 			rc.PasswordFile = prev.PasswordFile
 		default:
-			return fmt.Errorf("user %q needs a password", rc.User)
+			if err := w.keepPassword(old, name); err != nil {
+				return fmt.Errorf("user %q needs a password", rc.User)
+			}
 		}
 		var err error
 		c.Replications, err = replaceOrAdd(c.Replications, func(r service.ReplicationConfig) string { return r.Name }, old, rc)
@@ -407,6 +431,9 @@ func (w *workspace) DeleteReplication(name string) error {
 		}
 		if pf := c.Replications[i].PasswordFile; pf == w.passwordFile(name) {
 			os.Remove(pf)
+		}
+		if secrets, err := w.rn.Engine().Secrets(); err == nil {
+			secrets.Delete(service.PasswordLabel(name)) // none saved is fine
 		}
 		c.Replications = slices.Delete(c.Replications, i, i+1)
 		delete(w.runRepls, name)

@@ -54,12 +54,17 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf := cfg.Replications[0].PasswordFile
-	if fi, err := os.Stat(pf); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("password file %s: %v %v", pf, fi, err)
+	// The password is in the engine's secrets (the OS keyring, or its
+	// 0600 file fallback), not named by the configuration.
+	secrets, err := e.Secrets()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if pw, _ := readPassword(pf); pw != "s3cret" {
-		t.Errorf("password file holds %q", pw)
+	if pf := cfg.Replications[0].PasswordFile; pf != "" {
+		t.Errorf("the configuration names a password file %q", pf)
+	}
+	if pw, err := secrets.Get(service.PasswordLabel("to desk")); err != nil || string(pw) != "s3cret" {
+		t.Errorf("saved password %q, %v", pw, err)
 	}
 	if cfg.Replications[0].Pin != strings.Repeat("ab", 32) {
 		t.Errorf("pin saved as %q", cfg.Replications[0].Pin)
@@ -83,6 +88,25 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	}
 	if err := ws.StopListener("share"); err != nil || rn.Listener("share") != nil {
 		t.Error("StopListener left it running")
+	}
+	// Renamed, the replication keeps its password; deleted, it takes it along.
+	rs, _ := ws.Replications()
+	renamed := rs[0].Settings
+	renamed.Name = "to the desk"
+	if err := ws.SaveReplication("to desk", renamed); err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := secrets.Get(service.PasswordLabel("to the desk")); err != nil || string(pw) != "s3cret" {
+		t.Errorf("after a rename the password is %q, %v", pw, err)
+	}
+	if _, err := secrets.Get(service.PasswordLabel("to desk")); err == nil {
+		t.Error("the old name's password is still saved")
+	}
+	if err := ws.DeleteReplication("to the desk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.Get(service.PasswordLabel("to the desk")); err == nil {
+		t.Error("a deleted replication's password is still saved")
 	}
 }
 

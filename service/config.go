@@ -22,8 +22,9 @@ const ConfigFileName = "peersync.toml"
 
 // Config is the one configuration file shared by the GUI and headless mode.
 // Secrets are never stored in it: listener users keep bcrypt hashes, and
-// replicator passwords live in the keyring (referenced by the replication's
-// name) or in a file named by password_file.
+// replicator passwords live in the engine's secrets (the OS keyring, under
+// PasswordLabel of the replication's name) or in a file named by
+// password_file.
 type Config struct {
 	Discovery    DiscoveryConfig     `toml:"discovery"`
 	Log          LogConfig           `toml:"log"`

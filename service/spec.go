@@ -1,14 +1,18 @@
 package service
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"peersync/syncengine"
+	"peersync/syncengine/tlsid"
 )
 
 // Replication types, as saved ("" is TypePushAndPull).
@@ -140,7 +144,7 @@ func (rc ReplicationConfig) Engine(e *syncengine.Engine) (syncengine.ReplicatorC
 // fingerprint or PEM file), as rc says.
 func (rc ReplicationConfig) SetCredentials(e *syncengine.Engine, cfg *syncengine.ReplicatorConfig) error {
 	if rc.User != "" {
-		pw, err := ReadPasswordFile(rc.PasswordFile)
+		pw, err := rc.password(e)
 		if err != nil {
 			return err
 		}
@@ -173,6 +177,41 @@ func (rc ReplicationConfig) SetCredentials(e *syncengine.Engine, cfg *syncengine
 		}
 	}
 	return nil
+}
+
+// password is the replication's password: from password_file when it
+// names one, else the one saved for this replication in the engine's
+// secrets (the OS keyring).
+func (rc ReplicationConfig) password(e *syncengine.Engine) (string, error) {
+	if rc.PasswordFile != "" {
+		return ReadPasswordFile(rc.PasswordFile)
+	}
+	secrets, err := e.Secrets()
+	if err != nil {
+		return "", err
+	}
+	pw, err := secrets.Get(PasswordLabel(rc.Name))
+	if errors.Is(err, tlsid.ErrNotFound) {
+		return "", fmt.Errorf("no password saved for replication %q: set one in the app, or give password_file", rc.Name)
+	}
+	return string(pw), err
+}
+
+// PasswordLabel is the label a replication's password is saved under in
+// the engine's secrets: its name, made safe for a file name, and a hash of
+// the name so that names differing only in unsafe characters do not meet.
+func PasswordLabel(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	safe := strings.Map(func(r rune) rune {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.') {
+			return r
+		}
+		return '_'
+	}, name)
+	if len(safe) > 64 {
+		safe = safe[:64]
+	}
+	return "replication-" + safe + "-" + hex.EncodeToString(sum[:4])
 }
 
 // ReadPasswordFile reads a password kept in a file (one line; the line

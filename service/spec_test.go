@@ -1,6 +1,7 @@
 package service
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,20 @@ func TestReplicationNoProgressTimeoutFromConfig(t *testing.T) {
 		}
 		if got := r.Config().NoProgressTimeout; got != c.want {
 			t.Errorf("no_progress_timeout %v: replicator has %v, want %v", c.set, got, c.want)
+		}
+	}
+}
+
+// Password labels are safe file names, and names differing only in unsafe
+// characters get their own.
+func TestPasswordLabel(t *testing.T) {
+	a, b := PasswordLabel("to desk"), PasswordLabel("to_desk")
+	if a == b {
+		t.Errorf("%q and %q share the label %q", "to desk", "to_desk", a)
+	}
+	for _, l := range []string{a, b, PasswordLabel("../../etc/passwd"), PasswordLabel(strings.Repeat("é", 200))} {
+		if strings.ContainsAny(l, "/\\ ") || strings.HasPrefix(l, ".") || len(l) > 128 {
+			t.Errorf("label %q is not a safe file name", l)
 		}
 	}
 }

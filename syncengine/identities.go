@@ -23,3 +23,14 @@ func (e *Engine) Identities() (*tlsid.Store, error) {
 	}
 	return e.ids, nil
 }
+
+// Secrets is where secrets such as replication passwords are kept: the OS
+// keyring when the identity keys are kept there, else 0600 files in the
+// data directory's secrets/ (the same fallback, said once by Identities).
+func (e *Engine) Secrets() (tlsid.KeyStore, error) {
+	ids, err := e.Identities()
+	if err != nil {
+		return nil, err
+	}
+	return ids.SecretStore(filepath.Join(e.dir, "secrets")), nil
+}
