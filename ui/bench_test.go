@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"peersync/syncengine"
 )
 
 // BenchmarkActivityFilter measures re-filtering a full activity log, which
@@ -37,5 +39,24 @@ func BenchmarkConflictView(b *testing.B) {
 		objectBlocks(x)
 		objectBlocks(y)
 		_ = diff
+	}
+}
+
+// BenchmarkOpenLargeDocument measures what opening a 1 MB document costs
+// off and on the UI goroutine: formatting and splitting it, then showing
+// it read-only (only the visible rows are laid out).
+func BenchmarkOpenLargeDocument(b *testing.B) {
+	h := newHarness(b)
+	db := h.database("notes")
+	body := bigBody(1 << 20)
+	if _, err := db.DefaultCollection().Save("mb", []byte(body), syncengine.SaveOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	br := h.openBrowser("notes")
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for b.Loop() {
+		br.editor.open("mb")
+		h.settle()
 	}
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -36,12 +38,22 @@ type editor struct {
 	empty      *widget.Label
 	stack      *fyne.Container
 	form       *fyne.Container // the notice and problem labels live in here
+	center     *fyne.Container // the body entry, or the large-document view
 
-	doc    *syncengine.Document // the revision the edit is based on; nil when new
-	isNew  bool
-	base   string // the text as loaded, to tell whether it was edited
-	kept   string // the user's edit, set aside by "Reload latest"
-	saving bool
+	// A document above editLimit is shown read-only, a line per list row,
+	// since an entry lays out all its text at once (a 1 MB body froze the
+	// window for minutes).
+	large      *widget.List
+	largeNote  *widget.Label
+	largeView  fyne.CanvasObject
+	largeLines []string
+
+	doc      *syncengine.Document // the revision the edit is based on; nil when new
+	isNew    bool
+	readOnly bool   // a large document, shown in the list
+	base     string // the text as loaded, to tell whether it was edited
+	kept     string // the user's edit, set aside by "Reload latest"
+	saving   bool
 
 	// The open conflict dialog and its buttons, for tests.
 	conflict          *dialog.CustomDialog
@@ -82,7 +94,20 @@ func newEditor(b *browserScreen) *editor {
 		container.NewBorder(nil, nil, widget.NewLabel("ID"), nil, e.idEntry),
 		e.revLabel, e.notice)
 	buttons := container.NewHBox(e.saveBtn, e.revertBtn, e.restoreBtn, layout.NewSpacer(), e.historyBtn, e.blobsBtn, e.deleteBtn)
-	e.form = container.NewBorder(header, container.NewVBox(e.problem, buttons), nil, nil, e.body)
+	e.largeNote = widget.NewLabel("")
+	e.largeNote.Wrapping = fyne.TextWrapWord
+	e.large = widget.NewList(func() int { return len(e.largeLines) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.TextStyle = fyne.TextStyle{Monospace: true}
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(e.largeLines[i]) })
+	saveTo := widget.NewButtonWithIcon("Save to file…", theme.DownloadIcon(), e.askSaveToFile)
+	e.largeView = container.NewBorder(container.NewBorder(nil, nil, nil, saveTo, e.largeNote), nil, nil, nil, e.large)
+	e.center = container.NewStack(e.body)
+	e.form = container.NewBorder(header, container.NewVBox(e.problem, buttons), nil, nil, e.center)
 	e.empty = widget.NewLabelWithStyle("Select a document, or press Ctrl+N to start a new one.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	e.stack = container.NewStack(container.NewCenter(e.empty))
 	return e
@@ -127,28 +152,67 @@ func (e *editor) showForm() {
 	}
 }
 
-// open loads a document into the editor.
+// editLimit is the largest body, as pretty text, the editor edits in
+// place; larger ones are shown read-only and can be saved to a file.
+const editLimit = 64 << 10
+
+// shownDoc is a document prepared off the UI goroutine for the editor.
+type shownDoc struct {
+	doc    *syncengine.Document
+	pretty string
+	lines  []string // for a large document
+}
+
+func prepareDoc(d *syncengine.Document) shownDoc {
+	s := shownDoc{doc: d, pretty: prettyJSON(d.Body)}
+	if len(s.pretty) > editLimit {
+		s.lines = strings.Split(s.pretty, "\n")
+	}
+	return s
+}
+
+// open loads a document into the editor; reading, formatting and
+// splitting it happen off the UI goroutine.
 func (e *editor) open(id string) {
 	coll := e.b.coll
-	call(e.b.u.run, func() (*syncengine.Document, error) { return coll.GetWithTombstone(id) },
-		func(d *syncengine.Document, err error) {
-			switch {
-			case coll != e.b.coll:
-			case syncengine.IsNotFound(err):
-				e.clear("“" + id + "” no longer exists.")
-			case err != nil:
-				showError(e.b.u.win, "open “"+id+"”", err)
-			case d.Deleted:
-				e.clear("“" + id + "” was deleted.")
-			default:
-				e.setDoc(d)
-			}
-		})
+	call(e.b.u.run, func() (shownDoc, error) {
+		d, err := coll.GetWithTombstone(id)
+		if err != nil || d.Deleted {
+			return shownDoc{doc: d}, err
+		}
+		return prepareDoc(d), nil
+	}, func(s shownDoc, err error) {
+		switch {
+		case coll != e.b.coll:
+		case syncengine.IsNotFound(err):
+			e.clear("“" + id + "” no longer exists.")
+		case err != nil:
+			showError(e.b.u.win, "open “"+id+"”", err)
+		case s.doc.Deleted:
+			e.clear("“" + id + "” was deleted.")
+		default:
+			e.setDoc(s)
+		}
+	})
 }
 
 // setDoc shows a stored document, replacing what is in the editor.
-func (e *editor) setDoc(d *syncengine.Document) {
+func (e *editor) setDoc(s shownDoc) {
+	d := s.doc
 	e.doc, e.isNew = d, false
+	e.readOnly = s.lines != nil
+	if e.readOnly {
+		e.largeLines = s.lines
+		e.largeNote.SetText(fmt.Sprintf("This document is %s, too large to edit here: it is shown read-only. "+
+			"Save it to a file to edit it elsewhere, then import it.", humanSize(len(d.Body))))
+		e.center.Objects = []fyne.CanvasObject{e.largeView}
+		e.large.Refresh()
+		e.large.ScrollToTop()
+	} else {
+		e.largeLines = nil
+		e.center.Objects = []fyne.CanvasObject{e.body}
+	}
+	e.center.Refresh()
 	e.idEntry.SetText(d.ID)
 	e.idEntry.Disable()
 	rev := "Revision " + d.RevID
@@ -156,16 +220,58 @@ func (e *editor) setDoc(d *syncengine.Document) {
 		rev += " · in conflict: resolve it in Conflicts"
 	}
 	e.revLabel.SetText(rev)
-	e.base = prettyJSON(d.Body)
+	e.base = ""
+	if !e.readOnly {
+		e.base = s.pretty
+	}
 	e.body.SetText(e.base)
 	setMessage(e.notice, e.form, "")
 	e.showForm()
 	e.validate()
 }
 
+// askSaveToFile saves the shown document's body, pretty, to a file the
+// user picks.
+func (e *editor) askSaveToFile() {
+	if e.doc == nil {
+		return
+	}
+	text := strings.Join(e.largeLines, "\n")
+	dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		call(e.b.u.run, func() (struct{}, error) {
+			_, werr := io.WriteString(w, text)
+			if cerr := w.Close(); werr == nil {
+				werr = cerr
+			}
+			return struct{}{}, werr
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				showError(e.b.u.win, "save the document to a file", err)
+			}
+		})
+	}, e.b.u.win)
+}
+
+// humanSize says a byte count the way people read it.
+func humanSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // startNew puts an empty new document in the editor.
 func (e *editor) startNew() {
-	e.doc, e.isNew, e.base = nil, true, "{\n  \n}"
+	e.doc, e.isNew, e.base, e.readOnly = nil, true, "{\n  \n}", false
+	e.largeLines = nil
+	e.center.Objects = []fyne.CanvasObject{e.body}
+	e.center.Refresh()
 	e.idEntry.Enable()
 	e.idEntry.SetText("")
 	e.revLabel.SetText("New document in " + e.b.coll.Name())
@@ -180,6 +286,17 @@ func (e *editor) startNew() {
 // validate shows what is wrong with the edit inline and allows Save only
 // for a valid, changed body.
 func (e *editor) validate() {
+	if e.readOnly {
+		setMessage(e.problem, e.form, "")
+		for _, b := range []*widget.Button{e.saveBtn, e.revertBtn} {
+			enable(b, false)
+		}
+		existing := e.doc != nil && !e.saving
+		enable(e.deleteBtn, existing)
+		enable(e.historyBtn, existing)
+		enable(e.blobsBtn, existing)
+		return
+	}
 	err := checkBody(e.body.Text)
 	if err == nil && e.isNew && e.idEntry.Text != "" {
 		if idErr := syncengine.ValidateDocID(e.idEntry.Text); idErr != nil {
@@ -238,7 +355,7 @@ func (e *editor) write(id, text string, opts syncengine.SaveOptions) {
 			case err != nil:
 				showError(e.b.u.win, "save “"+id+"”", err)
 			default:
-				e.setDoc(d)
+				e.setDoc(prepareDoc(d))
 				e.restoreBtn.Hide()
 				e.kept = ""
 				e.b.reload.trigger()

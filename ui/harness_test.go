@@ -34,7 +34,7 @@ func (l *testLoop) background(fn func()) {
 
 // harness is a main window on a real engine in a temporary directory.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	e    *syncengine.Engine
 	u    *mainUI
 	loop *testLoop
@@ -50,7 +50,7 @@ type harnessOption func(*harness)
 // withBrowser gives the workspace a peer browser (discovery on).
 func withBrowser(b PeerBrowser) harnessOption { return func(h *harness) { h.ws.browser = b } }
 
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
