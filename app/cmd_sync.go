@@ -122,8 +122,9 @@ func newReplicateCommand(g *globals) *cobra.Command {
 		Short: "Replicate a database with a peer (one-shot, or --continuous until Ctrl-C)",
 		Long: `Replicate with a peer (the active side). Shows a progress bar on a
 terminal and a summary at the end; exits 0 only when the replication
-completed (Ctrl-C stops a one-shot run cleanly and exits 130). Transient errors are retried with backoff; permanent ones
-(wrong password, unknown database, untrusted certificate) stop at once.
+completed (Ctrl-C stops a one-shot run cleanly and exits 130). Transient
+errors are retried with backoff; permanent ones (wrong password, unknown
+database, untrusted certificate) stop at once.
 A one-shot run that makes no progress for --no-progress-timeout stops
 with an error.`,
 		Example: "  peersync replicate --db notes --target wss://192.168.1.20:4984/notes --accept-self-signed\n  peersync replicate --db notes --target ws://127.0.0.1:4984/notes --type pull --continuous",
