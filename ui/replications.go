@@ -145,6 +145,9 @@ func (s *replicationsScreen) load() func() {
 				s.live[r.Settings.Name] = r.Status
 			}
 		}
+		if s.u.activity != nil {
+			s.u.activity.namesChanged() // IDs the log could not name yet
+		}
 		s.message.SetText(fmt.Sprintf("%d replications", len(rows)))
 		s.list.Refresh()
 		s.refreshes++
