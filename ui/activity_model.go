@@ -166,10 +166,13 @@ func describeStatus(st syncengine.ReplicatorStatus) string {
 	switch {
 	case p.Total <= 0:
 		return ": " + counts
-	case st.Pushed == 0:
+	case st.Pushed == 0 && st.Pulled > 0:
 		return fmt.Sprintf(": pulled %d of %d documents", p.Completed, p.Total)
-	case st.Pulled == 0:
+	case st.Pulled == 0 && st.Pushed > 0:
 		return fmt.Sprintf(": pushed %d of %d documents", p.Completed, p.Total)
+	case st.Pushed == 0 && st.Pulled == 0:
+		// Nothing moved yet, so which way is not known.
+		return fmt.Sprintf(": %d of %d documents done", p.Completed, p.Total)
 	}
 	return fmt.Sprintf(": %d of %d documents done, %s", p.Completed, p.Total, counts)
 }

@@ -30,3 +30,25 @@ func TestActivityDescribesRefusedConnections(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityDescribesReplicationProgress(t *testing.T) {
+	busy := func(done, total, pushed, pulled int64) syncengine.ReplicatorStatusChanged {
+		return syncengine.ReplicatorStatusChanged{ID: "r1", Status: syncengine.ReplicatorStatus{Activity: syncengine.Busy,
+			Progress: syncengine.Progress{Completed: done, Total: total}, Pushed: pushed, Pulled: pulled}}
+	}
+	name := func(string) string { return "x" }
+	for _, c := range []struct {
+		ev   syncengine.ReplicatorStatusChanged
+		want string
+	}{
+		{busy(20, 100, 0, 20), `replication "x": pulled 20 of 100 documents`},
+		{busy(20, 100, 20, 0), `replication "x": pushed 20 of 100 documents`},
+		{busy(0, 100, 0, 0), `replication "x": 0 of 100 documents done`},
+		{busy(30, 100, 10, 20), `replication "x": 30 of 100 documents done, pushed 10, pulled 20 documents`},
+		{busy(0, 0, 0, 0), `replication "x": pushed 0, pulled 0 documents`},
+	} {
+		if got := describeEvent(c.ev, name).Summary; got != c.want {
+			t.Errorf("%+v: got %q, want %q", c.ev.Status, got, c.want)
+		}
+	}
+}
