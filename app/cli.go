@@ -56,6 +56,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
+	var intr interrupted
+	if errors.As(err, &intr) {
+		return intr.exitCode()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "peersync: %s\n", service.OneLine(err))
 		return 1

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"peersync/syncengine"
@@ -166,7 +167,7 @@ database is damaged. The file is not changed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			return g.withEngine(func(e *syncengine.Engine) error {
-				bar := newProgress(g, -1, "checking "+name)
+				bar := newProgress(g, -1, "checking "+name, progressbar.OptionShowCount())
 				rep, err := e.CheckDatabase(name, func(phase string, done, total int64) {
 					if total > 0 {
 						bar.ChangeMax64(total)

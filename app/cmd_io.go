@@ -75,7 +75,7 @@ of 1000.`,
 				for _, b := range bad {
 					skip[b.line] = true
 				}
-				bar := newProgress(g, -1, "importing")
+				bar := newProgress(g, -1, "importing", progressbar.OptionShowCount())
 				defer bar.Finish() // stops a terminal's spinner on failure too
 				n, err := importLines(c, src, skip, bar)
 				if len(bad) > 0 {
@@ -261,11 +261,13 @@ func joinFlush(w *bufio.Writer, err error) error {
 }
 
 // newProgress returns a progress bar on stderr when it is a terminal, and
-// a silent one otherwise. total < 0 means unknown.
-func newProgress(g *globals, total int64, what string) *progressbar.ProgressBar {
+// a silent one otherwise. total < 0 means unknown; extra adds options
+// (such as showing the count) to the terminal's bar.
+func newProgress(g *globals, total int64, what string, extra ...progressbar.Option) *progressbar.ProgressBar {
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
-			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6))
+		opts := append([]progressbar.Option{progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6)}, extra...)
+		return progressbar.NewOptions64(total, opts...)
 	}
 	// Invisible, not DefaultSilent: with an unknown total that one starts a
 	// spinner goroutine that races with Finish.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -121,8 +122,9 @@ func newReplicateCommand(g *globals) *cobra.Command {
 		Short: "Replicate a database with a peer (one-shot, or --continuous until Ctrl-C)",
 		Long: `Replicate with a peer (the active side). Shows a progress bar on a
 terminal and a summary at the end; exits 0 only when the replication
-completed. Transient errors are retried with backoff; permanent ones
-(wrong password, unknown database, untrusted certificate) stop at once.
+completed (Ctrl-C stops a one-shot run cleanly and exits 130). Transient
+errors are retried with backoff; permanent ones (wrong password, unknown
+database, untrusted certificate) stop at once.
 A one-shot run that makes no progress for --no-progress-timeout stops
 with an error.`,
 		Example: "  peersync replicate --db notes --target wss://192.168.1.20:4984/notes --accept-self-signed\n  peersync replicate --db notes --target ws://127.0.0.1:4984/notes --type pull --continuous",
@@ -154,7 +156,7 @@ with an error.`,
 				if err != nil {
 					return err
 				}
-				return runReplication(g, r, reset)
+				return runReplication(g, r, reset, continuous)
 			})
 		},
 	}
@@ -180,11 +182,16 @@ with an error.`,
 	return cmd
 }
 
-// runReplication starts r, shows progress, and returns its final error.
-func runReplication(g *globals, r *syncengine.Replicator, reset bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+// runReplication starts r, shows progress, and returns its final error. A
+// signal stops it cleanly (saving its checkpoint); a one-shot run stopped
+// that way did not complete, so it ends in an interrupted error (exit
+// 128+signal), while a continuous one ends as asked.
+func runReplication(g *globals, r *syncengine.Replicator, reset, continuous bool) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	bar := newProgress(g, -1, "replicating")
+	var shown progressShown
 	r.Start(reset)
 	done := r.Done()
 	t := time.NewTicker(100 * time.Millisecond)
@@ -192,11 +199,14 @@ func runReplication(g *globals, r *syncengine.Replicator, reset bool) error {
 	lastErr := ""
 	for {
 		select {
-		case <-ctx.Done():
+		case sig := <-sigs:
 			r.Stop()
 			bar.Finish()
 			printSummary(g, r.Status())
-			return nil
+			if continuous {
+				return nil
+			}
+			return interrupted{sig.(syscall.Signal)}
 		case <-done:
 			bar.Finish()
 			st := r.Status()
@@ -205,9 +215,10 @@ func runReplication(g *globals, r *syncengine.Replicator, reset bool) error {
 		case <-t.C:
 		}
 		st := r.Status()
-		if st.Progress.Total > 0 {
-			bar.ChangeMax64(st.Progress.Total)
-			bar.Set64(st.Progress.Completed)
+		if p := st.Progress; p.Total > 0 {
+			bar.ChangeMax64(progressScale)
+			bar.Set64(shown.update(p.Completed, p.Total))
+			bar.Describe(fmt.Sprintf("replicating %d/%d", p.Completed, p.Total))
 		}
 		if st.Activity == syncengine.Offline && st.Error != nil && st.Error.Error() != lastErr {
 			lastErr = st.Error.Error()
@@ -215,6 +226,31 @@ func runReplication(g *globals, r *syncengine.Replicator, reset bool) error {
 		}
 	}
 }
+
+// progressScale is the bar's maximum: it shows thousandths of the work.
+const progressScale = 1000
+
+// progressShown is what the replication's bar shows. The total grows as
+// the peer announces more changes, so completed/total can drop; the bar
+// holds still instead, until the work catches up, and never goes back.
+type progressShown struct{ value int64 }
+
+// update returns the bar's value, out of progressScale, for completed of total.
+func (p *progressShown) update(completed, total int64) int64 {
+	if total > 0 {
+		p.value = max(p.value, min(completed, total)*progressScale/total)
+	}
+	return p.value
+}
+
+// interrupted is how a one-shot command ends when a signal stopped it
+// before it completed: the shell's convention, exit 128+signal, and no
+// error line (the user asked for it).
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+func (e interrupted) exitCode() int { return 128 + int(e.sig) }
 
 func printSummary(g *globals, st syncengine.ReplicatorStatus) {
 	fmt.Fprintf(g.stdout, "pushed %d, pulled %d documents\n", st.Pushed, st.Pulled)

@@ -3,17 +3,28 @@
 package app
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 
 	"peersync/service"
 	"peersync/ui"
 )
+
+// errNoDisplay is what the GUI build says when there is no display to open
+// a window on; without this check the windowing library panics with a
+// long trace, after discovery has already started.
+var errNoDisplay = errors.New("no display: set DISPLAY (or WAYLAND_DISPLAY), or run with --headless")
 
 // runGUI opens the desktop window and returns when it closes. The window
 // edits the same configuration file headless mode runs, through the same
 // runner and control socket, so what is set up in it comes back after a
 // restart and the CLI works beside it.
 func runGUI(g *globals) error {
+	if !haveDisplay(runtime.GOOS, os.Getenv) {
+		return errNoDisplay
+	}
 	path := g.configPath()
 	cfg, err := service.LoadConfig(path)
 	if err != nil {
@@ -39,4 +50,15 @@ func runGUI(g *globals) error {
 	// nil browser makes the Peers screen say that discovery is off.
 	ws.browser = rn.Browser()
 	return ui.Run(e, ws, Version)
+}
+
+// haveDisplay reports whether a window can be opened: on X11 and Wayland
+// systems that needs DISPLAY or WAYLAND_DISPLAY; Windows and macOS always
+// have their own window system.
+func haveDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "windows", "darwin":
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
 }

@@ -25,10 +25,11 @@ type activityScreen struct {
 	visible []activityLine // the filtered lines in the list, newest first
 	now     func() time.Time
 	dropped func() int64 // events the engine dropped for the UI; nil if unknown
+	name    nameFunc     // names listeners and replications by engine ID
 }
 
 func newActivityScreen(u *mainUI) *activityScreen {
-	s := &activityScreen{u: u, log: newActivityLog(maxActivity), now: time.Now}
+	s := &activityScreen{u: u, log: newActivityLog(maxActivity), now: time.Now, name: u.nameOf}
 	s.filter = widget.NewEntry()
 	s.filter.SetPlaceHolder("Filter (Ctrl+F), e.g. a database, a document ID or an event type")
 	s.filter.OnChanged = func(string) { s.update() }
@@ -59,10 +60,53 @@ func (s *activityScreen) shown()                  { s.update() }
 
 // add logs one event.
 func (s *activityScreen) add(ev syncengine.Event) {
-	line := describeEvent(ev)
-	line.At = s.now()
-	s.log.add(line)
+	s.log.add(s.describe(activityLine{At: s.now(), ev: ev}))
 	s.update()
+}
+
+// describe tells l's event, keeping the event while a listener or
+// replication in it has no name yet.
+func (s *activityScreen) describe(l activityLine) activityLine {
+	missed := false
+	name := func(id string) string {
+		n := ""
+		if s.name != nil {
+			n = s.name(id)
+		}
+		missed = missed || n == ""
+		return n
+	}
+	out := describeEvent(l.ev, name)
+	out.At = l.At
+	if missed {
+		out.ev, out.unnamed = l.ev, true
+	}
+	return out
+}
+
+// namesChanged retells the lines logged before the screens knew the
+// names of the listeners and replications in them.
+func (s *activityScreen) namesChanged() {
+	s.log.rename(s.describe)
+	s.update()
+}
+
+// nameOf names the listener or replication whose engine ID is id, as the
+// Listeners and Replications screens last loaded them; "" if neither has it.
+func (u *mainUI) nameOf(id string) string {
+	if u.replications != nil {
+		if n, ok := u.replications.byID[id]; ok {
+			return n
+		}
+	}
+	if u.listeners != nil {
+		for _, r := range u.listeners.rows {
+			if r.ID != "" && r.ID == id {
+				return r.Settings.Name
+			}
+		}
+	}
+	return ""
 }
 
 func (s *activityScreen) update() {

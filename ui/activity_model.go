@@ -16,25 +16,53 @@ type activityLine struct {
 	At      time.Time
 	Kind    string // the event's Go type, e.g. syncengine.DocumentsChanged
 	Summary string
+
+	// ev is kept while the line names a listener or replication by engine
+	// ID only (unnamed), so it can be told again once the name is known.
+	ev      syncengine.Event
+	unnamed bool
 }
 
 func (l activityLine) String() string {
 	return l.At.Format("15:04:05") + "  " + l.Kind + "  " + l.Summary
 }
 
-// describeEvent names an event's type and summarises it in a line.
-func describeEvent(ev syncengine.Event) activityLine {
+// nameFunc returns the name of the listener or replication whose engine ID
+// is id, or "" when the screens do not know it (yet).
+type nameFunc func(id string) string
+
+// describeEvent names an event's type and says in a sentence what
+// happened, naming listeners and replications through name.
+func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
+	if name == nil {
+		name = func(string) string { return "" }
+	}
 	line := activityLine{Kind: fmt.Sprintf("%T", ev)}
 	switch ev := ev.(type) {
 	case syncengine.DatabasesChanged:
 		line.Summary = "a database was created or deleted"
 	case syncengine.DocumentsChanged:
 		line.Summary = ev.Database + ": " + describeChanges(ev.Changes)
-	case syncengine.ConnectionRefused:
-		line.Summary = fmt.Sprintf("%s: refused a connection from %s (%s)", ev.Database, ev.Remote, strings.ReplaceAll(string(ev.Reason), "_", " "))
-		if ev.User != "" {
-			line.Summary += ", user " + ev.User
+	case syncengine.ListenerStarted:
+		line.Summary = listenerName(name(ev.ID), ev.ID, ev.Database) + " started"
+		if len(ev.URLs) > 0 {
+			line.Summary += " on " + strings.Join(ev.URLs, ", ")
 		}
+	case syncengine.ListenerStopped:
+		line.Summary = listenerName(name(ev.ID), ev.ID, ev.Database) + " stopped" + because(ev.Err)
+	case syncengine.ConnectionOpened:
+		line.Summary = listenerName(name(ev.ListenerID), ev.ListenerID, "") + ": " + ev.Remote + " connected"
+		if ev.User != "" {
+			line.Summary += fmt.Sprintf(" as user %q", ev.User)
+		}
+	case syncengine.ConnectionClosed:
+		line.Summary = listenerName(name(ev.ListenerID), ev.ListenerID, "") + ": " + ev.Remote + " disconnected" + because(ev.Err)
+	case syncengine.ConnectionRefused:
+		line.Summary = listenerName(name(ev.ListenerID), ev.ListenerID, ev.Database) + " " + describeRefusal(ev)
+	case syncengine.ReplicatorStatusChanged:
+		line.Summary = replicationName(name(ev.ID), ev.ID) + describeStatus(ev.Status)
+	case syncengine.DocumentsReplicated:
+		line.Summary = replicationName(name(ev.ReplicatorID), ev.ReplicatorID) + ": " + describeReplicated(ev.Documents)
 	default:
 		line.Summary = fmt.Sprintf("%+v", ev)
 	}
@@ -43,6 +71,160 @@ func describeEvent(ev syncengine.Event) activityLine {
 		line.Summary = line.Summary[:maxSummary] + "…"
 	}
 	return line
+}
+
+// listenerName is how a sentence names a listener: by its name, else by
+// its database, else by its engine ID.
+func listenerName(name, id, database string) string {
+	switch {
+	case name != "":
+		return fmt.Sprintf("listener %q", name)
+	case database != "":
+		return fmt.Sprintf("listener of %q", database)
+	}
+	return "listener " + id
+}
+
+// replicationName is how a sentence names a replication.
+func replicationName(name, id string) string {
+	if name != "" {
+		return fmt.Sprintf("replication %q", name)
+	}
+	return "replication " + id
+}
+
+// because is ": why" for an error, and nothing without one.
+func because(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
+}
+
+// refusalReasons say why a listener turned a connection away, after
+// "refused a login/connection from REMOTE: ".
+var refusalReasons = map[syncengine.RefusalReason]string{
+	syncengine.RefusedBadPassword:         "wrong password",
+	syncengine.RefusedUnknownUser:         "unknown user",
+	syncengine.RefusedNoCredentials:       "no user name and password given",
+	syncengine.RefusedNoClientCert:        "no client certificate",
+	syncengine.RefusedClientCertUntrusted: "its client certificate is not trusted",
+	syncengine.RefusedServerCertRejected:  "it did not trust this listener's certificate",
+	syncengine.RefusedUnknownDatabase:     "it asked for a database this listener does not serve",
+	syncengine.RefusedTLSVersion:          "its TLS version is not supported",
+	syncengine.RefusedTLSHandshake:        "the TLS handshake failed",
+	syncengine.RefusedRateLimited:         "too many failed attempts from there, try again later",
+	syncengine.RefusedTooManyConnections:  "too many connections",
+	syncengine.RefusedProtocol:            "it does not speak the replication protocol",
+}
+
+// describeRefusal says what a listener refused and why.
+func describeRefusal(ev syncengine.ConnectionRefused) string {
+	what := "a connection"
+	switch ev.Reason {
+	case syncengine.RefusedBadPassword, syncengine.RefusedUnknownUser, syncengine.RefusedNoCredentials:
+		what = "a login"
+	}
+	s := "refused " + what
+	if ev.User != "" {
+		s += fmt.Sprintf(" as user %q", ev.User)
+	}
+	s += " from " + ev.Remote + ": "
+	if why, ok := refusalReasons[ev.Reason]; ok {
+		s += why
+	} else {
+		s += strings.ReplaceAll(string(ev.Reason), "_", " ")
+	}
+	if ev.Detail != "" {
+		s += " (" + ev.Detail + ")"
+	}
+	return s
+}
+
+// describeStatus is the rest of a sentence that starts with a
+// replication's name.
+func describeStatus(st syncengine.ReplicatorStatus) string {
+	counts := fmt.Sprintf("pushed %d, pulled %d documents", st.Pushed, st.Pulled)
+	switch st.Activity {
+	case syncengine.Stopped:
+		if st.Error != nil {
+			return " stopped: " + st.Error.Error()
+		}
+		return " stopped, " + counts
+	case syncengine.Offline:
+		s := " is offline" + because(st.Error)
+		if !st.NextAttempt.IsZero() {
+			s += "; retrying at " + st.NextAttempt.Format("15:04:05")
+		}
+		return s
+	case syncengine.Connecting:
+		return " is connecting"
+	case syncengine.Idle:
+		return " is up to date, " + counts
+	}
+	p := st.Progress
+	switch {
+	case p.Total <= 0:
+		return ": " + counts
+	case st.Pushed == 0 && st.Pulled > 0:
+		return fmt.Sprintf(": pulled %d of %d documents", p.Completed, p.Total)
+	case st.Pulled == 0 && st.Pushed > 0:
+		return fmt.Sprintf(": pushed %d of %d documents", p.Completed, p.Total)
+	case st.Pushed == 0 && st.Pulled == 0:
+		// Nothing moved yet, so which way is not known.
+		return fmt.Sprintf(": %d of %d documents done", p.Completed, p.Total)
+	}
+	return fmt.Sprintf(": %d of %d documents done, %s", p.Completed, p.Total, counts)
+}
+
+// describeReplicated counts the documents a batch pushed, pulled and
+// failed, and names the first few.
+func describeReplicated(docs []syncengine.DocEvent) string {
+	const shown = 3
+	var pushed, pulled, failed int
+	names := make([]string, 0, shown)
+	for _, d := range docs {
+		how := "pulled"
+		if d.Pushed {
+			how = "pushed"
+			pushed++
+		} else {
+			pulled++
+		}
+		if d.Deleted {
+			how += ", deleted"
+		}
+		if d.Err != nil {
+			failed++
+			how = "failed: " + d.Err.Error()
+		}
+		if len(names) < shown {
+			names = append(names, fmt.Sprintf("%s (%s)", d.DocID, how))
+		}
+	}
+	var parts []string
+	if pushed > 0 {
+		parts = append(parts, fmt.Sprintf("pushed %d", pushed))
+	}
+	if pulled > 0 {
+		parts = append(parts, fmt.Sprintf("pulled %d", pulled))
+	}
+	if len(docs) == 0 {
+		return "no documents"
+	}
+	noun := "documents"
+	if len(docs) == 1 {
+		noun = "document"
+	}
+	s := strings.Join(parts, " and ") + " " + noun
+	if failed > 0 {
+		s += fmt.Sprintf(", %d failed", failed)
+	}
+	s += ": " + strings.Join(names, ", ")
+	if len(docs) > shown {
+		s += ", …"
+	}
+	return s
 }
 
 // describeChanges lists the first few changed documents and what happened.
@@ -88,6 +270,17 @@ func (a *activityLog) add(l activityLine) {
 	}
 	a.lines[a.next], a.lower[a.next] = l, lower
 	a.next = (a.next + 1) % a.max
+}
+
+// rename tells again, through describe, the lines that named a listener
+// or replication by its engine ID only.
+func (a *activityLog) rename(describe func(activityLine) activityLine) {
+	for i, l := range a.lines {
+		if l.unnamed {
+			a.lines[i] = describe(l)
+			a.lower[i] = strings.ToLower(a.lines[i].String())
+		}
+	}
 }
 
 func (a *activityLog) len() int { return len(a.lines) }

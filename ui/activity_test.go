@@ -72,12 +72,12 @@ func TestDescribeEvent(t *testing.T) {
 	for i := range 5 {
 		changes = append(changes, syncengine.Change{DocID: fmt.Sprint("d", i), RevID: "2-x", Deleted: i == 1, Conflicted: i == 2, Purged: i == 0})
 	}
-	got := describeEvent(syncengine.DocumentsChanged{Database: "db", Changes: changes})
+	got := describeEvent(syncengine.DocumentsChanged{Database: "db", Changes: changes}, nil)
 	want := "db: 5 changed: d0 (purged), d1 (deleted 2-x), d2 (2-x, in conflict), …"
 	if got.Kind != "syncengine.DocumentsChanged" || got.Summary != want {
 		t.Errorf("got %q %q, want %q", got.Kind, got.Summary, want)
 	}
-	other := describeEvent(otherEvent{N: 7})
+	other := describeEvent(otherEvent{N: 7}, nil)
 	if other.Kind != "ui.otherEvent" || !strings.Contains(other.Summary, "N:7") {
 		t.Errorf("unknown event: %+v", other)
 	}

@@ -107,6 +107,9 @@ func (s *listenersScreen) load() func() {
 			return
 		}
 		s.rows = rows
+		if s.u.activity != nil {
+			s.u.activity.namesChanged() // IDs the log could not name yet
+		}
 		running := 0
 		for _, r := range rows {
 			if r.Running {

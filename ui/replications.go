@@ -168,6 +168,9 @@ func (s *replicationsScreen) load(mark int) func() {
 				delete(s.heardAt, id)
 			}
 		}
+		if s.u.activity != nil {
+			s.u.activity.namesChanged() // IDs the log could not name yet
+		}
 		s.message.SetText(fmt.Sprintf("%d replications", len(rows)))
 		s.list.Refresh()
 		s.refreshes++

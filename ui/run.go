@@ -1,6 +1,10 @@
 package ui
 
 import (
+	// Before Fyne initialises: a language Fyne can parse under the C
+	// locale (see the package's doc).
+	_ "bootlocale"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"

@@ -1,0 +1,3 @@
+module bootlocale
+
+go 1.26.0
