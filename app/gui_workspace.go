@@ -291,7 +291,47 @@ func (w *workspace) Peers() ui.PeerBrowser {
 	if w.browser == nil {
 		return nil // a nil *Browser in the interface would not compare equal to nil
 	}
-	return w.browser
+	return savedPeers{w.browser, w}
+}
+
+// savedPeers is the browser with its hand-added peers kept in the
+// configuration ([[discovery.peer]]), so they come back after a restart.
+type savedPeers struct {
+	*discovery.Browser
+	w *workspace
+}
+
+func (s savedPeers) AddManual(host string, port int, database string, tls bool) (discovery.Peer, error) {
+	p, err := s.Browser.AddManual(host, port, database, tls)
+	if err != nil {
+		return p, err
+	}
+	return p, s.w.change(func(c *service.Config) error {
+		mp := service.ManualPeer{Host: p.Host, Port: p.Port, Database: p.Database, TLS: p.TLS}
+		c.Discovery.Peers = slices.Clone(c.Discovery.Peers)
+		if i := slices.IndexFunc(c.Discovery.Peers, func(o service.ManualPeer) bool { return manualKey(o) == p.Key() }); i >= 0 {
+			c.Discovery.Peers[i] = mp
+		} else {
+			c.Discovery.Peers = append(c.Discovery.Peers, mp)
+		}
+		return nil
+	}, "")
+}
+
+func (s savedPeers) RemoveManual(key string) {
+	s.Browser.RemoveManual(key)
+	err := s.w.change(func(c *service.Config) error {
+		c.Discovery.Peers = slices.DeleteFunc(slices.Clone(c.Discovery.Peers), func(o service.ManualPeer) bool { return manualKey(o) == key })
+		return nil
+	}, "")
+	if err != nil {
+		s.w.rn.Engine().Logger().Warn("could not save the peers", "error", err.Error())
+	}
+}
+
+// manualKey is the discovery key of a saved peer.
+func manualKey(mp service.ManualPeer) string {
+	return discovery.Peer{Host: mp.Host, Port: mp.Port, Database: mp.Database, Manual: true}.Key()
 }
 
 // Replications.

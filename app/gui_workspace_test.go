@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"peersync/discovery"
 	"peersync/service"
 	"peersync/syncengine"
 	"peersync/ui"
@@ -198,4 +199,62 @@ func TestWorkspaceSavedButNotStarted(t *testing.T) {
 	if cfg, err := service.LoadConfig(path); err != nil || len(cfg.Listeners) != 1 {
 		t.Fatalf("the listener was not saved: %v", err)
 	}
+}
+
+// A peer added by hand is saved in the configuration and comes back after
+// a restart; removed, it is gone from both. (The browsers here are never
+// started: nothing is sent on the network.)
+func TestManualPeersSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	path := filepath.Join(dir, service.ConfigFileName)
+	cfg := service.DefaultConfig()
+	cfg.Discovery = service.DiscoveryConfig{Browse: true}
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*service.Runner, *discovery.Browser) {
+		loaded, err := service.LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rn := service.NewRunner(e)
+		b := discovery.NewBrowser(discovery.BrowserOptions{})
+		rn.UseBrowser(b) // in place of one that would browse the network
+		if err := rn.Apply(loaded); err != nil {
+			t.Fatal(err)
+		}
+		return rn, b
+	}
+	rn, b := start()
+	ws := newWorkspace(path, dir, mustLoad(t, path), rn, b)
+	p, err := ws.Peers().AddManual("127.0.0.1", 4984, "notes", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn.Stop()
+
+	rn2, b2 := start()
+	defer rn2.Stop()
+	if peers := b2.Peers(); len(peers) != 1 || peers[0].Key() != p.Key() || !peers[0].TLS || !peers[0].Manual {
+		t.Fatalf("after a restart the peers are %+v, want %s", peers, p.Key())
+	}
+	ws2 := newWorkspace(path, dir, mustLoad(t, path), rn2, b2)
+	ws2.Peers().RemoveManual(p.Key())
+	if cfg := mustLoad(t, path); len(cfg.Discovery.Peers) != 0 || len(b2.Peers()) != 0 {
+		t.Errorf("after removing it: saved %+v, listed %+v", cfg.Discovery.Peers, b2.Peers())
+	}
+}
+
+func mustLoad(t *testing.T, path string) *service.Config {
+	t.Helper()
+	cfg, err := service.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -35,9 +35,18 @@ type Config struct {
 
 // DiscoveryConfig switches LAN discovery.
 type DiscoveryConfig struct {
-	Announce bool   `toml:"announce"`
-	Browse   bool   `toml:"browse"`
-	Name     string `toml:"name,omitempty"` // friendly name; default the host name
+	Announce bool         `toml:"announce"`
+	Browse   bool         `toml:"browse"`
+	Name     string       `toml:"name,omitempty"` // friendly name; default the host name
+	Peers    []ManualPeer `toml:"peer,omitempty"` // peers added by hand, listed beside discovered ones
+}
+
+// ManualPeer is a peer added by hand: [[discovery.peer]].
+type ManualPeer struct {
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	Database string `toml:"database"`
+	TLS      bool   `toml:"tls,omitempty"`
 }
 
 // LogConfig sets headless logging.
@@ -186,6 +195,17 @@ func (c *Config) Validate() error {
 	}
 	if _, err := metricsListenAddress(c.Metrics.Address); err != nil {
 		return bad("metrics.address", "%v", err)
+	}
+	for i, p := range c.Discovery.Peers {
+		k := fmt.Sprintf("discovery.peer[%d]", i)
+		switch {
+		case strings.TrimSpace(p.Host) == "":
+			return bad(k+".host", "every peer needs a host name or address")
+		case p.Port < 1 || p.Port > 65535:
+			return bad(k+".port", "%d is not a port 1–65535", p.Port)
+		case p.Database == "":
+			return bad(k+".database", "every peer needs a database")
+		}
 	}
 	names := map[string]bool{}
 	for i, l := range c.Listeners {

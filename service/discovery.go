@@ -113,6 +113,30 @@ func (d *lanDiscovery) apply(cfg DiscoveryConfig, listeners map[string]*runningL
 	} else {
 		d.stopBrowser()
 	}
+	if d.browser != nil {
+		errs = append(errs, syncManualPeers(d.browser, cfg.Peers))
+	}
+	return errors.Join(errs...)
+}
+
+// syncManualPeers makes the browser's hand-added peers those of the
+// configuration, so they come back after a restart.
+func syncManualPeers(b *discovery.Browser, peers []ManualPeer) error {
+	keep := map[string]bool{}
+	var errs []error
+	for _, mp := range peers {
+		p, err := b.AddManual(mp.Host, mp.Port, mp.Database, mp.TLS)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		keep[p.Key()] = true
+	}
+	for _, p := range b.Peers() {
+		if p.Manual && !keep[p.Key()] {
+			b.RemoveManual(p.Key())
+		}
+	}
 	return errors.Join(errs...)
 }
 
