@@ -353,7 +353,7 @@ func TestSalvageSkipsADamagedBody(t *testing.T) {
 	db.Close()
 	data, _ := os.ReadFile(path)
 	i := bytes.Index(data, []byte(marker))
-	if i < 0 || bytes.Index(data[i+1:], []byte(marker)) >= 0 {
+	if i < 0 || bytes.Contains(data[i+1:], []byte(marker)) {
 		t.Fatal("the body is not in the file exactly once")
 	}
 	for j := i + 10; j < i+20; j++ {
