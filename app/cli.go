@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"peersync/service"
 	"peersync/syncengine"
@@ -33,11 +35,22 @@ type globals struct {
 	// engine, when set, is a running instance's engine that commands use
 	// (and do not close): how the control socket runs forwarded commands.
 	engine *syncengine.Engine
+	// ctx, when set, ends long-running commands (listen, replicate) when
+	// done: a forwarded command's caller went away.
+	ctx context.Context
 
 	// serving marks long-running commands (listen, the GUI): like
 	// --headless they log at the --log-level default, so refused
 	// connections show.
 	serving bool
+}
+
+// context is what ends the command besides a signal.
+func (g *globals) context() context.Context {
+	if g.ctx != nil {
+		return g.ctx
+	}
+	return context.Background()
 }
 
 // Main runs PeerSync with the given arguments (without the program name)
@@ -52,19 +65,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := execute(g, args)
 	if errors.Is(err, syncengine.ErrInUse) {
 		// A running instance holds the database: let it run the command.
-		if code, ferr := forward(DataDir(dataDirFlag(args)), args, io.MultiReader(bytes.NewReader(rec.buf.Bytes()), stdin), stdout, stderr); ferr == nil {
+		// What the command read goes along, and the rest of a piped stdin;
+		// a terminal's is not waited for.
+		var rest io.Reader = stdin
+		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			rest = strings.NewReader("")
+		}
+		if code, ferr := forward(DataDir(dataDirFlag(args)), args, io.MultiReader(bytes.NewReader(rec.buf.Bytes()), rest), stdout, stderr); ferr == nil {
 			return code
 		}
 	}
+	code := exitCode(err)
+	if code == 1 {
+		fmt.Fprintf(stderr, "peersync: %s\n", service.OneLine(err))
+	}
+	return code
+}
+
+// exitCode is the process exit code for a command's error: 0, 128+signal
+// for one a signal interrupted, else 1 (with the error to print).
+func exitCode(err error) int {
 	var intr interrupted
-	if errors.As(err, &intr) {
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &intr):
 		return intr.exitCode()
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "peersync: %s\n", service.OneLine(err))
-		return 1
-	}
-	return 0
+	return 1
 }
 
 func execute(g *globals, args []string) error {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -69,7 +68,7 @@ is generated once and reused.`,
 				if id := l.TLSIdentity(); id != nil {
 					fmt.Fprintf(g.stdout, "certificate SHA-256: %s\n", tlsid.FormatFingerprint(id.Fingerprint()))
 				}
-				ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+				ctx, stop := signal.NotifyContext(g.context(), syscall.SIGINT, syscall.SIGTERM)
 				defer stop()
 				var last syncengine.ListenerStatus
 				t := time.NewTicker(time.Second)
@@ -207,6 +206,9 @@ func runReplication(g *globals, r *syncengine.Replicator, reset, continuous bool
 				return nil
 			}
 			return interrupted{sig.(syscall.Signal)}
+		case <-g.context().Done(): // the forwarding CLI went away
+			r.Stop()
+			return g.context().Err()
 		case <-done:
 			bar.Finish()
 			st := r.Status()

@@ -9,13 +9,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"peersync/service"
+	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
 
@@ -35,16 +41,34 @@ func controlHandler(rn *service.Runner) http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var out, errOut bytes.Buffer
-		g := &globals{stdin: bytes.NewReader(req.Stdin), stdout: &out, stderr: &errOut, engine: rn.Engine()}
-		code := 0
-		if err := execute(g, req.Args); err != nil {
-			fmt.Fprintf(&errOut, "peersync: %s\n", service.OneLine(err))
-			code = 1
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		s := &frameStream{w: w}
+		// The command ends when the CLI that forwarded it goes away (its
+		// Ctrl-C closes the connection), and its output reaches it as it comes.
+		g := &globals{stdin: bytes.NewReader(req.Stdin), stdout: s.writer(false), stderr: s.writer(true),
+			engine: rn.Engine(), ctx: r.Context()}
+		err := execute(g, req.Args)
+		code := exitCode(err)
+		if code == 1 {
+			fmt.Fprintf(g.stderr, "peersync: %s\n", service.OneLine(err))
 		}
-		json.NewEncoder(w).Encode(forwardReply{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Code: code})
+		s.send(forwardFrame{Done: true, Code: code})
 	})
 	return mux
+}
+
+// startControl serves the control socket for rn. Another instance on the
+// data directory is an error; a platform without Unix sockets only loses
+// the socket (status and forwarded commands), which one warning says.
+func startControl(e *syncengine.Engine, rn *service.Runner) (*service.Control, error) {
+	ctl, err := service.StartControl(filepath.Join(e.DataDir(), service.ControlSocketName), controlHandler(rn))
+	switch {
+	case errors.Is(err, service.ErrAnotherInstance):
+		return nil, err
+	case err != nil:
+		e.Logger().Warn("no control socket: status and CLI commands beside this instance will not reach it", "error", err.Error())
+	}
+	return ctl, nil
 }
 
 type forwardRequest struct {
@@ -52,31 +76,94 @@ type forwardRequest struct {
 	Stdin []byte
 }
 
-type forwardReply struct {
-	Stdout, Stderr []byte
-	Code           int
+// forwardFrame is one line of a forwarded command's reply: some output,
+// or, last, its exit code.
+type forwardFrame struct {
+	Stdout, Stderr []byte `json:",omitempty"`
+	Done           bool   `json:",omitempty"`
+	Code           int    `json:",omitempty"`
 }
 
+// frameStream writes frames to a reply as they come, flushing each.
+type frameStream struct {
+	mu sync.Mutex
+	w  http.ResponseWriter
+}
+
+func (s *frameStream) send(f forwardFrame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := json.NewEncoder(s.w).Encode(f); err != nil {
+		return err
+	}
+	http.NewResponseController(s.w).Flush()
+	return nil
+}
+
+func (s *frameStream) writer(stderr bool) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		f := forwardFrame{Stdout: p}
+		if stderr {
+			f = forwardFrame{Stderr: p}
+		}
+		if err := s.send(f); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
 // forward runs a command inside the instance running on dataDir, for
-// commands whose database that instance holds open.
+// commands whose database that instance holds open. Its output is shown
+// as it comes; SIGINT or SIGTERM here ends it there (exit 128+signal).
 func forward(dataDir string, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	in, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
 	if err != nil {
 		return 0, err
 	}
 	body, _ := json.Marshal(forwardRequest{Args: args, Stdin: in})
-	resp, err := controlClient(dataDir).Post("http://peersync/run", "application/json", bytes.NewReader(body))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var sig atomic.Value
+	go func() {
+		select {
+		case s := <-sigs:
+			sig.Store(s)
+			cancel() // closes the connection: the command ends there
+		case <-ctx.Done():
+		}
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://peersync/run", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	client := controlClient(dataDir)
+	client.Timeout = 0 // a forwarded listen runs until stopped
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, errNotRunning
 	}
 	defer resp.Body.Close()
-	var rep forwardReply
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
-		return 0, err
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var f forwardFrame
+		if err := dec.Decode(&f); err != nil {
+			if s, ok := sig.Load().(os.Signal); ok {
+				return interrupted{s.(syscall.Signal)}.exitCode(), nil
+			}
+			return 0, fmt.Errorf("the running instance stopped answering: %w", err)
+		}
+		stdout.Write(f.Stdout)
+		stderr.Write(f.Stderr)
+		if f.Done {
+			return f.Code, nil
+		}
 	}
-	stdout.Write(rep.Stdout)
-	stderr.Write(rep.Stderr)
-	return rep.Code, nil
 }
 
 func controlClient(dataDir string) *http.Client {

@@ -5,7 +5,6 @@ package app
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"runtime"
 
 	"peersync/service"
@@ -40,7 +39,7 @@ func runGUI(g *globals) error {
 	defer rn.Stop()
 	// The window answers the control socket as --headless does, so status
 	// and CLI commands on this data directory work beside it.
-	ctl, err := service.StartControl(filepath.Join(e.DataDir(), service.ControlSocketName), controlHandler(rn))
+	ctl, err := startControl(e, rn)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func runHeadless(ctx context.Context, g *globals) error {
 	log := e.Logger()
 	rn := service.NewRunner(e)
 	defer rn.Stop()
-	ctl, err := service.StartControl(filepath.Join(e.DataDir(), service.ControlSocketName), controlHandler(rn))
+	ctl, err := startControl(e, rn)
 	if err != nil {
 		return err
 	}
