@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,4 +86,76 @@ func (d *Document) has(x hlv.Version) bool {
 		}
 	}
 	return false
+}
+
+// PutVersioned stores a revision received from a peer with its version
+// vector vec (legacy: the revision IDs the peer sent after the versions). It
+// reports false, writing nothing, when the store already has the revision,
+// and refuses a conflict with ErrConflict, writing nothing, since a passive
+// side answers 409 and only the active side resolves.
+//
+// The revision becomes a child of the winner in the revision tree (or, when
+// legacy names a revision of the tree, of that one), with the ID that
+// revtree.NewRevID derives from the parent's ID, the deleted flag and the
+// body, as Sync Gateway derives the IDs of v4 writes: identical content
+// under an identical parent gets an identical ID on every peer. Its vector
+// is vec plus every local entry newer than vec's for its source
+// (hlv.FastForward; a legacy winner adds nothing, the tree holds it), and the clock sees vec's current version in this
+// transaction. A tombstone's body is "{}" when none is given.
+func (tx *Tx) PutVersioned(coll, id string, body []byte, deleted bool, vec hlv.Vector, legacy []string) (bool, *Document, error) {
+	if err := ValidateDocID(id); err != nil {
+		return false, nil, err
+	}
+	if err := vec.Validate(); err != nil {
+		return false, nil, fmt.Errorf("document %q: %w", id, err)
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	body, err := normalizeBody(bytes.Clone(body), tx.db.opts.MaxBodySize, "_attachments")
+	if err != nil {
+		return false, nil, err
+	}
+	d, err := tx.Get(coll, id)
+	rel := Unknown
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if _, err := tx.coll(coll); err != nil {
+			return false, nil, err
+		}
+		d = &Document{Collection: coll, ID: id}
+	case err != nil:
+		return false, nil, err
+	default:
+		rel = d.relation(vec, legacy)
+	}
+	switch rel {
+	case HaveIt:
+		return false, d, nil
+	case Concurrent:
+		return false, nil, fmt.Errorf("%w: document %q is at %s, which %s does not include", ErrConflict, id, d.Vector.Current, vec.Current)
+	}
+	parent := d.RevID
+	for _, rev := range legacy {
+		if d.Tree.Contains(rev) {
+			parent = rev
+			break
+		}
+	}
+	if err := tx.See(vec.Current); err != nil {
+		return false, nil, fmt.Errorf("document %q: %w", id, err)
+	}
+	before := *d
+	local := d.Vector
+	if local.Current.IsLegacy() {
+		// The tree already records that revision as the parent; a legacy
+		// version in pv would say it twice.
+		local = hlv.Vector{}
+	}
+	r, err := d.Tree.AddChild(parent, deleted, body)
+	if err != nil {
+		return false, nil, fmt.Errorf("%w: document %q: %v", ErrConflict, id, err)
+	}
+	d.setVector(r.ID, hlv.FastForward(vec, local))
+	return true, d, tx.write(&before, d)
 }
