@@ -281,3 +281,40 @@ func TestPutVersionedTombstone(t *testing.T) {
 		t.Errorf("count %d, %v; want 0", n, err)
 	}
 }
+
+// What a v4 sender reads to build a changes row and a rev's history: the
+// change feed names the document, and its Vector gives the current version
+// and the rest of the vector; a legacy document gives its legacy version.
+func TestVectorForSender(t *testing.T) {
+	db := openTest(t)
+	b := remoteVersion(t, peerB)
+	c := remoteVersion(t, "CCCCCCCCCCCCCCCCCCCCCA")
+	c.Time--
+	in := hlv.Vector{Current: b, Previous: []hlv.Version{c}}
+	if _, _, err := putVersioned(t, db, "v", `{"v":1}`, false, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *Tx) error {
+		_, _, err := tx.PutRevision(DefaultCollection, "l", []string{"3-cccc3333", "2-cccc2222"}, false, []byte(`{}`))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var changes []Change
+	if err := db.View(func(tx *Tx) (err error) { changes, err = tx.ChangesSince(DefaultCollection, 0, 0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 {
+		t.Fatalf("%d changes, want 2", len(changes))
+	}
+	want := map[string][2]string{
+		"v": {b.String(), c.String()},
+		"l": {"3cccc333300@Revision+Tree+Encoding", ""},
+	}
+	for _, ch := range changes {
+		d := mustGet(t, db, ch.DocID)
+		if got := [2]string{d.Vector.Current.String(), d.Vector.History()}; got != want[ch.DocID] {
+			t.Errorf("%s: cv and history %q, want %q", ch.DocID, got, want[ch.DocID])
+		}
+	}
+}
