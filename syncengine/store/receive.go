@@ -95,7 +95,7 @@ func (d *Document) has(x hlv.Version) bool {
 // side answers 409 and only the active side resolves.
 //
 // The revision becomes a child of the winner in the revision tree (or, when
-// legacy names a revision of the tree, of that one), with the ID that
+// legacy's newest revision the tree has is a leaf, of that one), with the ID that
 // revtree.NewRevID derives from the parent's ID, the deleted flag and the
 // body, as Sync Gateway derives the IDs of v4 writes: identical content
 // under an identical parent gets an identical ID on every peer. Its vector
@@ -136,9 +136,14 @@ func (tx *Tx) PutVersioned(coll, id string, body []byte, deleted bool, vec hlv.V
 		return false, nil, fmt.Errorf("%w: document %q is at %s, which %s does not include", ErrConflict, id, d.Vector.Current, vec.Current)
 	}
 	parent := d.RevID
+	// legacy is newest first: the first revision the tree has is where the
+	// peer's history meets ours. Only a leaf can take a child; otherwise
+	// the vector's fast-forward continues the winner.
 	for _, rev := range legacy {
 		if d.Tree.Contains(rev) {
-			parent = rev
+			if d.Tree.IsLeaf(rev) {
+				parent = rev
+			}
 			break
 		}
 	}

@@ -318,3 +318,31 @@ func TestVectorForSender(t *testing.T) {
 		}
 	}
 }
+
+// A peer's legacy history may name an ancestor of the winner when its vector
+// includes the winner: the new revision continues the winner.
+func TestPutVersionedLegacyAncestorParent(t *testing.T) {
+	db := openTest(t)
+	var mine *Document
+	if err := db.Update(func(tx *Tx) error {
+		if _, _, err := tx.PutRevision(DefaultCollection, "l", []string{"2-bbbb2222", "1-aaaa1111"}, false, []byte(`{"v":2}`)); err != nil {
+			return err
+		}
+		var err error
+		mine, err = tx.Put(DefaultCollection, "l", []byte(`{"v":3}`), PutOptions{ParentRev: "2-bbbb2222"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in := mine.Vector.Add(remoteVersion(t, peerB))
+	if in.Current.Time <= mine.Vector.Current.Time {
+		in.Current.Time = mine.Vector.Current.Time + 1
+	}
+	added, d, err := putVersioned(t, db, "l", `{"v":4}`, false, in, "2-bbbb2222", "1-aaaa1111")
+	if err != nil || !added {
+		t.Fatalf("added %v, %v", added, err)
+	}
+	if r, _ := d.Tree.Get(d.RevID); r.Parent != mine.RevID {
+		t.Errorf("parent %s, want the winner %s", r.Parent, mine.RevID)
+	}
+}
