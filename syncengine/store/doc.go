@@ -18,7 +18,10 @@
 // revision made by a local write (put, delete, resolve) records its version
 // vector beside its tree entry; a revision without one (written before
 // format 2, or received with a revision-tree history) reads as its legacy
-// version. Open upgrades a format 1 file in place, in one transaction.
+// version. A revision received with a vector is compared with the winner
+// (Tx.CompareVersion) and stored only as a fast-forward (Tx.PutVersioned),
+// as the winner's child under a revision ID derived from its content.
+// Open upgrades a format 1 file in place, in one transaction.
 //
 // Every write goes through DB.Update; a document's new sequence is assigned
 // in the same transaction as the write, and observers hear of changes only
