@@ -20,14 +20,7 @@ import (
 
 func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	dir := t.TempDir()
-	e, err := syncengine.New(syncengine.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.CreateDatabase("notes"); err != nil {
-		t.Fatal(err)
-	}
+	e := engineWithNotes(t, dir)
 	path := filepath.Join(dir, service.ConfigFileName)
 	rn := service.NewRunner(e)
 	defer rn.Stop()
@@ -115,14 +108,7 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 // it was: the settings the forms do not show are kept, not reset.
 func TestWorkspaceEditKeepsWhatTheFormsDoNotShow(t *testing.T) {
 	dir := t.TempDir()
-	e, err := syncengine.New(syncengine.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.CreateDatabase("notes"); err != nil {
-		t.Fatal(err)
-	}
+	e := engineWithNotes(t, dir)
 	hash, err := service.HashPassword("lovelace")
 	if err != nil {
 		t.Fatal(err)
@@ -173,14 +159,7 @@ func TestWorkspaceEditKeepsWhatTheFormsDoNotShow(t *testing.T) {
 // knows the item now exists.
 func TestWorkspaceSavedButNotStarted(t *testing.T) {
 	dir := t.TempDir()
-	e, err := syncengine.New(syncengine.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.CreateDatabase("notes"); err != nil {
-		t.Fatal(err)
-	}
+	e := engineWithNotes(t, dir)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -257,4 +236,19 @@ func mustLoad(t *testing.T, path string) *service.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// engineWithNotes is an engine on dir with a database "notes", closed when
+// the test ends.
+func engineWithNotes(t *testing.T, dir string) *syncengine.Engine {
+	t.Helper()
+	e, err := syncengine.New(syncengine.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	if _, err := e.CreateDatabase("notes"); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

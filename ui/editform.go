@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -44,6 +46,25 @@ func showEditForm(win fyne.Window, title string, size fyne.Size, items []*widget
 	f.dlg.Resize(size)
 	f.dlg.Show()
 	return f
+}
+
+// savingTo is a form's save action: it saves what read gives (the item and
+// its name) with store, off the UI goroutine, as the item named *old. Once
+// saved, even if it could not start, a second Save edits the saved item,
+// and saved runs.
+func savingTo[T any](run runner, old *string, read func() (T, string), store func(old string, v T) error,
+	saved func(v T, name string)) func(done func(error)) {
+	return func(done func(error)) {
+		v, name := read()
+		call(run, func() (struct{}, error) { return struct{}{}, store(*old, v) }, func(_ struct{}, err error) {
+			var notStarted *NotStartedError
+			if err == nil || errors.As(err, &notStarted) {
+				*old = name
+				saved(v, name)
+			}
+			done(err)
+		})
+	}
 }
 
 // Submit saves as the Save button does, unless a field is invalid (for

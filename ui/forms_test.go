@@ -3,6 +3,7 @@ package ui
 import (
 	"net"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,31 +13,29 @@ import (
 	"peersync/service"
 )
 
-// savedReplication is what the test workspace holds for name.
+// savedReplication and savedListener are what the test workspace holds
+// for name.
 func (w *testWorkspace) savedReplication(t *testing.T, name string) ReplicationSettings {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, s := range w.repls {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no replication %q saved", name)
-	return ReplicationSettings{}
+	return saved(t, w.repls, func(s ReplicationSettings) string { return s.Name }, name)
 }
 
 func (w *testWorkspace) savedListener(t *testing.T, name string) ListenerSettings {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, s := range w.listeners {
-		if s.Name == name {
-			return s
-		}
+	return saved(t, w.listeners, func(s ListenerSettings) string { return s.Name }, name)
+}
+
+func saved[T any](t *testing.T, items []T, nameOf func(T) string, name string) T {
+	t.Helper()
+	i := slices.IndexFunc(items, func(x T) bool { return nameOf(x) == name })
+	if i < 0 {
+		t.Fatalf("no %q saved", name)
 	}
-	t.Fatalf("no listener %q saved", name)
-	return ListenerSettings{}
+	return items[i]
 }
 
 // Editing a replication and saving without a change keeps it as it was,

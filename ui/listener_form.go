@@ -139,19 +139,11 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 	if old != "" {
 		title = "Edit listener “" + old + "”"
 	}
-	save := func(done func(error)) {
-		next := f.settings(set)
-		call(s.u.run, func() (struct{}, error) { return struct{}{}, s.u.ws.SaveListener(old, next) }, func(_ struct{}, err error) {
-			var notStarted *NotStartedError
-			if err == nil || errors.As(err, &notStarted) {
-				// Saved: a second Save edits what is saved now.
-				old, set = next.Name, next
-				s.selected = next.Name
-				s.reload.trigger()
-			}
-			done(err)
-		})
-	}
+	read := func() (ListenerSettings, string) { n := f.settings(set); return n, n.Name }
+	save := savingTo(s.u.run, &old, read, s.u.ws.SaveListener, func(n ListenerSettings, name string) {
+		set, s.selected = n, name
+		s.reload.trigger()
+	})
 	s.form = showEditForm(s.u.win, title, fyne.NewSize(560, 600), items, save, func() { s.form, s.openForm = nil, nil })
 	s.openForm = f
 	s.u.fillDatabases(f.database, set.Database)

@@ -16,19 +16,7 @@ import (
 func TestFirstStartShowsTheFailure(t *testing.T) {
 	h := newHarness(t)
 	h.database("notes")
-	peer := newPeerEngine(t)
-	desk, err := peer.CreateDatabase("desk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := peer.NewListener(syncengine.ListenerConfig{Database: desk, DisableTLS: true, NetworkInterface: "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Stop()
+	l := peerListener(t, "desk", false)
 	nowhere := strings.TrimSuffix(l.URLs()[0], "desk") + "nowhere" // a database the peer does not have
 	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "lost",
 		Database: "notes", Target: nowhere, Type: service.TypePush}}); err != nil {

@@ -27,6 +27,26 @@ func newPeerEngine(t *testing.T) *syncengine.Engine {
 	return e
 }
 
+// peerListener serves a new database of a second engine on 127.0.0.1,
+// with anonymous TLS or none, until the test ends.
+func peerListener(t *testing.T, db string, tls bool) *syncengine.Listener {
+	t.Helper()
+	peer := newPeerEngine(t)
+	d, err := peer.CreateDatabase(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := peer.NewListener(syncengine.ListenerConfig{Database: d, DisableTLS: !tls, NetworkInterface: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Stop)
+	return l
+}
+
 // waitFor settles the UI until cond holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()

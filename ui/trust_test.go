@@ -16,19 +16,7 @@ import (
 func TestRefusedCertificateIsOfferedForTrust(t *testing.T) {
 	h := newHarness(t)
 	h.database("notes")
-	peer := newPeerEngine(t)
-	desk, err := peer.CreateDatabase("desk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := peer.NewListener(syncengine.ListenerConfig{Database: desk, NetworkInterface: "127.0.0.1"}) // anonymous TLS
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Stop()
+	l := peerListener(t, "desk", true) // anonymous TLS
 	fp := l.TLSIdentity().Fingerprint()
 	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "desk",
 		Database: "notes", Target: l.URLs()[0], Type: service.TypePull}}); err != nil {
