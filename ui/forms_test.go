@@ -92,7 +92,7 @@ func TestRefusedListenerSaveKeepsTheForm(t *testing.T) {
 	f := ls.openForm
 	test.Type(f.name, "share")
 	selectOption(f.database, "notes")
-	selectOption(f.iface, "lo")
+	selectOption(f.iface, interfaceLabel("lo"))
 	f.port.SetText(port)
 	selectOption(f.auth, "Users and passwords")
 	test.Type(f.logins[0].name, "ada")
@@ -197,5 +197,15 @@ func TestNewFormsOfferStableDefaults(t *testing.T) {
 	h.settle()
 	if f := rs.openForm; !f.continuous.Checked || !f.auto.Checked {
 		t.Errorf("a new replication: continuous %v, starts with the app %v", f.continuous.Checked, f.auto.Checked)
+	}
+}
+
+// The interface choice shows each interface's addresses and saves its name.
+func TestInterfaceChoiceShowsAddresses(t *testing.T) {
+	if l := interfaceLabel("lo"); !strings.HasPrefix(l, "lo (") || !strings.Contains(l, "127.0.0.1") {
+		t.Errorf("loopback is shown as %q", l)
+	}
+	if l := interfaceLabel("192.0.2.7"); l != "192.0.2.7" {
+		t.Errorf("an address is shown as %q", l)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,10 +24,31 @@ var (
 	authValues = []string{AuthNone, AuthPassword, AuthClientCA}
 )
 
+// interfaceLabel shows an interface with its addresses, so the user can
+// tell which network it is: "eth0 (192.168.1.20, fe80::1)".
+func interfaceLabel(name string) string {
+	i, err := net.InterfaceByName(name)
+	if err != nil {
+		return name // "all", an address, or an interface that is gone
+	}
+	addrs, err := i.Addrs()
+	if err != nil || len(addrs) == 0 {
+		return name
+	}
+	var ips []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ips = append(ips, n.IP.String())
+		}
+	}
+	return name + " (" + strings.Join(ips, ", ") + ")"
+}
+
 // listenerForm holds the fields, so tests can fill them in.
 type listenerForm struct {
 	name, port, clientCA       *widget.Entry
 	database, iface, tls, auth *widget.Select
+	ifaceNames                 map[string]string // the interface choice's labels → names
 	readOnly, delta, announce  *widget.Check
 	logins                     []*loginRow
 	loginBox                   *fyne.Container
@@ -81,12 +103,19 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 		}
 		return nil
 	}
-	ifaces := append([]string{allInterfaces}, s.u.ws.Interfaces()...)
-	if set.Interface != "" && !slices.Contains(ifaces, set.Interface) {
-		ifaces = append(ifaces, set.Interface) // an address, or an interface that is down
+	names := append([]string{allInterfaces}, s.u.ws.Interfaces()...)
+	if set.Interface != "" && !slices.Contains(names, set.Interface) {
+		names = append(names, set.Interface) // an address, or an interface that is down
 	}
-	f.iface = widget.NewSelect(ifaces, nil)
-	f.iface.SetSelected(orDefault(set.Interface, allInterfaces))
+	f.ifaceNames = map[string]string{}
+	var labels []string
+	for _, n := range names {
+		l := interfaceLabel(n)
+		f.ifaceNames[l] = n
+		labels = append(labels, l)
+	}
+	f.iface = widget.NewSelect(labels, nil)
+	f.iface.SetSelected(interfaceLabel(orDefault(set.Interface, allInterfaces)))
 	f.tls = widget.NewSelect([]string{service.TLSOff, service.TLSAnonymous}, nil)
 	f.tls.SetSelected(orDefault(set.TLS, service.TLSAnonymous))
 	f.auth = widget.NewSelect(authLabels, nil)
@@ -158,8 +187,8 @@ func (f *listenerForm) settings(set ListenerSettings) ListenerSettings {
 	lc.Name, lc.Database, lc.TLS = strings.TrimSpace(f.name.Text), f.database.Selected, f.tls.Selected
 	lc.ReadOnly, lc.DeltaSync, lc.Announce = f.readOnly.Checked, f.delta.Checked, f.announce.Checked
 	lc.Interface = ""
-	if f.iface.Selected != allInterfaces {
-		lc.Interface = f.iface.Selected
+	if n := f.ifaceNames[f.iface.Selected]; n != allInterfaces {
+		lc.Interface = n
 	}
 	set.Auth, set.Logins, lc.ClientCA = valueFor(authLabels, authValues, f.auth.Selected), nil, ""
 	switch set.Auth {

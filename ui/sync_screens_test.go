@@ -91,7 +91,7 @@ func TestTapThroughListenAndReplicate(t *testing.T) {
 	f.port.SetText("0") // the offered stable port may be taken by another test by the time it binds
 	test.Type(f.name, "share")
 	selectOption(f.database, "notes")
-	selectOption(f.iface, "lo")
+	selectOption(f.iface, interfaceLabel("lo"))
 	ls.form.Submit()
 	h.settle()
 	if len(ls.rows) != 1 || !ls.rows[0].Running || len(ls.rows[0].URLs) == 0 {
