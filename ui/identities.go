@@ -147,6 +147,7 @@ type createRequest struct {
 	label, commonName string
 	server, client    bool
 	days              string
+	altNames          string // host names and IP addresses, comma-separated
 }
 
 func (r createRequest) options() (tlsid.CreateOptions, error) {
@@ -161,7 +162,16 @@ func (r createRequest) options() (tlsid.CreateOptions, error) {
 	if r.client {
 		usage |= tlsid.UsageClient
 	}
-	return tlsid.CreateOptions{Label: r.label, Attributes: tlsid.Attributes{CommonName: r.commonName},
+	var sans []string
+	if strings.TrimSpace(r.altNames) != "" {
+		sans = strings.Split(r.altNames, ",")
+	}
+	names, err := tlsid.ParseAltNames(sans)
+	if err != nil {
+		return tlsid.CreateOptions{}, fmt.Errorf("alternative names: %w", err)
+	}
+	return tlsid.CreateOptions{Label: r.label, Attributes: tlsid.Attributes{CommonName: r.commonName,
+		DNSNames: names.DNSNames, IPAddresses: names.IPAddresses},
 		Usage: usage, Validity: time.Duration(days) * 24 * time.Hour}, nil
 }
 
@@ -187,9 +197,19 @@ func (s *identitiesScreen) showCreate() {
 		}
 		return nil
 	}
+	sans := widget.NewEntry()
+	sans.SetPlaceHolder("host names and addresses, comma-separated (default: this computer's)")
+	sans.Validator = func(t string) error {
+		if strings.TrimSpace(t) == "" {
+			return nil
+		}
+		_, err := tlsid.ParseAltNames(strings.Split(t, ","))
+		return err
+	}
 	items := []*widget.FormItem{
 		widget.NewFormItem("Label", label),
 		widget.NewFormItem("Common name", cn),
+		widget.NewFormItem("Alternative names", sans),
 		widget.NewFormItem("Use for", usage),
 		widget.NewFormItem("Valid for (days)", days),
 	}
@@ -198,7 +218,7 @@ func (s *identitiesScreen) showCreate() {
 		if !ok {
 			return
 		}
-		req := createRequest{label: label.Text, commonName: cn.Text, days: days.Text}
+		req := createRequest{label: label.Text, commonName: cn.Text, days: days.Text, altNames: sans.Text}
 		for _, u := range usage.Selected {
 			req.server = req.server || strings.HasPrefix(u, "Server")
 			req.client = req.client || strings.HasPrefix(u, "Client")

@@ -138,3 +138,19 @@ func TestImportPEMIdentity(t *testing.T) {
 		t.Errorf("bad PEM: dialog shows %q", texts(d))
 	}
 }
+
+// The identity form takes subject alternative names, as the CLI's --san does.
+func TestCreateRequestTakesAltNames(t *testing.T) {
+	opts, err := createRequest{label: "desk", commonName: "desk", server: true, days: "30",
+		altNames: "desk.example, 192.168.1.20"}.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := opts.Attributes
+	if len(a.DNSNames) != 1 || a.DNSNames[0] != "desk.example" || len(a.IPAddresses) != 1 || a.IPAddresses[0].String() != "192.168.1.20" {
+		t.Errorf("names %v, addresses %v", a.DNSNames, a.IPAddresses)
+	}
+	if _, err := (createRequest{label: "x", commonName: "x", days: "1", altNames: "not a name!"}).options(); err == nil {
+		t.Error("a bad alternative name was accepted")
+	}
+}
