@@ -143,7 +143,25 @@ func (s *peersScreen) refresh() {
 			manual++
 		}
 	}
-	s.message.SetText(fmt.Sprintf("%d peers (%d found on the network, %d added by hand)", len(s.peers), len(s.peers)-manual, manual))
+	s.message.SetText(fmt.Sprintf("%d peers (%d found on the network, %d added by hand)", len(s.peers), len(s.peers)-manual, manual) +
+		discoveryState(s.browser))
+}
+
+// discoveryState says, after the counts, whether looking for peers works.
+func discoveryState(b PeerBrowser) string {
+	hb, ok := b.(interface{ Health() discovery.BrowserHealth })
+	if !ok {
+		return ""
+	}
+	switch h := hb.Health(); {
+	case h.QueryError != "":
+		return ". Looking for peers fails: " + h.QueryError
+	case !h.Running:
+		return ". Not looking for peers on the network: only peers added by hand are listed"
+	case h.Interface != "":
+		return ". Looking for peers on " + h.Interface
+	}
+	return ". Looking for peers on the local network"
 }
 
 func peerLine(p discovery.Peer, now time.Time) string {

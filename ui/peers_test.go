@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,21 @@ func TestReplicateWithOpensTheExistingReplication(t *testing.T) {
 	f := h.u.replications.openForm
 	if f == nil || f.name.Text != "to-desk" || f.typ.Selected != labelFor(typeLabels, typeValues, service.TypePush) {
 		t.Fatalf("form %+v, want the existing replication to-desk", f)
+	}
+}
+
+// The Peers screen says whether looking for peers works.
+func TestPeersScreenSaysWhetherDiscoveryRuns(t *testing.T) {
+	b := discovery.NewBrowser(discovery.BrowserOptions{}) // never started: sends nothing
+	defer b.Stop()
+	if got := discoveryState(b); !strings.Contains(got, "Not looking for peers") {
+		t.Errorf("a browser that does not run: %q", got)
+	}
+	h := newHarness(t, withBrowser(b))
+	h.u.show(navPeers)
+	h.settle()
+	h.u.peers.refresh()
+	if !strings.Contains(h.u.peers.message.Text, "only peers added by hand") {
+		t.Errorf("the Peers screen says %q", h.u.peers.message.Text)
 	}
 }
