@@ -58,6 +58,7 @@ type mainUI struct {
 	activity     *activityScreen
 
 	trustDialog dialog.Dialog // the open trust-on-first-use question, for tests
+	droppedSeen int64         // events dropped for the UI, as of the last reload for them
 }
 
 func newMainUI(a fyne.App, eng Engine, ws Workspace, r runner, version string) *mainUI {
@@ -135,6 +136,15 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 			u.replications.statusChanged(ev)
 		case syncengine.DocumentsReplicated:
 			u.replications.documentsReplicated(ev)
+		}
+	}
+	// Events the engine dropped for the UI (its buffer was full) may have
+	// been the last word on something: reload what events keep current.
+	if u.activity.dropped != nil {
+		if n := u.activity.dropped(); n != u.droppedSeen {
+			u.droppedSeen = n
+			listenersChanged, dbsChanged = true, true
+			u.replications.reload.trigger()
 		}
 	}
 	if listenersChanged {

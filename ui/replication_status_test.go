@@ -36,3 +36,25 @@ func TestFirstStartShowsTheFailure(t *testing.T) {
 		t.Errorf("the failure is not shown: detail %q", texts(rs.detail))
 	}
 }
+
+// When the engine drops events for a busy UI, the screens reload, so a
+// status whose last event was dropped still shows as it is.
+func TestDroppedEventsReloadTheStatus(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "lost",
+		Database: "notes", Target: "ws://127.0.0.1:1/notes", Type: service.TypePush}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.settle()
+	rs.live["lost"] = syncengine.ReplicatorStatus{Activity: syncengine.Idle} // as if "stopped" never arrived
+	var dropped int64 = 3
+	h.u.activity.dropped = func() int64 { return dropped }
+	h.u.handle(nil)
+	h.settle()
+	if st := rs.status("lost"); st.Activity != syncengine.Stopped {
+		t.Errorf("after dropped events the status is still %v", st.Activity)
+	}
+}
