@@ -71,6 +71,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		ws = h.wrap(h.ws)
 	}
 	h.u = newMainUI(a, eng, ws, h.loop, "1.2.3")
+	h.u.activity.dropped = h.sub.Dropped // as Run does
 	h.u.activity.now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 	h.u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {
