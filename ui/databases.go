@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -97,6 +96,7 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
 	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord // a damaged database's explanation is long
 	s.updateButtons()
 
 	header := container.NewGridWithColumns(3,
@@ -104,7 +104,9 @@ func newDatabasesScreen(u *mainUI) *databasesScreen {
 		widget.NewLabelWithStyle("Documents", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
 		widget.NewLabelWithStyle("Size", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 	form := container.NewBorder(nil, s.nameError, nil, s.createBtn, s.nameEntry)
-	actions := container.NewHBox(s.openBtn, s.compactBtn, s.checkBtn, s.salvageBtn, s.deleteBtn, layout.NewSpacer(), s.status)
+	// The status has a line of its own: beside the buttons, a long one
+	// widened the window and moved the buttons under the pointer.
+	actions := container.NewVBox(container.NewHBox(s.openBtn, s.compactBtn, s.checkBtn, s.salvageBtn, s.deleteBtn), s.status)
 	s.title = widget.NewLabelWithStyle("Databases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewVBox(s.title, form, widget.NewSeparator(), header)
 	s.listPage = container.NewBorder(top, actions, nil, nil, s.list)

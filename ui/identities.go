@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -83,7 +82,9 @@ func newIdentitiesScreen(u *mainUI) *identitiesScreen {
 
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Identities", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(create, importPEM, importP12, layout.NewSpacer(), s.exportBtn, s.deleteBtn))
+		// Two rows, so the screen fits an 800-pixel-wide window.
+		container.NewHBox(create, importPEM, importP12),
+		container.NewHBox(s.exportBtn, s.deleteBtn))
 	s.content = container.NewBorder(top, s.status, nil, nil, s.list)
 	return s
 }

@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+
+	"peersync/service"
+)
+
+// Every screen fits an 800×600 window, with items in its lists and one
+// selected: the window does not grow (long texts wrap, elide or scroll
+// instead of widening it).
+func TestEveryScreenFits800x600(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	save(t, h.database("with-a-rather-long-database-name-for-the-lists"), "doc", "", `{"v":1}`)
+	if err := h.ws.SaveListener("", ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share-the-notes-with-the-office",
+		Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff}, Auth: AuthNone}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-the-desk-in-the-office",
+		Database: "notes", Target: "wss://desk.office.example:4984/with-a-rather-long-database-name-for-the-lists",
+		Type: service.TypePull}}); err != nil {
+		t.Fatal(err)
+	}
+	// A damaged database: selecting it shows a long explanation.
+	junk := bytes.Repeat([]byte("not a database "), 1000)
+	if err := os.WriteFile(filepath.Join(h.e.DataDir(), "broken.peersync"), junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.u.databases.refresh()
+	limit := fyne.NewSize(800, 600)
+	for nav := navDatabases; nav <= navActivity; nav++ {
+		h.u.show(nav)
+		h.settle()
+		switch nav {
+		case navDatabases:
+			h.u.databases.list.Select(0) // broken
+		case navListeners:
+			h.u.listeners.list.Select(0)
+		case navReplications:
+			h.u.replications.list.Select(0)
+		}
+		h.settle()
+		h.u.win.Resize(limit)
+		h.settle()
+		// Laid out at that size, wrapped texts know their width.
+		if min := h.u.win.Content().MinSize(); min.Width > limit.Width || min.Height > limit.Height {
+			t.Errorf("screen %d needs %v, more than %v", nav, min, limit)
+		}
+	}
+}
