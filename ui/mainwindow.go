@@ -139,11 +139,12 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 		}
 	}
 	// Events the engine dropped for the UI (its buffer was full) may have
-	// been the last word on something: reload what events keep current.
+	// been the last word on a status: reload the screens that show them.
+	// (Not the databases: a flood of document events keeps them reloading.)
 	if u.activity.dropped != nil {
 		if n := u.activity.dropped(); n != u.droppedSeen {
 			u.droppedSeen = n
-			listenersChanged, dbsChanged = true, true
+			listenersChanged = true
 			u.replications.reload.trigger()
 		}
 	}
