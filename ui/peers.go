@@ -149,7 +149,9 @@ func (s *peersScreen) refresh() {
 
 // discoveryState says, after the counts, whether looking for peers works.
 func discoveryState(b PeerBrowser) string {
-	hb, ok := b.(interface{ Health() discovery.BrowserHealth })
+	hb, ok := b.(interface {
+		Health() discovery.BrowserHealth
+	})
 	if !ok {
 		return ""
 	}
