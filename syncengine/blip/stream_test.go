@@ -126,3 +126,39 @@ func TestStreamRefusesUnknownRecord(t *testing.T) {
 		t.Fatal("NextFrame accepted an unknown record kind")
 	}
 }
+
+// closedWriter is a transport on which the peer's close arrives just after
+// a write failed because of it, as a WebSocket's "close sent" does.
+type closedWriter struct {
+	Transport
+	wrote chan struct{}
+	once  bool
+}
+
+func (t *closedWriter) WriteFrame([]byte) error {
+	if !t.once {
+		t.once = true
+		close(t.wrote)
+	}
+	return errors.New("websocket: close sent")
+}
+
+func (t *closedWriter) NextFrame() (io.Reader, error) {
+	<-t.wrote
+	return nil, &CloseError{Code: CloseProtocolError, Reason: "too big", Remote: true}
+}
+
+// The peer's close explains a write that failed because of it: Send returns
+// the close, not the write error (a race that made Send report "close sent").
+func TestWriteFailingOnPeerCloseReportsTheClose(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	c := NewConnOver(&closedWriter{Transport: NewStreamTransport(a), wrote: make(chan struct{})}, Options{})
+	c.Start()
+	defer c.Close()
+	_, err := c.Send(ctxTimeout(t, time.Minute), &Message{Properties: Properties{"Profile": "x"}})
+	var ce *CloseError
+	if !errors.As(err, &ce) || !ce.Remote || ce.Code != CloseProtocolError {
+		t.Fatalf("Send = %v, want the peer's close", err)
+	}
+}

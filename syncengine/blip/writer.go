@@ -55,7 +55,7 @@ func (c *Conn) writeLoop() {
 			}
 		}
 		if err := c.writeFrame(frame); err != nil {
-			c.fail(err)
+			c.failWrite(err)
 			return
 		}
 		c.stats.bytesSentWire.Add(int64(len(frame)))
@@ -90,6 +90,20 @@ func (c *Conn) afterFrame(m *outMsg, n, wire int) {
 	default:
 		c.out.push(m, false)
 	}
+}
+
+// failWrite ends the connection after a failed write. A write usually fails
+// because the peer closed, and the reader is about to report that close,
+// which says more than the write error: give it a moment to win.
+func (c *Conn) failWrite(err error) {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-c.readerDone:
+	case <-c.done:
+	case <-t.C:
+	}
+	c.fail(err)
 }
 
 func (c *Conn) writeFrame(frame []byte) error {
