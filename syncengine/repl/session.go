@@ -36,6 +36,9 @@ type Options struct {
 	Logger      *slog.Logger
 	OnDocuments func([]DocEvent) // called from session goroutines; must not block for long
 	EnableDelta bool             // offer and accept JSON deltas (both peers must allow it)
+	// VersionVectors: the connection speaks CBMobile_4, which names
+	// revisions by version vectors; false is CBMobile_3 (revision IDs).
+	VersionVectors bool
 
 	// Limits.
 	BatchSize        int // changes per changes/proposeChanges message (default 200)
