@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"peersync/syncengine/hlv"
+	"peersync/syncengine/revtree"
 )
 
 // Relation is how a revision received with a version vector relates to what
@@ -163,4 +164,62 @@ func (tx *Tx) PutVersioned(coll, id string, body []byte, deleted bool, vec hlv.V
 	}
 	d.setVector(r.ID, hlv.FastForward(vec, local))
 	return true, d, tx.write(&before, d)
+}
+
+// RevOfVersion returns the revision of d whose version is x: the one whose
+// recorded vector has x as its current version, or the one whose legacy
+// version x is. A peer names revisions this way in deltaSrc and in what it
+// says it has.
+func (d *Document) RevOfVersion(x hlv.Version) (string, bool) {
+	for _, rv := range d.vectors {
+		if rv.vec.Current == x && d.Tree.Contains(rv.rev) {
+			return rv.rev, true
+		}
+	}
+	if !x.IsLegacy() {
+		return "", false
+	}
+	for _, r := range d.Tree.Revs() {
+		if v, err := hlv.LegacyVersion(r.ID); err == nil && v == x {
+			return r.ID, true
+		}
+	}
+	return "", false
+}
+
+// PutConflicting stores a revision received from a peer that conflicts with
+// the winner (PutVersioned refused it), so that the active side can resolve
+// the conflict with Resolve. The revision becomes the winner's sibling in
+// the tree, with vector vec; it returns the revision's ID.
+func (tx *Tx) PutConflicting(coll, id string, body []byte, deleted bool, vec hlv.Vector) (string, error) {
+	if err := vec.Validate(); err != nil {
+		return "", fmt.Errorf("document %q: %w", id, err)
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	body, err := normalizeBody(bytes.Clone(body), tx.db.opts.MaxBodySize, "_attachments")
+	if err != nil {
+		return "", err
+	}
+	d, err := tx.Get(coll, id)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.See(vec.Current); err != nil {
+		return "", fmt.Errorf("document %q: %w", id, err)
+	}
+	before := *d
+	before.Tree = d.Tree.Clone()
+	history := d.Tree.History(d.RevID, 2)[1:] // the winner's parent, if any
+	parent := ""
+	if len(history) > 0 {
+		parent = history[0]
+	}
+	rev := revtree.NewRevID(parent, deleted, body)
+	if _, err := d.Tree.Insert(append([]string{rev}, history...), deleted, body); err != nil {
+		return "", fmt.Errorf("document %q: %w", id, err)
+	}
+	d.setVector(rev, vec)
+	return rev, tx.write(&before, d)
 }

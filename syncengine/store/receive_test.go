@@ -346,3 +346,57 @@ func TestPutVersionedLegacyAncestorParent(t *testing.T) {
 		t.Errorf("parent %s, want the winner %s", r.Parent, mine.RevID)
 	}
 }
+
+// A conflicting revision is kept beside the winner, with its vector, until
+// Resolve settles it; both sides are found by their versions.
+func TestPutConflictingThenResolve(t *testing.T) {
+	db := openTest(t)
+	var first, second *Document
+	if err := db.Update(func(tx *Tx) error {
+		var err error
+		if first, err = tx.Put(DefaultCollection, "a", []byte(`{"n":1}`), PutOptions{}); err != nil {
+			return err
+		}
+		second, err = tx.Put(DefaultCollection, "a", []byte(`{"n":2}`), PutOptions{ParentRev: first.RevID})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	remote := first.Vector.Add(remoteVersion(t, peerB))
+	var rev string
+	if err := db.Update(func(tx *Tx) error {
+		if _, _, err := tx.PutVersioned(DefaultCollection, "a", []byte(`{"n":"b"}`), false, remote, nil); !errors.Is(err, ErrConflict) {
+			t.Fatalf("PutVersioned of a conflict: %v", err)
+		}
+		var err error
+		rev, err = tx.PutConflicting(DefaultCollection, "a", []byte(`{"n":"b"}`), false, remote)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *Tx) error {
+		d, err := tx.Get(DefaultCollection, "a")
+		if err != nil {
+			return err
+		}
+		if !d.Conflicted || !d.Tree.IsLeaf(rev) || !d.Tree.IsLeaf(second.RevID) {
+			t.Fatalf("after PutConflicting: conflicted=%v leaves=%v", d.Conflicted, d.Tree.Leaves())
+		}
+		if got, ok := d.RevOfVersion(remote.Current); !ok || got != rev {
+			t.Fatalf("RevOfVersion(remote) = %q %v, want %q", got, ok, rev)
+		}
+		if got, ok := d.RevOfVersion(second.Vector.Current); !ok || got != second.RevID {
+			t.Fatalf("RevOfVersion(local) = %q %v, want %q", got, ok, second.RevID)
+		}
+		d, err = tx.Resolve(DefaultCollection, "a", rev, nil, false)
+		if err != nil {
+			return err
+		}
+		if d.Conflicted || d.RevID != rev || d.Vector.Current != remote.Current || !d.Vector.Dominates(second.Vector.Current) {
+			t.Fatalf("after Resolve: rev %s vector %v conflicted %v", d.RevID, d.Vector, d.Conflicted)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
