@@ -229,7 +229,7 @@ func (s *Session) subscribe(ctx context.Context, c *collRun, cfg RunConfig) erro
 	}
 	s.recv.startPull(c.name, since)
 	props := blip.Properties{"Profile": "subChanges", "since": since, "batch": strconv.Itoa(s.opts.BatchSize),
-		"versioning": "rev-trees"}
+		"versioning": s.versioning()}
 	if cfg.Continuous {
 		props["continuous"] = "true"
 	}

@@ -3,6 +3,7 @@ package repl
 import (
 	"fmt"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 	"peersync/syncengine/store"
 )
@@ -12,6 +13,9 @@ type Revision struct {
 	RevID   string
 	Body    []byte // JSON; nil for a tombstone
 	Deleted bool
+	// Vector is the revision's version vector over CBMobile_4; zero over
+	// CBMobile_3.
+	Vector hlv.Vector
 }
 
 // Conflict is a document whose local winner and a pulled revision are on
@@ -28,9 +32,18 @@ type Conflict struct {
 // the conflict in place and is reported as a document error.
 type ConflictResolver func(c Conflict) (Revision, error)
 
-// DefaultResolver is Couchbase Lite's rule: a deletion wins; otherwise the
-// higher generation wins, ties broken by the greater revision ID.
+// DefaultResolver is Couchbase Lite's rule for the protocol spoken. Over
+// CBMobile_4 it is Couchbase Lite 4's: last writer wins by the current
+// versions' clocks, a deletion winning over a live revision, the local side
+// on a tie. Over CBMobile_3: a deletion wins; otherwise the higher
+// generation wins, ties broken by the greater revision ID.
 func DefaultResolver(c Conflict) (Revision, error) {
+	if !isLegacy(c.Local.Vector) && !isLegacy(c.Remote.Vector) {
+		if hlv.LastWriteWins(c.Local.Vector, c.Local.Deleted, c.Remote.Vector, c.Remote.Deleted) {
+			return c.Remote, nil
+		}
+		return c.Local, nil
+	}
 	switch {
 	case c.Remote.Deleted:
 		return c.Remote, nil
@@ -74,6 +87,9 @@ func (r *receiver) resolve(c conflict) error {
 		cf = Conflict{Collection: c.coll, DocID: c.id,
 			Local:  Revision{RevID: local.ID, Body: bodyOf(local), Deleted: local.Deleted},
 			Remote: Revision{RevID: remote.ID, Body: bodyOf(remote), Deleted: remote.Deleted}}
+		if r.s.opts.VersionVectors {
+			cf.Local.Vector, cf.Remote.Vector = d.VectorOf(local.ID), d.VectorOf(remote.ID)
+		}
 		return nil
 	})
 	if err == errStale {

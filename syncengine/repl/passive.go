@@ -224,6 +224,12 @@ func (s *Session) handleSubChanges(req *blip.Request) {
 		respondErr(req, perr)
 		return
 	}
+	if v := req.Properties["versioning"]; s.opts.VersionVectors && v != versioningVectors && (v != "" || !s.syncGatewayPeer) {
+		// Couchbase Lite's answer: a puller must know it gets vectors.
+		// Sync Gateway's replicator never sends the property.
+		respondErr(req, &blip.Error{Domain: "LiteCore", Code: 501, Message: "Incompatible document versioning."})
+		return
+	}
 	if f := req.Properties["filter"]; f != "" && f != "sync_gateway/bychannel" {
 		respondErr(req, httpError(501, "filter %q is not supported by this peer", f))
 		return

@@ -15,6 +15,7 @@ import (
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/delta"
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 	"peersync/syncengine/store"
 )
@@ -212,6 +213,13 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 				if p.s.isActive() {
 					o.parent = tx.RemoteRev(p.cfg.coll, p.s.act.RemoteID, c.DocID)
 				}
+				if p.s.opts.VersionVectors {
+					d, err := tx.Get(p.cfg.coll, c.DocID)
+					if err != nil {
+						return err
+					}
+					o.vec = d.VectorOf(c.RevID)
+				}
 				rows = append(rows, o)
 			}
 		}
@@ -257,8 +265,13 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 // offer is one change offered to the peer.
 type offer struct {
 	change store.Change
-	parent string // proposeChanges: the revision the peer is known to have
+	parent string     // proposeChanges: the revision the peer is known to have
+	vec    hlv.Vector // CBMobile_4: the revision's version vector
 }
+
+// name is how the revision is named in changes (and, over CBMobile_4, in
+// rev): its revision ID, or its current version.
+func (o offer) name(v4 bool) string { return vectorName(v4, o.vec, o.change.RevID) }
 
 func seqString(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
@@ -295,7 +308,7 @@ func (p *pusher) sendChanges(ctx context.Context, rows []offer) bool {
 		if c.Deleted {
 			del = 1
 		}
-		list = append(list, []any{c.Sequence, c.DocID, c.RevID, del, c.BodySize})
+		list = append(list, []any{c.Sequence, c.DocID, o.name(p.s.opts.VersionVectors), del, c.BodySize})
 	}
 	body, _ := json.Marshal(list)
 	// ignoreNoConflicts: Sync Gateway, pulling from us with its own
@@ -350,7 +363,13 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 		for _, o := range rows {
 			// No parent is "", never null: Sync Gateway reads the
 			// parent as a string, and Couchbase Lite writes "" too.
-			list = append(list, []any{o.change.DocID, o.change.RevID, o.parent, o.change.BodySize})
+			// CBMobile_4 proposes the whole vector: the peer accepts a
+			// revision whose vector includes its current version.
+			rev := o.change.RevID
+			if p.s.opts.VersionVectors && !isLegacy(o.vec) {
+				rev = o.vec.String()
+			}
+			list = append(list, []any{o.change.DocID, rev, o.parent, o.change.BodySize})
 		}
 		body, _ := json.Marshal(list)
 		props := p.s.withCollection(blip.Properties{"Profile": "proposeChanges", "conflictIncludesRev": "true"}, p.cfg.idx)
@@ -392,17 +411,21 @@ func (p *pusher) propose(ctx context.Context, rows []offer) {
 			case 304:
 				// Already there: pushed by us only if an earlier connection
 				// sent it and lost the answer.
-				p.noteRemoteRev(o.change.DocID, o.change.RevID)
+				p.noteRemoteRev(o.change.DocID, o.name(p.s.opts.VersionVectors))
 				p.finish(o.change, nil, unacked.confirmed(p.cfg.coll, o.change.DocID, o.change.RevID))
 			case 409:
 				if current != "" && current != o.parent {
-					ancestor, err := p.isAncestor(o.change, current)
+					ancestor, err := p.isAncestor(o, current)
 					if err != nil {
 						p.s.fail(err)
 						return
 					}
 					if ancestor {
 						o.parent = current
+						if p.s.opts.VersionVectors && !hlv.IsRevID(current) {
+							cv, _ := hlv.CurrentOf(current)
+							o.parent = cv.String()
+						}
 						retry = append(retry, o)
 						continue
 					}
@@ -449,7 +472,16 @@ func parseChangesAnswer(raw json.RawMessage) ([]string, error) {
 	return known, nil
 }
 
-func (p *pusher) isAncestor(c store.Change, rev string) (bool, error) {
+// isAncestor reports whether the peer's current revision rev is one our
+// revision includes: an ancestor, or over CBMobile_4 a version our vector
+// dominates (then rev is proposed again as the parent, reduced to its
+// current version).
+func (p *pusher) isAncestor(o offer, rev string) (bool, error) {
+	if p.s.opts.VersionVectors && !hlv.IsRevID(rev) {
+		cv, err := hlv.CurrentOf(rev)
+		return err == nil && o.vec.Dominates(cv), nil
+	}
+	c := o.change
 	found := false
 	err := p.s.db.View(func(tx *store.Tx) error {
 		d, err := tx.Get(p.cfg.coll, c.DocID)
@@ -472,7 +504,9 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 	if maxHistory <= 0 || maxHistory > p.s.opts.MaxHistory {
 		maxHistory = p.s.opts.MaxHistory
 	}
+	v4 := p.s.opts.VersionVectors
 	var rev struct {
+		name     string // the revision ID, or over CBMobile_4 the current version
 		body     []byte
 		deleted  bool
 		history  []string
@@ -498,7 +532,12 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 			}
 		}
 		if deltas && !r.Deleted && len(r.Body) >= minDeltaBody {
-			rev.deltaSrc, rev.delta = deltaAgainst(d, r.Body, known)
+			rev.deltaSrc, rev.delta = deltaAgainst(d, r.Body, known, v4)
+		}
+		rev.name = p.s.wireName(d, c.RevID)
+		if v4 {
+			rev.history = versionHistory(d, c.RevID, known, maxHistory)
+			return nil
 		}
 		for _, h := range d.Tree.History(c.RevID, maxHistory+1)[1:] {
 			rev.history = append(rev.history, h)
@@ -514,13 +553,14 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 	}
 	if err != nil {
 		// Purged or superseded since it was offered: a newer change follows.
-		props := p.s.withCollection(blip.Properties{"Profile": "norev", "id": c.DocID, "rev": c.RevID,
+		name := p.s.offerName(c)
+		props := p.s.withCollection(blip.Properties{"Profile": "norev", "id": c.DocID, "rev": name,
 			"sequence": seqString(c.Sequence), "error": "404", "reason": "revision no longer available"}, p.cfg.idx)
 		p.s.request(ctx, &blip.Message{Properties: props, NoReply: true})
 		p.finish(c, nil, false)
 		return true
 	}
-	props := blip.Properties{"Profile": "rev", "id": c.DocID, "rev": c.RevID, "sequence": seqString(c.Sequence)}
+	props := blip.Properties{"Profile": "rev", "id": c.DocID, "rev": rev.name, "sequence": seqString(c.Sequence)}
 	if len(rev.history) > 0 {
 		props["history"] = strings.Join(rev.history, ",")
 	}
@@ -569,7 +609,7 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		}
 		switch {
 		case err == nil:
-			p.noteRemoteRev(c.DocID, c.RevID)
+			p.noteRemoteRev(c.DocID, rev.name)
 			p.finish(c, nil, true)
 		case errors.As(err, &berr):
 			if berr.Domain == "HTTP" && berr.Code == 403 {
@@ -587,15 +627,25 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 const minDeltaBody = 200
 
 // deltaAgainst returns a delta from the first known revision whose body we
-// kept, when it is smaller than the body itself.
-func deltaAgainst(d *store.Document, body []byte, known []string) (string, []byte) {
+// kept, when it is smaller than the body itself, and the delta's source as
+// the peer named it (over CBMobile_4, a version: the first known one is the
+// base the peer offers).
+func deltaAgainst(d *store.Document, body []byte, known []string, v4 bool) (string, []byte) {
 	for _, k := range known {
-		src, ok := d.Tree.Get(k)
-		if !ok || src.Deleted || src.Body == nil {
+		id, ok := k, true
+		if v4 {
+			id, ok = localRev(d, k)
+		}
+		src, found := d.Tree.Get(id)
+		if !ok || !found || src.Deleted || src.Body == nil {
 			continue
 		}
 		dl, err := delta.Create(src.Body, body)
 		if err == nil && len(dl) < len(body) {
+			if v4 && !hlv.IsRevID(k) {
+				cv, _ := hlv.CurrentOf(k)
+				k = cv.String()
+			}
 			return k, dl
 		}
 		return "", nil

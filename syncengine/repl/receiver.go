@@ -11,6 +11,7 @@ import (
 
 	"peersync/syncengine/blip"
 	"peersync/syncengine/delta"
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 	"peersync/syncengine/store"
 )
@@ -61,6 +62,8 @@ type incoming struct {
 	id, rev string
 	seq     string
 	history []string
+	vec     hlv.Vector // CBMobile_4: the revision's vector (zero for a legacy revision)
+	legacy  []string   // CBMobile_4: revision IDs after the vector
 	deleted bool
 	body    []byte
 	err     error
@@ -150,17 +153,31 @@ func (r *receiver) handleChanges(req *blip.Request) {
 	}
 	answers := make([]any, len(rows))
 	keys := make([]revKey, len(rows))
+	var refused []DocEvent
 	err := r.s.db.View(func(tx *store.Tx) error {
 		for i, row := range rows {
 			var id, rev string
 			if len(row) < 3 || json.Unmarshal(row[1], &id) != nil || json.Unmarshal(row[2], &rev) != nil {
 				return fmt.Errorf("changes: row %d is malformed", i)
 			}
+			answers[i] = 0
+			if r.s.opts.VersionVectors {
+				// One bad version refuses its document, not the batch.
+				known, name, err := r.knownV4(tx, coll, id, rev)
+				if err != nil {
+					refused = append(refused, DocEvent{Collection: coll, DocID: id, RevID: rev, Err: httpError(400, "changes: %v", err)})
+					continue
+				}
+				keys[i] = revKey{id, name}
+				if known != nil {
+					answers[i] = known
+				}
+				continue
+			}
 			if _, _, err := revtree.ParseRevID(rev); err != nil {
 				return fmt.Errorf("changes: row %d: %v", i, err)
 			}
 			keys[i] = revKey{id, rev}
-			answers[i] = 0
 			d, err := tx.Get(coll, id)
 			if err == nil && d.Tree.Contains(rev) {
 				continue
@@ -179,12 +196,17 @@ func (r *receiver) handleChanges(req *blip.Request) {
 		respondErr(req, httpError(400, "%v", err))
 		return
 	}
+	r.s.emit(refused...)
 	r.askOnce(coll, rows, keys, answers)
 	for len(answers) > 0 && answers[len(answers)-1] == 0 {
 		answers = answers[:len(answers)-1]
 	}
 	body, _ := json.Marshal(answers)
-	req.Respond(r.replyProps(blip.Properties{"maxHistory": fmt.Sprint(r.s.opts.MaxHistory), "blobs": "true"}), body)
+	props := blip.Properties{"blobs": "true"}
+	if !r.s.opts.VersionVectors { // a vector needs no history limit
+		props["maxHistory"] = fmt.Sprint(r.s.opts.MaxHistory)
+	}
+	req.Respond(r.replyProps(props), body)
 }
 
 // askOnce keeps one request per revision: a row repeating a revision asked
@@ -250,6 +272,10 @@ func (r *receiver) handleProposeChanges(req *blip.Request) {
 				return fmt.Errorf("proposeChanges: row %d: parent is not a revision ID", i)
 			}
 			answers[i] = 0
+			if r.s.opts.VersionVectors {
+				answers[i] = r.proposedV4(tx, coll, id, rev, parent, withRev)
+				continue
+			}
 			d, err := tx.Get(coll, id)
 			switch {
 			case err != nil:
@@ -300,7 +326,12 @@ func (r *receiver) handleRev(req *blip.Request) {
 		return
 	}
 	in.history = []string{in.rev}
-	if h := p["history"]; h != "" {
+	if r.s.opts.VersionVectors {
+		if err := in.parseVersions(p["history"]); err != nil {
+			r.reject(in, httpError(400, "rev %s of %q: %v", in.rev, in.id, err))
+			return
+		}
+	} else if h := p["history"]; h != "" {
 		in.history = append(in.history, strings.Split(h, ",")...)
 	}
 	raw := req.Body
@@ -363,6 +394,16 @@ func (r *receiver) applyDelta(coll, id, src string, d []byte) ([]byte, *blip.Err
 	}
 	var base []byte
 	err := r.s.db.View(func(tx *store.Tx) error {
+		if r.s.opts.VersionVectors { // the source is named by its version
+			d, err := tx.Get(coll, id)
+			if err != nil {
+				return err
+			}
+			var ok bool
+			if src, ok = localRev(d, src); !ok {
+				return store.ErrNotFound
+			}
+		}
 		rev, err := tx.GetRevision(coll, id, src)
 		if err == nil && !rev.Deleted {
 			base = rev.Body
@@ -505,6 +546,12 @@ func (r *receiver) insertLoop() {
 	}
 }
 
+// badRevision: the error is the revision's fault, not the store's.
+func badRevision(err error) bool {
+	return errors.Is(err, store.ErrInvalidBody) || errors.Is(err, store.ErrBodyTooLarge) ||
+		errors.Is(err, store.ErrInvalidID) || errors.Is(err, revtree.ErrBadHistory) || errors.Is(err, hlv.ErrInvalid)
+}
+
 // conflict is a document that an incoming revision put in conflict with
 // our local winner.
 type conflict struct {
@@ -524,14 +571,23 @@ func (r *receiver) save(batch []*incoming) {
 			if d, err := tx.Get(in.coll, in.id); err == nil {
 				before = d
 			}
+			if !in.vec.IsZero() {
+				c, err := r.saveVersioned(tx, in, before)
+				if err != nil {
+					return err
+				}
+				if c != nil {
+					conflicts = append(conflicts, *c)
+				}
+				continue
+			}
 			if !active && before != nil && !before.Deleted && !slices.Contains(in.history, before.RevID) && !before.Tree.Contains(in.rev) {
 				in.err = httpError(409, "conflict: %q is at %s", in.id, before.RevID)
 				continue
 			}
 			added, _, err := tx.PutRevision(in.coll, in.id, in.history, in.deleted, in.body)
 			if err != nil {
-				if errors.Is(err, store.ErrInvalidBody) || errors.Is(err, store.ErrBodyTooLarge) ||
-					errors.Is(err, store.ErrInvalidID) || errors.Is(err, revtree.ErrBadHistory) {
+				if badRevision(err) {
 					in.err = httpError(400, "rev %s of %q: %v", in.rev, in.id, err)
 					continue
 				}

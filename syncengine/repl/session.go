@@ -72,6 +72,10 @@ type ActiveOptions struct {
 type PassiveOptions struct {
 	Options
 	ReadOnly bool // refuse every push with HTTP 403
+	// SyncGatewayPeer: the peer is Sync Gateway's replicator (its handshake
+	// URL says client=sgr2), which pulls over CBMobile_4 without saying
+	// versioning=version-vectors.
+	SyncGatewayPeer bool
 }
 
 // DefaultRequestTimeout leaves room for a rev whose blobs the peer fetches
@@ -126,8 +130,9 @@ type Session struct {
 	opts Options
 	log  *slog.Logger
 	// act is the active peer's configuration; nil in a passive session.
-	act      *ActiveOptions
-	readOnly bool
+	act             *ActiveOptions
+	readOnly        bool
+	syncGatewayPeer bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -166,7 +171,7 @@ func NewActive(conn *blip.Conn, opts ActiveOptions) *Active {
 // session before the database.
 func NewPassive(conn *blip.Conn, opts PassiveOptions) *Passive {
 	s := newSession(conn, opts.Options)
-	s.readOnly = opts.ReadOnly
+	s.readOnly, s.syncGatewayPeer = opts.ReadOnly, opts.SyncGatewayPeer
 	// Only a passive peer keeps its peers' checkpoints and serves pulls.
 	conn.Handle("getCollections", s.guard(s.handleGetCollections))
 	conn.Handle("getCheckpoint", s.guard(s.handleGetCheckpoint))
