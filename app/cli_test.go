@@ -308,3 +308,24 @@ func TestCLIDBInfoShowsSourceID(t *testing.T) {
 		t.Errorf("db info --json: %s", out)
 	}
 }
+
+// doc history shows each revision's version vector beside its tree entry.
+func TestCLIDocHistoryShowsVersions(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "notes")
+	cli(t, dir, `{"n":1}`, "doc", "put", "--db", "notes", "n1")
+	cli(t, dir, `{"n":2}`, "doc", "put", "--db", "notes", "n1")
+	out, e, code := cli(t, dir, "", "doc", "history", "--db", "notes", "n1")
+	info, _, _ := cli(t, dir, "", "db", "info", "notes")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(lines[0], "VERSION") {
+		t.Fatalf("doc history: code %d %q %s", code, out, e)
+	}
+	// Both revisions are versions by this database's source.
+	for _, l := range lines[1:] {
+		at := strings.Index(l, "@")
+		if at < 0 || len(l) < at+23 || !strings.Contains(info, l[at+1:at+23]) {
+			t.Errorf("history line %q: no version by this database's source (db info: %s)", l, info)
+		}
+	}
+}

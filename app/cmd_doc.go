@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"peersync/syncengine"
+	"peersync/syncengine/hlv"
 )
 
 // docFlags are shared by the doc subcommands.
@@ -151,7 +153,7 @@ fails with a conflict if the document has moved on since that revision.`,
 	}
 	history := &cobra.Command{
 		Use:     "history ID",
-		Short:   "Show a document's revision tree",
+		Short:   "Show a document's revision tree, with each revision's version vector",
 		Example: "  peersync doc history --db notes n1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -161,7 +163,7 @@ fails with a conflict if the document has moved on since that revision.`,
 					return err
 				}
 				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "REVISION\tPARENT\tSTATE")
+				fmt.Fprintln(tw, "REVISION\tPARENT\tVERSION\tSTATE")
 				revs := d.Tree.Revs()
 				for i := len(revs) - 1; i >= 0; i-- {
 					r := revs[i]
@@ -175,7 +177,7 @@ fails with a conflict if the document has moved on since that revision.`,
 					if r.ID == d.RevID {
 						state += " winner"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Parent, state)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Parent, versionText(d.VectorOf(r.ID)), strings.TrimSpace(state))
 				}
 				return tw.Flush()
 			})
@@ -201,7 +203,7 @@ fails with a conflict if the document has moved on since that revision.`,
 				}
 				for _, l := range d.Tree.Leaves() {
 					if !l.Deleted {
-						fmt.Fprintf(g.stdout, "%s %s\n", l.ID, l.Body)
+						fmt.Fprintf(g.stdout, "%s %s %s\n", l.ID, versionText(d.VectorOf(l.ID)), l.Body)
 					}
 				}
 				return nil
@@ -230,4 +232,14 @@ func readBody(g *globals, args []string) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(g.stdin, 64<<20))
 	}
 	return os.ReadFile(args[0])
+}
+
+// versionText shows a revision's version vector, or "legacy" for one that
+// has only the version derived from its revision ID (made before version
+// vectors, or received over CBMobile_3).
+func versionText(v hlv.Vector) string {
+	if v.IsZero() || v.Current.IsLegacy() {
+		return "legacy"
+	}
+	return v.String()
 }

@@ -191,9 +191,15 @@ func (s *conflictsScreen) showLeaves(ref conflictRef, cd conflictDetail) {
 		s.keepBtns = append(s.keepBtns, keep)
 		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		heading.Truncation = fyne.TextTruncateEllipsis
+		var top fyne.CanvasObject = heading
+		if l.Version != "" {
+			version := widget.NewLabel("Version " + l.Version)
+			version.Truncation = fyne.TextTruncateEllipsis
+			top = container.NewVBox(heading, version)
+		}
 		// Each body scrolls on its own so long values never push the
 		// other revisions off screen.
-		card := container.NewBorder(heading, keep, nil, nil, container.NewScroll(leafText(l.Body, diff)))
+		card := container.NewBorder(top, keep, nil, nil, container.NewScroll(leafText(l.Body, diff)))
 		s.leafGrid.Objects = append(s.leafGrid.Objects, card)
 	}
 	s.leafGrid.Refresh()

@@ -52,9 +52,10 @@ func findConflicts(eng Engine) ([]conflictRef, error) {
 
 // conflictLeaf is one competing live revision.
 type conflictLeaf struct {
-	Rev    string
-	Body   []byte
-	Winner bool // the engine's current choice
+	Rev     string
+	Version string // its current version; "" for a legacy revision
+	Body    []byte
+	Winner  bool // the engine's current choice
 }
 
 // liveLeaves returns the document's live leaves, the current winner first.
@@ -68,7 +69,11 @@ func liveLeaves(d *syncengine.Document) []conflictLeaf {
 		if body == nil {
 			body = []byte("{}")
 		}
-		leaves = append(leaves, conflictLeaf{Rev: r.ID, Body: body, Winner: r.ID == d.RevID})
+		leaf := conflictLeaf{Rev: r.ID, Body: body, Winner: r.ID == d.RevID}
+		if v := d.VectorOf(r.ID); !v.IsZero() && !v.Current.IsLegacy() {
+			leaf.Version = v.Current.String()
+		}
+		leaves = append(leaves, leaf)
 	}
 	slices.SortStableFunc(leaves, func(a, b conflictLeaf) int {
 		switch {

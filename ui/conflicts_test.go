@@ -55,7 +55,13 @@ func TestConflictCenterPicksAWinner(t *testing.T) {
 	if !hasText(s.detail, `"name": "local"`) || !hasText(s.detail, `"name": "remote"`) {
 		t.Errorf("side by side view shows %q", texts(s.detail))
 	}
-	test.AssertRendersToMarkup(t, "conflicts.xml", h.u.win.Canvas())
+	// The local edit has a version vector; the revision from the peer,
+	// saved with a revision-tree history, has none of its own.
+	d, _ := db.DefaultCollection().Get("doc")
+	if v := "Version " + d.VectorOf(local).Current.String(); !hasText(s.detail, v) || hasText(s.detail, "Version "+d.VectorOf(remote).Current.String()) {
+		t.Errorf("versions shown: %q, want only the local one (%s)", texts(s.detail), v)
+	}
+	assertMarkupWithVersions(t, "conflicts.xml", h.u.win.Canvas())
 
 	loser := s.leaves[1]
 	test.Tap(s.keepBtns[1])

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,4 +225,23 @@ func (h *harness) press(k fyne.KeyName) {
 		h.t.Fatal("the test canvas takes no shortcuts")
 	}
 	sc.TypedShortcut(ctrl(k))
+}
+
+// versionText matches a text element showing a version ("<hex
+// time>@<source ID>", perhaps cut short with an ellipsis, so its width
+// varies too): the clock and a random source ID differ from run to run.
+var versionText = regexp.MustCompile(`<text [^>]*>([^<]*?)[0-9a-f]+@[A-Za-z0-9+/]*…?</text>`)
+
+// assertMarkupWithVersions is test.AssertRendersToMarkup for a canvas that
+// shows versions: each is replaced with "VERSION" before comparing with the
+// master file (a mismatch is written to testdata/failed, as Fyne does).
+func assertMarkupWithVersions(t *testing.T, name string, c fyne.Canvas) {
+	t.Helper()
+	got := versionText.ReplaceAllString(test.RenderToMarkup(c), "<text>${1}VERSION</text>")
+	want, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil || string(want) != got {
+		os.MkdirAll(filepath.Join("testdata", "failed"), 0o755)
+		os.WriteFile(filepath.Join("testdata", "failed", name), []byte(got), 0o644)
+		t.Errorf("markup of %s differs from testdata/%s (%v); see testdata/failed/%s", name, name, err, name)
+	}
 }
