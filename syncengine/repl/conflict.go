@@ -102,6 +102,9 @@ func (r *receiver) resolve(c conflict) error {
 	if err != nil {
 		return err
 	}
+	if r.s.opts.VersionVectors {
+		return r.s.db.Update(func(tx *store.Tx) error { return resolveOnLocal(tx, c, cf, res) })
+	}
 	return r.s.db.Update(func(tx *store.Tx) error {
 		var merged []byte
 		deleted := res.Deleted
@@ -117,6 +120,29 @@ func (r *receiver) resolve(c conflict) error {
 }
 
 var errStale = fmt.Errorf("conflict no longer current")
+
+// resolveOnLocal saves a resolution made over CBMobile_4 on top of the
+// local branch. The peer compares vectors, so the tree's shape means
+// nothing to it, but peers that sync with us over CBMobile_3 may hold the
+// local branch and can take the outcome only as its descendant. A remote
+// revision that wins unchanged keeps its version, so the peer is not sent
+// it back as new.
+func resolveOnLocal(tx *store.Tx, c conflict, cf Conflict, res Revision) error {
+	var err error
+	switch {
+	case res.RevID == cf.Remote.RevID:
+		_, err = tx.ResolveOnto(c.coll, c.id, c.local, c.remote)
+	case res.RevID == cf.Local.RevID:
+		_, err = tx.Resolve(c.coll, c.id, c.local, nil, false)
+	default:
+		merged := res.Body
+		if merged == nil {
+			merged = []byte("{}")
+		}
+		_, err = tx.Resolve(c.coll, c.id, c.local, merged, res.Deleted)
+	}
+	return err
+}
 
 func bodyOf(r revtree.Rev) []byte {
 	if r.Deleted {

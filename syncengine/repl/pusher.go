@@ -473,11 +473,11 @@ func parseChangesAnswer(raw json.RawMessage) ([]string, error) {
 }
 
 // isAncestor reports whether the peer's current revision rev is one our
-// revision includes: an ancestor, or over CBMobile_4 a version our vector
-// dominates (then rev is proposed again as the parent, reduced to its
-// current version).
+// revision includes: an ancestor in the tree or, over CBMobile_4, a version
+// our vector dominates. rev is then proposed again as the parent.
 func (p *pusher) isAncestor(o offer, rev string) (bool, error) {
-	if p.s.opts.VersionVectors && !hlv.IsRevID(rev) {
+	v4 := p.s.opts.VersionVectors
+	if v4 && !isLegacy(o.vec) && !hlv.IsRevID(rev) {
 		cv, err := hlv.CurrentOf(rev)
 		return err == nil && o.vec.Dominates(cv), nil
 	}
@@ -490,6 +490,12 @@ func (p *pusher) isAncestor(o offer, rev string) (bool, error) {
 		}
 		if err != nil {
 			return err
+		}
+		if v4 { // the peer may name it by its version
+			var ok bool
+			if rev, ok = localRev(d, rev); !ok {
+				return nil
+			}
 		}
 		found = slices.Contains(d.Tree.History(c.RevID, 0), rev)
 		return nil

@@ -286,3 +286,71 @@ func TestV4ProposeChangesDecisions(t *testing.T) {
 		t.Errorf("proposeChanges answered %s (%v), want %s", resp.Body, err, want)
 	}
 }
+
+// A mixed network: v (speaks CBMobile_4) and t (CBMobile_3 only) sync
+// through p. Edits made anywhere reach everyone; a revision learned over one
+// protocol and forwarded over the other is never sent back as new; a
+// conflict converges to one winner everywhere. p and t, which compare
+// revision trees, agree on revision IDs; v compares vectors, so once p
+// resolves a conflict on the branch t holds, v's IDs may differ while its
+// versions agree.
+func TestMixedNetworkConverges(t *testing.T) {
+	v, p, t3 := openDB(t, "v"), openDB(t, "p"), openDB(t, "t")
+	round := func() (moved int64) {
+		t.Helper()
+		for range 2 {
+			st, err := replicate(t, p, t3, ActiveOptions{Run: pushPull(), RemoteID: "t"}, PassiveOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved += st.Delta.SentFull + st.PullTotal
+			st, err = replicate(t, p, v, v4(ActiveOptions{Run: pushPull(), RemoteID: "v"}), v4Passive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved += st.Delta.SentFull + st.PullTotal
+		}
+		return moved
+	}
+	agree := func(step, body string) {
+		t.Helper()
+		dv, dp, dt := get(t, v, "x"), get(t, p, "x"), get(t, t3, "x")
+		if dv == nil || dp == nil || dt == nil {
+			t.Fatalf("%s: v %v, p %v, t %v", step, dv, dp, dt)
+		}
+		if dp.RevID != dt.RevID || dv.Conflicted || dp.Conflicted || dt.Conflicted {
+			t.Fatalf("%s: revisions p %s, t %s (conflicted %v %v %v)", step, dp.RevID, dt.RevID, dv.Conflicted, dp.Conflicted, dt.Conflicted)
+		}
+		if dv.Vector.Current != dp.Vector.Current {
+			t.Fatalf("%s: v is at %v, p at %v", step, dv.Vector, dp.Vector)
+		}
+		if string(dv.Body) != string(dt.Body) || (body != "" && string(dv.Body) != body) {
+			t.Fatalf("%s: v has %s, t has %s, want %s", step, dv.Body, dt.Body, body)
+		}
+		if moved := round(); moved != 0 {
+			t.Fatalf("%s: a round after convergence moved %d revisions", step, moved)
+		}
+	}
+	put(t, t3, "x", `{"by":"t"}`)
+	round()
+	agree("made on the CBMobile_3 peer", `{"by":"t"}`)
+	if dv, dt := get(t, v, "x"), get(t, t3, "x"); dv.RevID != dt.RevID {
+		t.Errorf("before any conflict v has %s, t %s: identical edits on identical parents should get identical IDs", dv.RevID, dt.RevID)
+	}
+	put(t, v, "x", `{"by":"v"}`)
+	round()
+	agree("edited on the CBMobile_4 peer", `{"by":"v"}`)
+	put(t, t3, "x", `{"by":"t again"}`)
+	round()
+	agree("edited on the CBMobile_3 peer again", `{"by":"t again"}`)
+	put(t, v, "x", `{"by":"v, concurrently"}`)
+	put(t, t3, "x", `{"by":"t, concurrently"}`)
+	round()
+	agree("edited on both at once", `{"by":"v, concurrently"}`) // the later clock wins; t's legacy version has none
+	put(t, t3, "x", `{"by":"t after the conflict"}`)
+	round()
+	agree("edited on the CBMobile_3 peer after the conflict", `{"by":"t after the conflict"}`)
+	put(t, v, "x", `{"by":"v after the conflict"}`)
+	round()
+	agree("edited on the CBMobile_4 peer after the conflict", `{"by":"v after the conflict"}`)
+}

@@ -36,8 +36,12 @@ func vectorName(v4 bool, vec hlv.Vector, rev string) string {
 	return vec.Current.String()
 }
 
-// isLegacy: the revision has no vector of its own, only its legacy version.
-func isLegacy(vec hlv.Vector) bool { return vec.IsZero() || vec.Current.IsLegacy() }
+// isLegacy: the revision has no vector of its own, only its legacy version
+// (a legacy current version with earlier versions is a vector: one that a
+// CBMobile_3 peer's edit on top of versions got, see store.PutRevision).
+func isLegacy(vec hlv.Vector) bool {
+	return vec.IsZero() || (vec.Current.IsLegacy() && len(vec.Previous) == 0 && len(vec.Merges) == 0)
+}
 
 // parseOffered reads the revision named in a changes row or a
 // proposeChanges row over CBMobile_4: a version or a whole vector (its
@@ -72,7 +76,7 @@ func localRev(d *store.Document, name string) (string, bool) {
 // when d has no vector of its own. Sync Gateway refuses a list with more
 // than two entries.
 func knownVersions(d *store.Document) []string {
-	if d.Vector.IsZero() || d.Vector.Current.IsLegacy() {
+	if isLegacy(d.Vector) {
 		return []string{d.RevID}
 	}
 	return []string{d.Vector.Current.String(), d.RevID}
@@ -163,10 +167,10 @@ func (r *receiver) proposedV4(tx *store.Tx, coll, id, offered, parent string, wi
 		return 0
 	}
 	if vec.IsZero() { // a legacy revision: the tree decides
-		switch {
-		case d.Tree.Contains(legacy[0]):
+		if d.Tree.Contains(legacy[0]) {
 			return 304
-		case parent == d.RevID:
+		}
+		if rev, ok := localRev(d, parent); ok && rev == d.RevID {
 			return 0
 		}
 	} else {

@@ -200,7 +200,9 @@ func (tx *Tx) addVersion(d *Document, parent, rev string) error {
 }
 
 // PutRevision inserts a revision received from a peer, with its history
-// (history[0] is the revision, then its ancestors newest first). It reports
+// (history[0] is the revision, then its ancestors newest first). When its
+// parent has a version vector, the revision's vector is its legacy version
+// on top of it (see inheritVector). It reports
 // false when the document already had that revision. Bodies may carry the
 // protocol's "_attachments" key; other top-level "_" keys are refused. The
 // returned document may share body's bytes: the caller hands body over.
@@ -228,6 +230,9 @@ func (tx *Tx) PutRevision(coll, id string, history []string, deleted bool, body 
 	if err != nil || added == 0 {
 		return false, d, err
 	}
+	if len(history) > 1 {
+		d.inheritVector(history[0], history[1])
+	}
 	return true, d, tx.write(&before, d)
 }
 
@@ -236,6 +241,38 @@ func (tx *Tx) PutRevision(coll, id string, history []string, deleted bool, body 
 // (a tombstone when mergedDeleted) on top of winner. The resolution is
 // ordinary revisions, so it replicates.
 func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool) (*Document, error) {
+	return tx.resolve(coll, id, winner, merged, mergedDeleted, hlv.Vector{})
+}
+
+// ResolveOnto settles a conflict in favour of revision winner while the
+// outcome continues base's branch: every live leaf but base gets a
+// tombstone child, and winner's body is saved on top of base with winner's
+// current version (a trivial merge: no new version is made). A peer with a
+// revision tree that has base takes the outcome as an update; one that has
+// winner already has its version. With base == winner it is
+// Resolve(winner, nil, false).
+func (tx *Tx) ResolveOnto(coll, id, base, winner string) (*Document, error) {
+	if base == winner {
+		return tx.Resolve(coll, id, winner, nil, false)
+	}
+	d, err := tx.Get(coll, id)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := d.Tree.Get(winner)
+	if !ok || !d.Tree.IsLeaf(winner) || w.Body == nil {
+		return nil, fmt.Errorf("%w: %s is not a leaf of %q", ErrConflict, winner, id)
+	}
+	keep := d.VectorOf(winner)
+	if keep.IsZero() {
+		return nil, fmt.Errorf("resolve %q: %s has no version", id, winner)
+	}
+	return tx.resolve(coll, id, base, w.Body, w.Deleted, keep)
+}
+
+// resolve is Resolve; a non-zero keep is the version the merged body keeps
+// (trivially merged with everything the sides hold) instead of a new one.
+func (tx *Tx) resolve(coll, id, winner string, merged []byte, mergedDeleted bool, keep hlv.Vector) (*Document, error) {
 	d, err := tx.Get(coll, id)
 	if err != nil {
 		return nil, err
@@ -277,6 +314,10 @@ func (tx *Tx) Resolve(coll, id, winner string, merged []byte, mergedDeleted bool
 			r, err := d.Tree.AddChild(winner, mergedDeleted, merged)
 			if err != nil {
 				return nil, err
+			}
+			if !keep.IsZero() {
+				d.setVector(r.ID, hlv.TrivialMerge(keep, absorbed))
+				return d, tx.write(&before, d)
 			}
 			x, err := tx.NewVersion()
 			if err != nil {

@@ -32,6 +32,22 @@ func (d *Document) VectorOf(rev string) hlv.Vector {
 	return hlv.Vector{Current: v}
 }
 
+// inheritVector records the vector of rev, received with a revision-tree
+// history on top of parent: rev's legacy version after parent's vector, as
+// Sync Gateway gives a version to what a CBMobile_3 client writes. Without
+// it, a peer that compares vectors could not see that rev descends from
+// versions it has. Nothing is recorded when parent has no vector of its
+// own: the tree says everything there is.
+func (d *Document) inheritVector(rev, parent string) {
+	pv := d.VectorOf(parent)
+	if pv.IsZero() || (pv.Current.IsLegacy() && len(pv.Previous) == 0 && len(pv.Merges) == 0) {
+		return
+	}
+	if lv, err := hlv.LegacyVersion(rev); err == nil {
+		d.setVector(rev, pv.Add(lv))
+	}
+}
+
 // setVector records rev's vector. The slice is copied, never changed in
 // place: a Document copied before the edit keeps its own.
 func (d *Document) setVector(rev string, v hlv.Vector) {

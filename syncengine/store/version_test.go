@@ -198,15 +198,21 @@ func TestLocalWritesRecordVectors(t *testing.T) {
 	}
 }
 
-func TestReceivedRevisionsAreLegacy(t *testing.T) {
+func TestReceivedRevisionsGetLegacyVersions(t *testing.T) {
 	db := openTest(t)
+	// A peer's revision through the revision-tree path on top of a
+	// revision with no vector keeps none: it reads as its legacy version.
+	old := putRevision(t, db, "old", []string{"2-" + strings.Repeat("cd", 20), "1-" + strings.Repeat("ef", 20)}, `{"old":true}`)
+	if old.Vector.String() != legacyOf(t, old.RevID).String() {
+		t.Fatalf("received revision with legacy ancestors: vector %s, want its legacy version", old.Vector)
+	}
+	// On top of a local revision, it is its legacy version after the
+	// parent's vector, and the local one it follows keeps its own.
 	local := put(t, db, "a", `{"n":1}`, PutOptions{})
-	// A peer's revision through the revision-tree path keeps no vector:
-	// it reads as its legacy version, and the local one it follows keeps its own.
 	hist := []string{"2-" + strings.Repeat("ab", 20), local.RevID}
 	d := putRevision(t, db, "a", hist, `{"n":2}`)
-	if d.RevID != hist[0] || d.Vector.String() != legacyOf(t, hist[0]).String() {
-		t.Fatalf("received revision's vector %s, want its legacy version", d.Vector)
+	if want := local.Vector.Add(legacyOf(t, hist[0]).Current); d.RevID != hist[0] || d.Vector.String() != want.String() {
+		t.Fatalf("received revision's vector %s, want %s", d.Vector, want)
 	}
 	if d.VectorOf(local.RevID).String() != local.Vector.String() {
 		t.Fatalf("the local parent's vector became %s", d.VectorOf(local.RevID))
@@ -365,4 +371,29 @@ func TestVerifyChecksVectorsAndMeta(t *testing.T) {
 	db.Update(func(tx *Tx) error {
 		return tx.btx.Bucket(bucketMeta).Put(keySource, []byte(db.SourceID().String()))
 	})
+}
+
+// ResolveOnto keeps the remote revision's body and version but continues
+// the local branch.
+func TestResolveOntoContinuesTheBase(t *testing.T) {
+	db := openTest(t)
+	local, remote := conflicted(t, db, "a")
+	before, _ := get(t, db, "a")
+	remoteVec := before.VectorOf(remote)
+	var d *Document
+	if err := db.Update(func(tx *Tx) (err error) {
+		d, err = tx.ResolveOnto(DefaultCollection, "a", local.RevID, remote)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d.Conflicted || string(d.Body) != `{"side":"remote"}` || d.Vector.Current != remoteVec.Current {
+		t.Fatalf("after ResolveOnto: conflicted %v, body %s, vector %s (remote's %s)", d.Conflicted, d.Body, d.Vector, remoteVec)
+	}
+	if h := d.Tree.History(d.RevID, 2); len(h) != 2 || h[1] != local.RevID {
+		t.Fatalf("outcome's history %v, want it on top of %s", h, local.RevID)
+	}
+	if !d.Vector.Dominates(local.Vector.Current) {
+		t.Fatalf("outcome's vector %s leaves out the local version %s", d.Vector, local.Vector.Current)
+	}
 }
