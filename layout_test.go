@@ -38,7 +38,7 @@ type importRule struct {
 // package must be placed in the layering on purpose.
 var importRules = []importRule{
 	{"peersync", []string{"peersync/app"}, "main only parses flags and calls app"},
-	{"peersync/app", []string{"peersync/assets", "peersync/discovery", "peersync/service", "peersync/syncengine", "peersync/syncengine/doctor",
+	{"peersync/app", []string{"peersync/assets", "peersync/discovery", "peersync/service", "peersync/syncengine", "peersync/syncengine/doctor", "peersync/syncengine/hlv",
 		"peersync/syncengine/endpoint", "peersync/syncengine/tlsid", "peersync/ui"},
 		"app composes the service, the engine and the GUI: flags, commands, the GUI adapter"},
 	{"peersync/service", []string{"peersync/discovery", "peersync/syncengine", "peersync/syncengine/endpoint", "peersync/syncengine/tlsid"},
@@ -51,7 +51,7 @@ var importRules = []importRule{
 	{"peersync/syncengine", []string{"peersync/syncengine/blip", "peersync/syncengine/delta", "peersync/syncengine/endpoint", "peersync/syncengine/repl",
 		"peersync/syncengine/revtree", "peersync/syncengine/store", "peersync/syncengine/tlsid"},
 		"the engine is built from its subpackages and nothing above it"},
-	{"peersync/syncengine/repl", []string{"peersync/syncengine/blip", "peersync/syncengine/delta", "peersync/syncengine/revtree", "peersync/syncengine/store"},
+	{"peersync/syncengine/repl", []string{"peersync/syncengine/blip", "peersync/syncengine/delta", "peersync/syncengine/hlv", "peersync/syncengine/revtree", "peersync/syncengine/store"},
 		"the replication session sits on storage and the wire protocol"},
 	{"peersync/syncengine/store", []string{"peersync/syncengine/hlv", "peersync/syncengine/revtree", "peersync/syncengine/store/boltfile"},
 		"storage keeps revision trees and version vectors, and checks its file before bbolt opens it"},
