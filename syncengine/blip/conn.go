@@ -15,6 +15,7 @@ const closeWait = 2 * time.Second
 // Conn is one BLIP connection over a Transport (normally a WebSocket).
 type Conn struct {
 	t        Transport
+	subproto string // negotiated in the WebSocket handshake; "" over other transports
 	opts     Options
 	log      *slog.Logger
 	handlers map[string]Handler

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // WebSocket close codes used by BLIP connections.
@@ -54,9 +55,9 @@ func (e *HTTPError) Error() string {
 }
 
 var (
-	// ErrNoSubprotocol is returned by Accept (and Dial) when the peer does
-	// not speak Subprotocol.
-	ErrNoSubprotocol = errors.New("blip: peer did not offer the " + Subprotocol + " WebSocket subprotocol")
+	// ErrNoSubprotocol is returned by Accept (and Dial) when the peer
+	// speaks none of the subprotocols wanted.
+	ErrNoSubprotocol = errors.New("blip: peer speaks none of the WebSocket subprotocols " + strings.Join(Subprotocols, ", "))
 	// ErrIdleTimeout ends a connection that saw no traffic for IdleTimeout.
 	ErrIdleTimeout = errors.New("blip: no traffic from peer within the idle timeout")
 	// errBadProperties rejects a message that cannot be encoded.

@@ -208,3 +208,59 @@ func TestAcceptRequiresSubprotocol(t *testing.T) {
 		t.Fatalf("Accept returned %v", err)
 	}
 }
+
+// Accept takes the first subprotocol the client lists that it speaks; Dial
+// offers what it is told (both, v4 first, by default) and reports the choice.
+func TestSubprotocolNegotiation(t *testing.T) {
+	chosen := make(chan string, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{})
+		if err != nil {
+			chosen <- "refused"
+			return
+		}
+		chosen <- c.Subprotocol()
+		c.Close()
+	}))
+	defer ts.Close()
+	for _, tc := range []struct {
+		offer []string
+		want  string
+	}{
+		{nil, SubprotocolV4},
+		{[]string{Subprotocol, SubprotocolV4}, Subprotocol},
+		{[]string{SubprotocolV4, Subprotocol}, SubprotocolV4},
+		{[]string{Subprotocol}, Subprotocol},
+		{[]string{"BLIP_3+CBMobile_5", SubprotocolV4}, SubprotocolV4},
+	} {
+		c, err := Dial(context.Background(), wsURL(ts), DialOptions{Subprotocols: tc.offer})
+		if err != nil {
+			t.Fatalf("offer %v: %v", tc.offer, err)
+		}
+		if got, srv := c.Subprotocol(), <-chosen; got != tc.want || srv != tc.want {
+			t.Errorf("offer %v: client has %q, server %q, want %q", tc.offer, got, srv, tc.want)
+		}
+		c.Close()
+	}
+	_, err := Dial(context.Background(), wsURL(ts), DialOptions{Subprotocols: []string{"BLIP_3+CBMobile_5"}})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 400 || !strings.Contains(he.Body, SubprotocolV4) || <-chosen != "refused" {
+		t.Fatalf("offering only an unknown subprotocol: %v, want 400 naming what we speak", err)
+	}
+}
+
+// Dial refuses a server that picks a subprotocol it did not offer.
+func TestDialRefusesUnofferedSubprotocol(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := http.Header{"Sec-WebSocket-Protocol": {SubprotocolV4}}
+		up := websocket.Upgrader{}
+		if ws, err := up.Upgrade(w, r, h); err == nil {
+			ws.ReadMessage()
+			ws.Close()
+		}
+	}))
+	defer ts.Close()
+	if _, err := Dial(context.Background(), wsURL(ts), DialOptions{Subprotocols: []string{Subprotocol}}); !errors.Is(err, ErrNoSubprotocol) {
+		t.Fatalf("server chose v4 when offered v3: %v, want ErrNoSubprotocol", err)
+	}
+}

@@ -5,8 +5,16 @@ import (
 	"time"
 )
 
-// Subprotocol is the WebSocket subprotocol of Couchbase Mobile 3 replication.
-const Subprotocol = "BLIP_3+CBMobile_3"
+// The WebSocket subprotocols of Couchbase Mobile replication: version 3
+// names revisions by revision-tree IDs, version 4 by version vectors.
+const (
+	Subprotocol   = "BLIP_3+CBMobile_3"
+	SubprotocolV4 = "BLIP_3+CBMobile_4"
+)
+
+// Subprotocols are the ones this package speaks, newest first: what Dial
+// offers by default and Accept takes.
+var Subprotocols = []string{SubprotocolV4, Subprotocol}
 
 // Options tune a connection. Zero values mean the defaults below.
 type Options struct {

@@ -44,8 +44,14 @@ var ErrFrameTooLarge = errors.New("blip: incoming frame exceeds the read limit")
 // NewConn wraps a WebSocket, taking ownership of it. Register handlers,
 // then Start.
 func NewConn(ws *websocket.Conn, opts Options) *Conn {
-	return NewConnOver(&wsTransport{ws: ws}, opts)
+	c := NewConnOver(&wsTransport{ws: ws}, opts)
+	c.subproto = ws.Subprotocol()
+	return c
 }
+
+// Subprotocol is the subprotocol the WebSocket handshake chose ("" for a
+// connection over another transport).
+func (c *Conn) Subprotocol() string { return c.subproto }
 
 // wsTransport is a Transport over a gorilla WebSocket: one binary message
 // per frame.

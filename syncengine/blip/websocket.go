@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -24,9 +25,12 @@ type DialOptions struct {
 	TLSConfig        *tls.Config // for wss:// URLs
 	HandshakeTimeout time.Duration
 	Conn             Options
+	// Subprotocols to offer, in order of preference (default Subprotocols);
+	// the peer picks one.
+	Subprotocols []string
 }
 
-// Dial opens a WebSocket to url (ws:// or wss://) offering Subprotocol and
+// Dial opens a WebSocket to url (ws:// or wss://) offering the subprotocols and
 // returns an unstarted *Conn: register handlers, then call Start. A handshake
 // refused with an HTTP status returns *HTTPError. permessage-deflate is never
 // negotiated (BLIP compresses by itself).
@@ -35,10 +39,13 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 		Proxy:             nil, // peers are dialled directly, never through a proxy
 		TLSClientConfig:   opts.TLSConfig,
 		HandshakeTimeout:  opts.HandshakeTimeout,
-		Subprotocols:      []string{Subprotocol},
+		Subprotocols:      opts.Subprotocols,
 		EnableCompression: false,
 		ReadBufferSize:    wsReadBufferSize,
 		WriteBufferSize:   wsWriteBufferSize,
+	}
+	if len(d.Subprotocols) == 0 {
+		d.Subprotocols = Subprotocols
 	}
 	if d.HandshakeTimeout == 0 {
 		d.HandshakeTimeout = 30 * time.Second
@@ -52,7 +59,7 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 		}
 		return nil, err
 	}
-	if ws.Subprotocol() != Subprotocol {
+	if !slices.Contains(d.Subprotocols, ws.Subprotocol()) {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseProtocolError, "unsupported subprotocol"), time.Now().Add(time.Second))
 		ws.Close()
 		return nil, ErrNoSubprotocol
@@ -61,18 +68,27 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 }
 
 // Accept upgrades an HTTP request to an unstarted BLIP *Conn (register
-// handlers, then Start). The client must offer Subprotocol; otherwise Accept
-// answers HTTP 400 with a clear message and returns ErrNoSubprotocol. The
-// caller authenticates the request before calling Accept.
+// handlers, then Start). It takes the first subprotocol in the client's
+// list that it speaks (the client's order decides, as Sync Gateway does);
+// when there is none it answers HTTP 400 with a clear message and returns
+// ErrNoSubprotocol. The caller authenticates the request before calling
+// Accept.
 func Accept(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error) {
-	if !slices.Contains(websocket.Subprotocols(r), Subprotocol) {
-		http.Error(w, "BLIP: the WebSocket handshake must offer the subprotocol "+Subprotocol, http.StatusBadRequest)
+	chosen := ""
+	for _, p := range websocket.Subprotocols(r) {
+		if slices.Contains(Subprotocols, p) {
+			chosen = p
+			break
+		}
+	}
+	if chosen == "" {
+		http.Error(w, "BLIP: the WebSocket handshake must offer one of the subprotocols "+strings.Join(Subprotocols, ", "), http.StatusBadRequest)
 		return nil, ErrNoSubprotocol
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize:    wsReadBufferSize,
 		WriteBufferSize:   wsWriteBufferSize,
-		Subprotocols:      []string{Subprotocol},
+		Subprotocols:      []string{chosen}, // gorilla would prefer our order
 		EnableCompression: false,
 		// Peers are apps, not browsers; authentication is the caller's job.
 		CheckOrigin: func(*http.Request) bool { return true },
