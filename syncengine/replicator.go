@@ -185,8 +185,12 @@ type Replicator struct {
 	// the next attempt after the n-th consecutive failure.
 	backoffFn func(n int, limit time.Duration) time.Duration
 
-	mu         sync.Mutex
-	status     ReplicatorStatus
+	mu     sync.Mutex
+	status ReplicatorStatus
+	// publishMu orders status events as the statuses were set: the session
+	// and the progress reporter set them from different goroutines, and a
+	// stale event published last would be what subscribers keep.
+	publishMu  sync.Mutex
 	cancel     context.CancelFunc
 	done       chan struct{}
 	retryNow   chan struct{}
@@ -340,6 +344,8 @@ func (r *Replicator) snapshotEvent() Event {
 }
 
 func (r *Replicator) setStatus(fn func(*ReplicatorStatus)) {
+	r.publishMu.Lock()
+	defer r.publishMu.Unlock()
 	r.mu.Lock()
 	fn(&r.status)
 	st := r.status
