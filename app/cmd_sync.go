@@ -70,7 +70,7 @@ is generated once and reused.`,
 				}
 				ctx, stop := signal.NotifyContext(g.context(), syscall.SIGINT, syscall.SIGTERM)
 				defer stop()
-				var last syncengine.ListenerStatus
+				last := ""
 				t := time.NewTicker(time.Second)
 				defer t.Stop()
 				for {
@@ -78,9 +78,11 @@ is generated once and reused.`,
 					case <-ctx.Done():
 						return nil
 					case <-t.C:
-						if st := l.Status(); st != last {
-							fmt.Fprintf(g.stdout, "connections: %d (%d active)\n", st.ConnectionCount, st.ActiveConnectionCount)
-							last = st
+						st := l.Status()
+						line := fmt.Sprintf("connections: %d (%d active%s)\n", st.ConnectionCount, st.ActiveConnectionCount, protocolCounts(st.Protocols))
+						if line != last {
+							fmt.Fprint(g.stdout, line)
+							last = line
 						}
 					}
 				}
@@ -111,10 +113,10 @@ func readPassword(file string) (string, error) {
 
 func newReplicateCommand(g *globals) *cobra.Command {
 	var (
-		db, target, typ, user, passwordFile, clientCert, pin, resolver string
-		continuous, reset, acceptSelfSigned, delta                     bool
-		docIDs, collections                                            []string
-		noProgress                                                     time.Duration
+		db, target, typ, user, passwordFile, clientCert, pin, resolver, protocol string
+		continuous, reset, acceptSelfSigned, delta                               bool
+		docIDs, collections                                                      []string
+		noProgress                                                               time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "replicate --db NAME --target URL",
@@ -138,6 +140,9 @@ with an error.`,
 				if err != nil {
 					return fmt.Errorf("--conflicts: %w", err)
 				}
+				if _, err := syncengine.ParseProtocol(protocol); err != nil {
+					return fmt.Errorf("--protocol: %w", err)
+				}
 				if user != "" {
 					if _, err := readPassword(passwordFile); err != nil {
 						return err
@@ -146,7 +151,7 @@ with an error.`,
 				rc := service.ReplicationConfig{Database: db, Target: target, Type: rt.String(), Continuous: continuous,
 					DocIDs: docIDs, Collections: collections, AcceptSelfSigned: acceptSelfSigned, DeltaSync: delta,
 					NoProgress: service.Duration{Duration: noProgress}, Conflicts: policy,
-					User: user, PasswordFile: passwordFile, ClientCert: clientCert, Pin: pin}
+					User: user, PasswordFile: passwordFile, ClientCert: clientCert, Pin: pin, Protocol: protocol}
 				cfg, err := rc.Engine(d.Engine())
 				if err != nil {
 					return err
@@ -174,6 +179,7 @@ with an error.`,
 	f.BoolVar(&acceptSelfSigned, "accept-self-signed", false, "accept self-signed server certificates (CA-issued ones are still verified)")
 	f.StringVar(&resolver, "conflicts", "default", "conflict resolution: default, local or remote")
 	f.BoolVar(&delta, "delta", false, "use delta sync when the peer allows it")
+	f.StringVar(&protocol, "protocol", "auto", "auto (version vectors, falling back to revision trees), v4 or v3")
 	f.DurationVar(&noProgress, "no-progress-timeout", syncengine.DefaultNoProgressTimeout,
 		"one-shot: stop with an error after this long without progress")
 	cmd.MarkFlagRequired("db")

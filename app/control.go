@@ -2,16 +2,20 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -211,16 +215,39 @@ func newStatusCommand(g *globals) *cobra.Command {
 				if l.Fingerprint != "" {
 					fp = tlsid.FormatFingerprint(l.Fingerprint)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d (%d active)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, l.URLs, fp)
+				fmt.Fprintf(tw, "%s\t%s\t%d (%d active%s)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, protocolCounts(l.Protocols), l.URLs, fp)
 			}
-			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROGRESS\tDELTAS\tLAST ERROR")
+			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROTOCOL\tPROGRESS\tDELTAS\tLAST ERROR")
 			for _, r := range rep.Replications {
 				deltas := fmt.Sprintf("%d sent, %d received, %s saved", r.Delta.SentAsDelta, r.Delta.ReceivedAsDelta, humanBytes(r.Delta.BytesSaved))
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\n", r.Name, r.Database, r.Activity, r.Completed, r.Total, r.Pushed, r.Pulled, deltas, r.Error)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\n", r.Name, r.Database, r.Activity, cmp.Or(protocolName(r.Protocol), "-"),
+					r.Completed, r.Total, r.Pushed, r.Pulled, deltas, r.Error)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// protocolName shortens a subprotocol for tables: CBMobile_4 for
+// BLIP_3+CBMobile_4.
+func protocolName(sub string) string {
+	_, name, ok := strings.Cut(sub, "+")
+	if !ok {
+		return sub
+	}
+	return name
+}
+
+// protocolCounts lists open connections by protocol, as "; 2 CBMobile_4".
+func protocolCounts(counts map[string]int) string {
+	var parts []string
+	for _, sub := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[sub], protocolName(sub)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"peersync/service"
+	"peersync/syncengine"
 )
 
 // headlessBinary builds the no-GUI binary once per test run.
@@ -178,6 +179,18 @@ auto_start = true
 
 	// SIGHUP adds a listener and keeps the first one (and its connection).
 	before := b.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 1 && r.Listeners[0].Connections == 1 })
+
+	// Both sides say the connection speaks version vectors.
+	if p := rep.Replications[0].Protocol; p != syncengine.SubprotocolV4 {
+		t.Errorf("replication protocol %q, want %s", p, syncengine.SubprotocolV4)
+	}
+	if out, _ := b.cli("", "status"); !strings.Contains(out, "active; 1 CBMobile_4)") {
+		t.Errorf("listener status does not count the CBMobile_4 connection:\n%s", out)
+	}
+	out, _ := a.cli("", "status")
+	if row := lineStarting(out, "to-b "); len(strings.Fields(row)) < 4 || strings.Fields(row)[3] != "CBMobile_4" {
+		t.Errorf("replication row %q has no CBMobile_4 in its PROTOCOL column:\n%s", row, out)
+	}
 	b.writeConfig(`
 [discovery]
 announce = false
@@ -281,4 +294,14 @@ auto_start = true
 	if !strings.Contains(logs, `listener \"bad-l\": database bad is damaged`) || !strings.Contains(logs, `replication \"bad-r\": database bad is damaged`) {
 		t.Errorf("the listener and replication on the damaged database do not report it:\n%s", logs)
 	}
+}
+
+// lineStarting is the first line of out that starts with prefix.
+func lineStarting(out, prefix string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }

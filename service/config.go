@@ -103,6 +103,7 @@ type ReplicationConfig struct {
 	Heartbeat        Duration       `toml:"heartbeat,omitempty"`
 	NoProgress       Duration       `toml:"no_progress_timeout,omitempty"` // one-shot: stop after this long without progress
 	DeltaSync        bool           `toml:"delta_sync,omitempty"`
+	Protocol         string         `toml:"protocol,omitempty"` // auto (default), v4 or v3
 }
 
 // Duration is a time.Duration written as "300s", "5m".
@@ -262,6 +263,9 @@ func (c *Config) Validate() error {
 		}
 		if _, err := ParseConflictPolicy(string(r.Conflicts)); err != nil {
 			return bad(k+".conflicts", "%v", err)
+		}
+		if _, err := syncengine.ParseProtocol(r.Protocol); err != nil {
+			return bad(k+".protocol", "%v", err)
 		}
 		if r.MaxAttempts < 0 {
 			return bad(k+".max_attempts", "must not be negative")

@@ -36,6 +36,7 @@ func TestConfigValidation(t *testing.T) {
 		{"plain password", "[[listener]]\nname = \"a\"\ndatabase = \"n\"\n[[listener.users]]\nname = \"u\"\npassword_hash = \"secret\"\n", "listener[0].users[0]: each user needs a name and a bcrypt password_hash"},
 		{"target", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"http://x\"\n", `:4: replication[0].target: "http://x" is not a ws:// or wss:// URL`},
 		{"type", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\ntype = \"sideways\"\n", `:5: replication[0].type: "sideways" is not allowed`},
+		{"protocol", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\nprotocol = \"v5\"\n", `:5: replication[0].protocol: protocol "v5" is not one of auto, v4, v3`},
 		{"duration", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://x/n\"\nheartbeat = \"often\"\n", `heartbeat`},
 		{"same peer twice", "[[replication]]\nname = \"r\"\ndatabase = \"n\"\ntarget = \"ws://X:1/n\"\n[[replication]]\nname = \"s\"\ndatabase = \"n\"\ntarget = \"ws://x:1/n/_blipsync\"\n",
 			`:8: replication[1].target: replication "r" already replicates "n" with ws://x:1/n`},

@@ -181,6 +181,8 @@ type ListenerReport struct {
 	Fingerprint string   `json:"fingerprint,omitempty"`
 	Connections int      `json:"connections"`
 	Active      int      `json:"active"`
+	// Protocols counts the open connections by subprotocol.
+	Protocols map[string]int `json:"protocols,omitempty"`
 }
 
 // ReplicationReport describes a running replication.
@@ -189,6 +191,7 @@ type ReplicationReport struct {
 	Database  string                `json:"database"`
 	Target    string                `json:"target"`
 	Activity  string                `json:"activity"`
+	Protocol  string                `json:"protocol,omitempty"` // of the current or last connection
 	Completed int64                 `json:"completed"`
 	Total     int64                 `json:"total"`
 	Pushed    int64                 `json:"pushed"`
@@ -204,7 +207,7 @@ func (rn *Runner) Status() StatusReport {
 	rep := StatusReport{Listeners: []ListenerReport{}, Replications: []ReplicationReport{}}
 	for name, l := range rn.listeners {
 		st := l.l.Status()
-		lr := ListenerReport{Name: name, Database: l.cfg.Database, URLs: l.l.URLs(), Connections: st.ConnectionCount, Active: st.ActiveConnectionCount}
+		lr := ListenerReport{Name: name, Database: l.cfg.Database, URLs: l.l.URLs(), Connections: st.ConnectionCount, Active: st.ActiveConnectionCount, Protocols: st.Protocols}
 		if id := l.l.TLSIdentity(); id != nil {
 			lr.Fingerprint = id.Fingerprint()
 		}
@@ -212,7 +215,7 @@ func (rn *Runner) Status() StatusReport {
 	}
 	for name, r := range rn.repls {
 		st := r.r.Status()
-		rr := ReplicationReport{Name: name, Database: r.cfg.Database, Target: r.cfg.Target, Activity: st.Activity.String(),
+		rr := ReplicationReport{Name: name, Database: r.cfg.Database, Target: r.cfg.Target, Activity: st.Activity.String(), Protocol: st.Protocol,
 			Completed: st.Progress.Completed, Total: st.Progress.Total, Pushed: st.Pushed, Pulled: st.Pulled, Delta: st.Delta}
 		if st.Error != nil {
 			rr.Error = st.Error.Error()

@@ -128,11 +128,15 @@ func (rc ReplicationConfig) Engine(e *syncengine.Engine) (syncengine.ReplicatorC
 	if err != nil {
 		return syncengine.ReplicatorConfig{}, err
 	}
+	protocol, err := syncengine.ParseProtocol(rc.Protocol)
+	if err != nil {
+		return syncengine.ReplicatorConfig{}, err
+	}
 	db, err := e.OpenDatabase(rc.Database)
 	if err != nil {
 		return syncengine.ReplicatorConfig{}, err
 	}
-	cfg := syncengine.ReplicatorConfig{Database: db, Target: rc.Target, Type: typ, Continuous: rc.Continuous,
+	cfg := syncengine.ReplicatorConfig{Protocol: protocol, Database: db, Target: rc.Target, Type: typ, Continuous: rc.Continuous,
 		DocumentIDs: rc.DocIDs, Collections: rc.Collections, AcceptOnlySelfSignedServerCertificate: rc.AcceptSelfSigned,
 		MaxAttempts: rc.MaxAttempts, MaxAttemptWaitTime: rc.MaxAttemptWait.Duration, Heartbeat: rc.Heartbeat.Duration,
 		NoProgressTimeout: rc.NoProgress.Duration, EnableDeltaSync: rc.DeltaSync, ConflictResolver: policy.Resolver()}

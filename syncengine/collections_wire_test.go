@@ -61,7 +61,7 @@ func TestListenerAcceptsCouchbaseLiteCollectionNames(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	conn, err := blip.Dial(ctx, u, blip.DialOptions{})
+	conn, err := blip.Dial(ctx, u, blip.DialOptions{Subprotocols: []string{blip.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestListenerAcceptsCouchbaseLiteCollectionNames(t *testing.T) {
 
 	// Another connection, with full names: the same checkpoint, with its
 	// revision under "rev" (Couchbase Lite) and "_rev" (Sync Gateway).
-	conn2, err := blip.Dial(ctx, u, blip.DialOptions{})
+	conn2, err := blip.Dial(ctx, u, blip.DialOptions{Subprotocols: []string{blip.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,12 @@ func blipURL(t testing.TB, url string) string {
 }
 
 // dialRaw opens a started BLIP connection to a listener, speaking the
-// replication protocol by hand.
+// replication protocol (CBMobile_3) by hand.
 func dialRaw(t *testing.T, url string) *blip.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{})
+	c, err := blip.Dial(ctx, blipURL(t, url), blip.DialOptions{Subprotocols: []string{blip.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}

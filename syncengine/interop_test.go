@@ -728,12 +728,20 @@ func startFakeSyncGateway(t *testing.T) *fakeSyncGateway {
 
 func (f *fakeSyncGateway) url() string { return strings.Replace(f.srv.URL, "http", "ws", 1) + "/db" }
 
-// TestPushToSyncGatewayStyleReceiver checks two things Sync Gateway needs
-// from a pusher, without a Sync Gateway: a new document's proposeChanges
-// row names its parent as "" (Sync Gateway fails on null), and a blob gets
-// a stand-in "_attachments" entry (Sync Gateway only fetches attachments
-// listed there), as Couchbase Lite sends them to a peer without blobs:"true".
+// TestPushToSyncGatewayStyleReceiver checks what Sync Gateway needs from a
+// pusher, without a Sync Gateway, in both protocols: a new document's
+// proposeChanges row names its parent as "" (Sync Gateway fails on null);
+// the rev carries the
+// revision ID or the current version; and a blob gets a stand-in
+// "_attachments" entry (Sync Gateway only fetches attachments listed
+// there), as Couchbase Lite sends them to a peer without blobs:"true".
 func TestPushToSyncGatewayStyleReceiver(t *testing.T) {
+	for _, protocol := range []Protocol{ProtocolV3, ProtocolV4} {
+		t.Run(string(protocol), func(t *testing.T) { pushToSyncGatewayStyleReceiver(t, protocol) })
+	}
+}
+
+func pushToSyncGatewayStyleReceiver(t *testing.T, protocol Protocol) {
 	f := startFakeSyncGateway(t)
 	p := newPeer(t, "p")
 	data := []byte("blob bytes for the stand-in test")
@@ -745,7 +753,7 @@ func TestPushToSyncGatewayStyleReceiver(t *testing.T) {
 	d := p.put(t, "withblob", `{"title":"t","photo":`+string(refJSON)+`}`)
 	p.put(t, "plain", `{"title":"no blobs"}`)
 
-	st := p.replicateWith(t, ReplicatorConfig{Target: f.url(), Type: Push})
+	st := p.replicateWith(t, ReplicatorConfig{Target: f.url(), Type: Push, Protocol: protocol})
 	if st.Pushed != 2 {
 		t.Fatalf("pushed %d, want 2 (error %v)", st.Pushed, st.Error)
 	}
@@ -769,8 +777,12 @@ func TestPushToSyncGatewayStyleReceiver(t *testing.T) {
 	if _, has := f.revs["plain"]["_attachments"]; has {
 		t.Errorf("a document without blobs got _attachments: %v", f.revs["plain"])
 	}
-	if f.revProps["withblob"]["rev"] != d.RevID {
-		t.Errorf("rev property %q, want %q", f.revProps["withblob"]["rev"], d.RevID)
+	want := d.RevID
+	if protocol == ProtocolV4 {
+		want = d.Vector.Current.String()
+	}
+	if f.revProps["withblob"]["rev"] != want {
+		t.Errorf("rev property %q, want %q", f.revProps["withblob"]["rev"], want)
 	}
 }
 
@@ -784,7 +796,7 @@ func TestListenerChangesAcceptedBySyncGatewayPuller(t *testing.T) {
 	_, u := p.listen(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := blip.Dial(ctx, blipURL(t, u)+"?client=sgr2", blip.DialOptions{})
+	conn, err := blip.Dial(ctx, blipURL(t, u)+"?client=sgr2", blip.DialOptions{Subprotocols: []string{blip.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}

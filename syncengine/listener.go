@@ -96,6 +96,8 @@ var ErrTLSRequired = errors.New("client certificate authentication requires TLS"
 type ListenerStatus struct {
 	ConnectionCount       int // open replication connections
 	ActiveConnectionCount int // those transferring documents right now
+	// Protocols counts the open connections by negotiated subprotocol.
+	Protocols map[string]int
 }
 
 // ListenerStarted and ListenerStopped report a listener's lifetime;
@@ -115,6 +117,7 @@ type (
 		ListenerID string
 		Remote     string
 		User       string
+		Protocol   string // the negotiated subprotocol, e.g. BLIP_3+CBMobile_4
 	}
 	ConnectionClosed struct {
 		ListenerID string
@@ -379,8 +382,9 @@ func (l *Listener) TLSIdentity() *tlsid.Identity {
 func (l *Listener) Status() ListenerStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := ListenerStatus{ConnectionCount: len(l.sessions)}
-	for _, s := range l.sessions {
+	st := ListenerStatus{ConnectionCount: len(l.sessions), Protocols: map[string]int{}}
+	for c, s := range l.sessions {
+		st.Protocols[c.Subprotocol()]++
 		if !s.Idle() {
 			st.ActiveConnectionCount++
 		}
@@ -520,8 +524,8 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	}
 	sess := repl.NewPassive(conn, repl.PassiveOptions{ReadOnly: l.cfg.ReadOnly, Options: repl.Options{
 		DB: l.cfg.Database.Store(), Collections: l.cfg.Collections, Logger: l.engine.log,
-		EnableDelta: l.cfg.EnableDeltaSync,
-	}})
+		EnableDelta: l.cfg.EnableDeltaSync, VersionVectors: conn.Subprotocol() == blip.SubprotocolV4,
+	}, SyncGatewayPeer: r.URL.Query().Get("client") == "sgr2"})
 	l.mu.Lock()
 	if !l.running {
 		l.mu.Unlock()
@@ -534,7 +538,7 @@ func (l *Listener) serveBLIP(w http.ResponseWriter, r *http.Request, user string
 	l.wg.Add(1)
 	l.mu.Unlock()
 	defer l.wg.Done()
-	l.engine.publish(ConnectionOpened{ListenerID: l.id, Remote: r.RemoteAddr, User: user})
+	l.engine.publish(ConnectionOpened{ListenerID: l.id, Remote: r.RemoteAddr, User: user, Protocol: conn.Subprotocol()})
 	conn.Start()
 	slot.wait(conn)
 	conn.Close() // waits for running handlers, which use the session

@@ -92,6 +92,7 @@ type ReplicatorStatus struct {
 	Delta       DeltaStats
 	WireSent    int64     // bytes written to the network (BLIP frames) by this replicator
 	WireRecv    int64     // bytes read from the network
+	Protocol    string    // the subprotocol of the current or last connection, e.g. BLIP_3+CBMobile_4
 	Error       error     // the last error; nil when fine
 	Transient   bool      // whether Error will be retried
 	NextAttempt time.Time // when Offline: when the next attempt starts
@@ -171,6 +172,47 @@ type ReplicatorConfig struct {
 	NoProgressTimeout time.Duration
 	RequestTimeout    time.Duration // how long a request waits for the peer's answer; 0 = 2 min
 	EnableDeltaSync   bool
+	// Protocol chooses what is offered to the peer: ProtocolAuto (version
+	// vectors, falling back to revision trees for a peer that refuses them),
+	// ProtocolV4 or ProtocolV3 only.
+	Protocol Protocol
+}
+
+// Protocol names a replication protocol a replicator may offer.
+type Protocol string
+
+const (
+	ProtocolAuto Protocol = ""   // CBMobile_4 first, then CBMobile_3
+	ProtocolV4   Protocol = "v4" // CBMobile_4 only: version vectors (Couchbase Lite 4.x)
+	ProtocolV3   Protocol = "v3" // CBMobile_3 only: revision trees (Couchbase Lite 3.x)
+)
+
+// The subprotocols a connection may speak, as statuses and events name them.
+const (
+	SubprotocolV4 = blip.SubprotocolV4
+	SubprotocolV3 = blip.Subprotocol
+)
+
+// ParseProtocol reads "auto" (or ""), "v4" or "v3".
+func ParseProtocol(s string) (Protocol, error) {
+	switch Protocol(s) {
+	case "auto", ProtocolAuto:
+		return ProtocolAuto, nil
+	case ProtocolV4, ProtocolV3:
+		return Protocol(s), nil
+	}
+	return "", fmt.Errorf("protocol %q is not one of auto, v4, v3", s)
+}
+
+// subprotocols is what p offers, in order of preference.
+func (p Protocol) subprotocols() []string {
+	switch p {
+	case ProtocolV4:
+		return []string{blip.SubprotocolV4}
+	case ProtocolV3:
+		return []string{blip.Subprotocol}
+	}
+	return blip.Subprotocols
 }
 
 // Replicator runs a replication, reconnecting with backoff on transient
@@ -245,6 +287,9 @@ func (e *Engine) NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 	}
 	if cfg.NoProgressTimeout <= 0 {
 		cfg.NoProgressTimeout = DefaultNoProgressTimeout
+	}
+	if _, err := ParseProtocol(string(cfg.Protocol)); err != nil {
+		return nil, fmt.Errorf("replicator: %w", err)
 	}
 	if cfg.PinnedServerFingerprint != "" {
 		fp, err := tlsid.ParseFingerprint(cfg.PinnedServerFingerprint)
@@ -350,7 +395,8 @@ func (r *Replicator) setStatus(fn func(*ReplicatorStatus)) {
 	fn(&r.status)
 	st := r.status
 	changed := st.Activity != r.lastSent.Activity || st.Progress != r.lastSent.Progress ||
-		st.Error != r.lastSent.Error || st.Pushed != r.lastSent.Pushed || st.Pulled != r.lastSent.Pulled
+		st.Error != r.lastSent.Error || st.Pushed != r.lastSent.Pushed || st.Pulled != r.lastSent.Pulled ||
+		st.Protocol != r.lastSent.Protocol
 	r.lastSent = st
 	r.mu.Unlock()
 	if changed {
@@ -439,14 +485,25 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 		return false, asTLSAlert(err, clientCert)
 	}
 	idle := r.cfg.Heartbeat + max(r.cfg.Heartbeat/2, 5*time.Second)
-	conn, err := blip.Dial(ctx, r.target.String(), blip.DialOptions{Header: header, TLSConfig: tc,
-		HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log, MaxInFlight: replMaxInFlight}})
+	dial := func(subprotocols []string) (*blip.Conn, error) {
+		return blip.Dial(ctx, r.target.String(), blip.DialOptions{Header: header, TLSConfig: tc, Subprotocols: subprotocols,
+			HandshakeTimeout: 30 * time.Second, Conn: blip.Options{PingInterval: r.cfg.Heartbeat, IdleTimeout: idle, Logger: r.engine.log, MaxInFlight: replMaxInFlight}})
+	}
+	conn, err := dial(r.cfg.Protocol.subprotocols())
+	if err != nil && r.cfg.Protocol == ProtocolAuto && refusedSubprotocols(err) {
+		r.engine.log.Info("replicator: peer refused "+blip.SubprotocolV4+"; trying "+blip.Subprotocol, "target", r.cfg.Target, "err", err)
+		conn, err = dial([]string{blip.Subprotocol})
+	}
 	if err != nil {
 		return false, asTLSAlert(err, clientCert)
 	}
+	v4 := conn.Subprotocol() == blip.SubprotocolV4
+	r.engine.log.Info("replicator: connected", "target", r.cfg.Target, "protocol", conn.Subprotocol())
+	r.setStatus(func(s *ReplicatorStatus) { s.Protocol = conn.Subprotocol() })
 	sess := repl.NewActive(conn, repl.ActiveOptions{
 		Options: repl.Options{DB: r.cfg.Database.Store(), Collections: r.cfg.Collections, Logger: r.engine.log,
-			OnDocuments: r.onDocuments, EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout},
+			OnDocuments: r.onDocuments, EnableDelta: r.cfg.EnableDeltaSync, RequestTimeout: r.cfg.RequestTimeout,
+			VersionVectors: v4},
 		Run: repl.RunConfig{Push: r.cfg.Type != Pull, Pull: r.cfg.Type != Push,
 			Continuous: r.cfg.Continuous, Reset: reset, NoProgressTimeout: r.cfg.NoProgressTimeout},
 		RemoteID: remoteID, ConflictResolver: r.cfg.ConflictResolver, PushFilter: r.cfg.PushFilter,
@@ -464,6 +521,23 @@ func (r *Replicator) attempt(ctx context.Context, reset bool) (bool, error) {
 	defer stopReports()
 	err = sess.Run(ctx)
 	return true, err
+}
+
+// refusedSubprotocols tells whether a failed handshake may have failed
+// for what was offered, so offering CBMobile_3 alone may succeed: the peer
+// answered without a subprotocol, or refused with a status that is not
+// about authentication, the path or load.
+func refusedSubprotocols(err error) bool {
+	var he *blip.HTTPError
+	if errors.As(err, &he) {
+		switch he.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+			http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			return false
+		}
+		return he.StatusCode >= 400
+	}
+	return errors.Is(err, blip.ErrNoSubprotocol)
 }
 
 // reportProgress publishes coalesced status while a session runs.

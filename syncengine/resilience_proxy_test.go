@@ -103,7 +103,7 @@ func TestResilienceRandomDropsConverge(t *testing.T) {
 			return false
 		}
 		for i := range da {
-			if da[i].ID != db[i].ID || da[i].RevID != db[i].RevID {
+			if da[i].ID != db[i].ID || !sameRevision(da[i], db[i]) {
 				return false
 			}
 		}

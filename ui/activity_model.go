@@ -55,6 +55,9 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 		if ev.User != "" {
 			line.Summary += fmt.Sprintf(" as user %q", ev.User)
 		}
+		if ev.Protocol != "" {
+			line.Summary += " over " + protocolText(ev.Protocol)
+		}
 	case syncengine.ConnectionClosed:
 		line.Summary = listenerName(name(ev.ListenerID), ev.ListenerID, "") + ": " + ev.Remote + " disconnected" + because(ev.Err)
 	case syncengine.ConnectionRefused:

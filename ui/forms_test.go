@@ -46,7 +46,7 @@ func TestEditReplicationOpensWithEverySavedValue(t *testing.T) {
 	h.database("notes")
 	saved := ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "to-desk", Database: "notes",
 		Target: "ws://127.0.0.1:1/notes", Type: service.TypePull, Conflicts: service.ConflictsRemote, DocIDs: []string{"a", "b"},
-		DeltaSync: true, MaxAttempts: 7, Collections: []string{"app.notes"}, Heartbeat: service.Duration{Duration: 42e9}}}
+		DeltaSync: true, MaxAttempts: 7, Collections: []string{"app.notes"}, Heartbeat: service.Duration{Duration: 42e9}, Protocol: "v3"}}
 	if err := h.ws.SaveReplication("", saved); err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +58,9 @@ func TestEditReplicationOpensWithEverySavedValue(t *testing.T) {
 	h.settle()
 	f := rs.openForm
 	if f == nil || f.database.Selected != "notes" || f.typ.Selected != "Pull only" || f.conflicts.Selected != "Remote wins" ||
-		f.docIDs.Text != "a, b" || !f.delta.Checked {
-		t.Fatalf("the form opened with database %q, type %q, conflicts %q, documents %q", f.database.Selected, f.typ.Selected,
-			f.conflicts.Selected, f.docIDs.Text)
+		f.docIDs.Text != "a, b" || !f.delta.Checked || f.protocol.Selected != "Revision trees only (CBMobile_3)" {
+		t.Fatalf("the form opened with database %q, type %q, conflicts %q, documents %q, protocol %q", f.database.Selected, f.typ.Selected,
+			f.conflicts.Selected, f.docIDs.Text, f.protocol.Selected)
 	}
 	rs.form.Submit()
 	h.settle()

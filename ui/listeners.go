@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -217,7 +219,11 @@ func (s *listenersScreen) showDetail() {
 		} else {
 			s.fp.SetText("No TLS: traffic is not encrypted.")
 		}
-		s.conns.SetText(fmt.Sprintf("%d connections, %d active", r.Connections, r.Active))
+		text := fmt.Sprintf("%d connections, %d active", r.Connections, r.Active)
+		for _, sub := range slices.Sorted(maps.Keys(r.Protocols)) {
+			text += fmt.Sprintf("\n%d over %s", r.Protocols[sub], protocolText(sub))
+		}
+		s.conns.SetText(text)
 	}
 }
 

@@ -20,6 +20,8 @@ var (
 	typeValues     = []string{service.TypePushAndPull, service.TypePush, service.TypePull}
 	conflictLabels = []string{"Default (a deletion wins, then the longer history)", "Local wins", "Remote wins"}
 	conflictValues = []string{string(service.ConflictsDefault), string(service.ConflictsLocal), string(service.ConflictsRemote)}
+	protocolLabels = []string{"Automatic (version vectors, else revision trees)", "Version vectors only (CBMobile_4)", "Revision trees only (CBMobile_3)"}
+	protocolValues = []string{"", "v4", "v3"}
 	errRequired    = errors.New("required")
 )
 
@@ -45,6 +47,7 @@ func valueFor(labels, values []string, l string) string {
 type replicationForm struct {
 	name, target, user, password, pin, docIDs *widget.Entry
 	database, typ, conflicts, clientCert      *widget.Select
+	protocol                                  *widget.Select
 	continuous, acceptSelfSigned, delta, auto *widget.Check
 }
 
@@ -100,6 +103,8 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.docIDs.SetText(strings.Join(set.DocIDs, ", "))
 	f.conflicts = widget.NewSelect(conflictLabels, nil)
 	f.conflicts.SetSelected(labelFor(conflictLabels, conflictValues, string(set.Conflicts)))
+	f.protocol = widget.NewSelect(protocolLabels, nil)
+	f.protocol.SetSelected(labelFor(protocolLabels, protocolValues, protocolValue(set.Protocol)))
 	f.delta = widget.NewCheck("Delta sync", nil)
 	f.delta.SetChecked(set.DeltaSync)
 	f.auto = widget.NewCheck("Start when PeerSync starts", nil)
@@ -118,6 +123,7 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 		widget.NewFormItem("", f.acceptSelfSigned),
 		widget.NewFormItem("Documents", f.docIDs),
 		widget.NewFormItem("Conflicts", f.conflicts),
+		widget.NewFormItem("Protocol", f.protocol),
 		widget.NewFormItem("", f.delta),
 		widget.NewFormItem("", f.auto),
 	}
@@ -162,6 +168,16 @@ func (f *replicationForm) settings(set ReplicationSettings) ReplicationSettings 
 	}
 	rc.Pin, rc.AcceptSelfSigned, rc.DocIDs = strings.TrimSpace(f.pin.Text), f.acceptSelfSigned.Checked, ids
 	rc.Conflicts = service.ConflictPolicy(valueFor(conflictLabels, conflictValues, f.conflicts.Selected))
+	rc.Protocol = valueFor(protocolLabels, protocolValues, f.protocol.Selected)
 	rc.DeltaSync, rc.AutoStart = f.delta.Checked, f.auto.Checked
 	return set
+}
+
+// protocolValue reads a saved protocol as the form's values name it
+// ("auto" is the default, "").
+func protocolValue(p string) string {
+	if p == "auto" {
+		return ""
+	}
+	return p
 }

@@ -287,7 +287,21 @@ func countsText(st syncengine.ReplicatorStatus) string {
 	if d := st.Delta; d.SentAsDelta+d.ReceivedAsDelta > 0 {
 		text += fmt.Sprintf(" · deltas: %d sent, %d received, %d bytes saved", d.SentAsDelta, d.ReceivedAsDelta, d.BytesSaved)
 	}
+	if st.Protocol != "" {
+		text += " · " + protocolText(st.Protocol)
+	}
 	return text
+}
+
+// protocolText names a negotiated subprotocol for people.
+func protocolText(sub string) string {
+	switch sub {
+	case syncengine.SubprotocolV4:
+		return "CBMobile_4 (version vectors)"
+	case syncengine.SubprotocolV3:
+		return "CBMobile_3 (revision trees)"
+	}
+	return sub
 }
 
 // errorText says what went wrong and what happens next.

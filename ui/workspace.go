@@ -84,6 +84,7 @@ type ListenerState struct {
 	Fingerprint string // SHA-256 of its certificate, lowercase hex; "" without TLS
 	Connections int
 	Active      int
+	Protocols   map[string]int // open connections by subprotocol
 	Error       string // why it is not running, when it failed to start
 }
 

@@ -127,6 +127,9 @@ func TestHealthyListenerPassesEveryStep(t *testing.T) {
 	if !rep.OK() || rep.Certificate == nil || rep.Certificate.Fingerprint != tlsid.FormatFingerprint(fp) {
 		t.Errorf("report OK=%v certificate %+v", rep.OK(), rep.Certificate)
 	}
+	if ws := rep.Step(StepWebSocket); !strings.Contains(ws.Detail, "the peer chose BLIP_3+CBMobile_4") {
+		t.Errorf("WebSocket detail %q: want PeerSync's listener to choose CBMobile_4", ws.Detail)
+	}
 	tlsStep := rep.Step(StepTLS)
 	for _, want := range []string{"TLS 1.3", tlsid.FormatFingerprint(fp), "PeerSync Anonymous", "valid until", "pinned"} {
 		if !strings.Contains(tlsStep.Detail, want) {
@@ -239,10 +242,10 @@ func TestUnknownDatabase(t *testing.T) {
 	wantFailure(t, rep, StepHTTP, []string{`no database "todo"`, "404"}, []string{"database name"})
 }
 
-// TestPeerSpeakingOnlyAnotherSubprotocol runs a small server that answers
-// GET /<db>/ and upgrades only BLIP_3+CBMobile_4.
-func TestPeerSpeakingOnlyAnotherSubprotocol(t *testing.T) {
-	up := websocket.Upgrader{Subprotocols: []string{"BLIP_3+CBMobile_4"}}
+// subprotocolServer answers GET /notes/ and upgrades /notes/_blipsync
+// only for the given subprotocols.
+func subprotocolServer(t *testing.T, protocols ...string) string {
+	up := websocket.Upgrader{Subprotocols: protocols}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/notes/":
@@ -262,9 +265,23 @@ func TestPeerSpeakingOnlyAnotherSubprotocol(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer srv.Close()
-	rep := diagnose(t, Target{URL: strings.Replace(srv.URL, "http://", "ws://", 1) + "/notes"})
-	wantFailure(t, rep, StepWebSocket, []string{"the peer speaks only BLIP_3+CBMobile_4"}, []string{"BLIP_3+CBMobile_3"})
+	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "http://", "ws://", 1) + "/notes"
+}
+
+func TestPeerSpeakingOnlyAnotherSubprotocol(t *testing.T) {
+	rep := diagnose(t, Target{URL: subprotocolServer(t, "BLIP_3+CBMobile_2")})
+	wantFailure(t, rep, StepWebSocket, []string{"the peer speaks only BLIP_3+CBMobile_2"}, []string{"BLIP_3+CBMobile_4, BLIP_3+CBMobile_3"})
+}
+
+// A peer that speaks only revision trees (Couchbase Lite 3.x) passes the
+// WebSocket step: the doctor offers both protocols the replicator may use.
+func TestPeerSpeakingOnlyCBMobile3Upgrades(t *testing.T) {
+	rep := diagnose(t, Target{URL: subprotocolServer(t, "BLIP_3+CBMobile_3")})
+	ws := rep.Step(StepWebSocket)
+	if !ws.Ran || !ws.OK || !strings.Contains(ws.Detail, "the peer chose BLIP_3+CBMobile_3") {
+		t.Errorf("WebSocket step %+v: want it to pass with CBMobile_3", ws)
+	}
 }
 
 func TestMDNSStepReportsWhatDiscoveryKnows(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,7 +26,7 @@ import (
 
 // knownSubprotocols are the Couchbase Mobile replication subprotocols the
 // WebSocket step asks about when a peer refuses ours.
-var knownSubprotocols = []string{"BLIP_3+CBMobile_4", blip.Subprotocol, "BLIP_3+CBMobile_2"}
+var knownSubprotocols = []string{blip.SubprotocolV4, blip.Subprotocol, "BLIP_3+CBMobile_2"}
 
 // session carries what one step hands the next.
 type session struct {
@@ -305,23 +306,25 @@ func firstLine(s string) string {
 	return s
 }
 
-// upgrade opens the WebSocket offering the replication subprotocol.
+// upgrade opens the WebSocket offering the replication subprotocols
+// PeerSync speaks (CBMobile_4 first, as the replicator does).
 func (s *session) upgrade(ctx context.Context) Step {
-	ws, chosen, st, ok := s.dialWS(ctx, []string{blip.Subprotocol})
+	offered := strings.Join(blip.Subprotocols, ", ")
+	ws, chosen, st, ok := s.dialWS(ctx, blip.Subprotocols)
 	if !ok {
 		return st
 	}
-	if chosen == blip.Subprotocol {
+	if slices.Contains(blip.Subprotocols, chosen) {
 		s.ws = ws
-		return pass(fmt.Sprintf("offered %s; the peer accepted it", blip.Subprotocol))
+		return pass(fmt.Sprintf("offered %s; the peer chose %s", offered, chosen))
 	}
 	if ws != nil {
 		ws.Close()
 	}
-	// Ask about each known subprotocol alone to say what the peer speaks.
+	// Ask about each other known subprotocol alone to say what the peer speaks.
 	var speaks []string
 	for _, p := range knownSubprotocols {
-		if p == blip.Subprotocol {
+		if slices.Contains(blip.Subprotocols, p) {
 			continue
 		}
 		if ws, chosen, _, ok := s.dialWS(ctx, []string{p}); ok {
@@ -333,12 +336,12 @@ func (s *session) upgrade(ctx context.Context) Step {
 			}
 		}
 	}
-	detail := fmt.Sprintf("offered %s; the peer accepted none", blip.Subprotocol)
-	advice := "the peer is not a Couchbase Mobile 3 replication endpoint: check the URL's port and path"
+	detail := fmt.Sprintf("offered %s; the peer accepted none", offered)
+	advice := "the peer is not a Couchbase Mobile replication endpoint: check the URL's port and path"
 	if len(speaks) > 0 {
-		detail = fmt.Sprintf("offered %s; the peer speaks only %s", blip.Subprotocol, strings.Join(speaks, " and "))
-		advice = fmt.Sprintf("PeerSync speaks %s (Couchbase Lite and Sync Gateway 3.x): replicate with a peer or "+
-			"endpoint that offers it, or configure the peer to allow it", blip.Subprotocol)
+		detail = fmt.Sprintf("offered %s; the peer speaks only %s", offered, strings.Join(speaks, " and "))
+		advice = fmt.Sprintf("PeerSync speaks %s (Couchbase Lite 4.x and 3.x, Sync Gateway 3.x and later): replicate with a peer or "+
+			"endpoint that offers one of them, or configure the peer to allow it", offered)
 	}
 	return fail(detail, advice)
 }

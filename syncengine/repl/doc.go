@@ -1,5 +1,7 @@
-// Package repl is the Couchbase Mobile replication protocol (CBMobile_3,
-// rev-tree documents) over a BLIP connection. The role is fixed when a
+// Package repl is the Couchbase Mobile replication protocol over a BLIP
+// connection, in both its versions on the same documents: CBMobile_4,
+// which names revisions by version vectors (Options.VersionVectors), and
+// CBMobile_3, which names them by revision-tree IDs. The role is fixed when a
 // session is made: the replicator runs NewActive on a dialled connection
 // (the active peer, which decides what is replicated), the listener
 // NewPassive on an accepted one (the passive peer, which serves
