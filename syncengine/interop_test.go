@@ -1,14 +1,17 @@
 package syncengine
 
-// Interoperability tests against a running Couchbase Sync Gateway (3.x,
-// rev-tree protocol CBMobile_3). They need a peer from the environment and
-// skip otherwise, so the package's tests stay self-contained:
+// Interoperability tests against a running Couchbase Sync Gateway (4.x
+// speaks CBMobile_4 and CBMobile_3, 3.x CBMobile_3 only). They need a peer
+// from the environment and skip otherwise, so the package's tests stay
+// self-contained:
 //
 //	PEERSYNC_INTEROP_SG_URL        ws://127.0.0.1:4984/db   (the database's BLIP URL, without /_blipsync)
 //	PEERSYNC_INTEROP_SG_USER       a user that can read and write every channel
 //	PEERSYNC_INTEROP_SG_PASSWORD   that user's password
 //	PEERSYNC_INTEROP_SG_ADMIN_URL  http://127.0.0.1:4985    (admin REST API; the ISGR tests need it)
 //	PEERSYNC_INTEROP_SG_COLLECTION a named collection of that database, "foo" or "scope.name" (optional)
+//	PEERSYNC_INTEROP_SG_PROTOCOL   what PeerSync's replicators offer: auto (default), v4 or v3; run the
+//	                               suite with v4 and with v3 to check both protocols
 //
 // The TLS variant of the ISGR test also needs Sync Gateway to accept our
 // self-signed certificate: set the database's "unsupported":
@@ -43,6 +46,7 @@ type syncGateway struct {
 	adminURL   string // http://host:port (may be "")
 	db         string
 	user, pass string
+	protocol   Protocol // what the tests' replicators offer
 }
 
 func syncGatewayFromEnv(t *testing.T) *syncGateway {
@@ -59,6 +63,9 @@ func syncGatewayFromEnv(t *testing.T) *syncGateway {
 	sg := &syncGateway{blipURL: u.String(), db: strings.Trim(u.Path, "/"),
 		user: os.Getenv("PEERSYNC_INTEROP_SG_USER"), pass: os.Getenv("PEERSYNC_INTEROP_SG_PASSWORD"),
 		adminURL: strings.TrimSuffix(os.Getenv("PEERSYNC_INTEROP_SG_ADMIN_URL"), "/")}
+	if sg.protocol, err = ParseProtocol(os.Getenv("PEERSYNC_INTEROP_SG_PROTOCOL")); err != nil {
+		t.Fatalf("PEERSYNC_INTEROP_SG_PROTOCOL: %v", err)
+	}
 	// The REST calls keep connections open; close them so that the
 	// package's leak check sees none.
 	t.Cleanup(http.DefaultClient.CloseIdleConnections)
@@ -71,6 +78,19 @@ func syncGatewayFromEnv(t *testing.T) *syncGateway {
 func (sg *syncGateway) needAdmin(t *testing.T) {
 	if sg.adminURL == "" {
 		t.Skip("interop: set PEERSYNC_INTEROP_SG_ADMIN_URL (e.g. http://127.0.0.1:4985) for this test")
+	}
+}
+
+// checkProtocol fails the test when a forced protocol was not the one
+// spoken.
+func (sg *syncGateway) checkProtocol(t *testing.T, st ReplicatorStatus) {
+	t.Helper()
+	want := map[Protocol]string{ProtocolV4: SubprotocolV4, ProtocolV3: SubprotocolV3}[sg.protocol]
+	if want != "" && st.Protocol != want {
+		t.Errorf("the replication spoke %q, want %q", st.Protocol, want)
+	}
+	if want == "" {
+		t.Logf("negotiated %s", st.Protocol)
 	}
 }
 
@@ -229,9 +249,11 @@ func TestInteropSGPushThenPull(t *testing.T) {
 	a.put(t, ids[2], `{"photo":`+string(refJSON)+`}`)
 	a.put(t, pre+"other", `{"not":"replicated"}`) // outside the document-ID filter
 
-	push := ReplicatorConfig{Target: sg.blipURL, Type: Push, Authenticator: sg.auth(), DocumentIDs: ids}
+	push := ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Push, Authenticator: sg.auth(), DocumentIDs: ids}
 	if st := a.replicateWith(t, push); st.Pushed != 3 {
 		t.Fatalf("first push sent %d documents, want 3 (error %v)", st.Pushed, st.Error)
+	} else {
+		sg.checkProtocol(t, st)
 	}
 	if d, ok := sg.get(t, ids[0]); !ok || d["title"] != "first" {
 		t.Fatalf("Sync Gateway has %v", d)
@@ -267,9 +289,11 @@ func TestInteropSGPushThenPull(t *testing.T) {
 	sgOnly := pre + "from-sg"
 	sg.put(t, sgOnly, "", map[string]any{"made": "by Sync Gateway"})
 	b := newPeer(t, "b")
-	pull := ReplicatorConfig{Target: sg.blipURL, Type: Pull, Authenticator: sg.auth(), DocumentIDs: append(slices.Clone(ids), sgOnly)}
+	pull := ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Pull, Authenticator: sg.auth(), DocumentIDs: append(slices.Clone(ids), sgOnly)}
 	if st := b.replicateWith(t, pull); st.Pulled != 4 {
 		t.Fatalf("pull received %d documents, want 4 (error %v)", st.Pulled, st.Error)
+	} else {
+		sg.checkProtocol(t, st)
 	}
 	for _, id := range ids {
 		x, _ := a.coll().GetWithTombstone(id)
@@ -314,7 +338,7 @@ func TestInteropSGAttachmentFromSG(t *testing.T) {
 		t.Fatalf("PUT attachment: %s", resp.Status)
 	}
 	p := newPeer(t, "p")
-	p.replicate(t, ReplicatorConfig{Target: sg.blipURL, Type: Pull, Authenticator: sg.auth(), DocumentIDs: []string{id}})
+	p.replicate(t, ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Pull, Authenticator: sg.auth(), DocumentIDs: []string{id}})
 	d, err := p.coll().Get(id)
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +376,7 @@ func TestInteropSGConflict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := uniquePrefix("conflict-"+tc.name) + "doc"
 			p := newPeer(t, "p")
-			cfg := ReplicatorConfig{Target: sg.blipURL, Type: PushAndPull, Authenticator: sg.auth(),
+			cfg := ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: PushAndPull, Authenticator: sg.auth(),
 				DocumentIDs: []string{id}, ConflictResolver: tc.resolver}
 			p.put(t, id, `{"title":"original"}`)
 			p.replicate(t, cfg)
@@ -396,7 +420,7 @@ func TestInteropSGConflictWithDeletion(t *testing.T) {
 	sg.needAdmin(t)
 	id := uniquePrefix("conflict-delete") + "doc"
 	p := newPeer(t, "p")
-	cfg := ReplicatorConfig{Target: sg.blipURL, Type: PushAndPull, Authenticator: sg.auth(), DocumentIDs: []string{id}}
+	cfg := ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: PushAndPull, Authenticator: sg.auth(), DocumentIDs: []string{id}}
 	p.put(t, id, `{"title":"original"}`)
 	p.replicate(t, cfg)
 	base, ok := sg.get(t, id)
@@ -427,7 +451,7 @@ func TestInteropSGContinuous(t *testing.T) {
 	// Sync Gateway refuses a document-ID filter on a continuous pull (see
 	// TestInteropSGContinuousDocIDs), so this run filters on our side.
 	mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
-	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: PushAndPull, Continuous: true,
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Protocol: sg.protocol, Type: PushAndPull, Continuous: true,
 		Authenticator: sg.auth(), PushFilter: mine, PullFilter: mine})
 	if err != nil {
 		t.Fatal(err)
@@ -462,7 +486,7 @@ func TestInteropSGContinuous(t *testing.T) {
 func TestInteropSGContinuousDocIDs(t *testing.T) {
 	sg := syncGatewayFromEnv(t)
 	p := newPeer(t, "p")
-	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: Pull, Continuous: true,
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Protocol: sg.protocol, Type: Pull, Continuous: true,
 		Authenticator: sg.auth(), DocumentIDs: []string{"x"}})
 	if err != nil {
 		t.Fatal(err)
@@ -482,7 +506,7 @@ func TestInteropSGContinuousDocIDs(t *testing.T) {
 func TestInteropSGBadPassword(t *testing.T) {
 	sg := syncGatewayFromEnv(t)
 	p := newPeer(t, "p")
-	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: Pull,
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Protocol: sg.protocol, Type: Pull,
 		Authenticator: BasicAuthenticator{Username: sg.user, Password: sg.pass + "-wrong"}})
 	if err != nil {
 		t.Fatal(err)
@@ -565,6 +589,8 @@ func TestInteropISGR(t *testing.T) {
 func runISGR(t *testing.T, sg *syncGateway, useTLS bool) {
 	pre := uniquePrefix("isgr")
 	p := newPeer(t, "notes")
+	events := p.e.Subscribe(1024)
+	defer events.Close()
 	l, _ := p.listen(t, func(c *ListenerConfig) {
 		c.DisableTLS = !useTLS
 		c.Authenticator = PasswordAuthenticator(func(u, pw string) bool { return u == "alice" && pw == "pass" })
@@ -594,6 +620,15 @@ func runISGR(t *testing.T, sg *syncGateway, useTLS bool) {
 	docs[pre+"with-blob"] = p.put(t, pre+"with-blob", `{"from":"peersync","photo":`+string(refJSON)+`}`)
 	id := sg.startISGR(t, remote, "pull", false)
 	sg.waitISGRStopped(t, id)
+	for opened := false; !opened; {
+		if o, ok := (<-events.C).(ConnectionOpened); ok {
+			opened = true
+			t.Logf("Sync Gateway's replicator connected with %s", o.Protocol)
+			if sg.protocol == ProtocolV4 && o.Protocol != SubprotocolV4 {
+				t.Errorf("Sync Gateway's replicator spoke %s, want %s (Sync Gateway 4.x offers it first)", o.Protocol, SubprotocolV4)
+			}
+		}
+	}
 	if st, got := sg.do(t, false, "GET", "/"+url.PathEscape(pre+"with-blob")+"/"+url.PathEscape("blob_/photo"), nil); st != http.StatusOK || !bytes.Equal(got, blobData) {
 		t.Fatalf("ISGR pull: blob as attachment on Sync Gateway: %d, %d bytes", st, len(got))
 	}
@@ -901,11 +936,11 @@ func TestInteropSGCollectionNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
-	if st := a.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Type: Push, Authenticator: sg.auth(),
+	if st := a.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Push, Authenticator: sg.auth(),
 		Collections: []string{full}, PushFilter: mine}); st.Pushed != 1 {
 		t.Fatalf("push of the named collection sent %d documents, want 1 (error %v)", st.Pushed, st.Error)
 	}
-	if st := b.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Type: Pull, Authenticator: sg.auth(),
+	if st := b.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Pull, Authenticator: sg.auth(),
 		Collections: []string{full}, PullFilter: mine}); st.Pulled != 1 {
 		t.Fatalf("pull of the named collection received %d documents, want 1 (error %v)", st.Pulled, st.Error)
 	}
@@ -928,7 +963,7 @@ func TestInteropSGContinuousPullIdle(t *testing.T) {
 			pre := uniquePrefix("idle")
 			p := newPeer(t, "p")
 			mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
-			r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: typ, Continuous: true,
+			r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Protocol: sg.protocol, Type: typ, Continuous: true,
 				Authenticator: sg.auth(), PushFilter: mine, PullFilter: mine})
 			if err != nil {
 				t.Fatal(err)
@@ -961,7 +996,7 @@ func TestInteropSGStarChannelPull(t *testing.T) {
 	}
 	p := newPeer(t, "p")
 	mine := func(_, id, _ string, _ bool, _ []byte) bool { return strings.HasPrefix(id, pre) }
-	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Type: Pull,
+	r, err := p.e.NewReplicator(ReplicatorConfig{Database: p.db, Target: sg.blipURL, Protocol: sg.protocol, Type: Pull,
 		Authenticator: sg.auth(), PullFilter: mine})
 	if err != nil {
 		t.Fatal(err)
@@ -978,5 +1013,112 @@ func TestInteropSGStarChannelPull(t *testing.T) {
 	}
 	if c, _ := p.coll().Count(); c != n {
 		t.Errorf("%d documents saved, want %d", c, n)
+	}
+}
+
+// TestInteropSGTenThousandDocuments pushes 10,000 documents to Sync
+// Gateway and pulls them into a second database: every one arrives, at
+// the same revision, and a second pull transfers nothing.
+func TestInteropSGTenThousandDocuments(t *testing.T) {
+	sg := syncGatewayFromEnv(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	const n = 10_000
+	pre := uniquePrefix("bulk")
+	a := newPeer(t, "a")
+	ids := make([]string, n)
+	err := a.db.Batch(func(b *Batch) error {
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s%05d", pre, i)
+			if _, err := b.Save(a.coll(), ids[i], []byte(fmt.Sprintf(`{"n":%d,"text":"bulk document %d"}`, i, i)), SaveOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := a.replicateWith(t, ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Push, Authenticator: sg.auth(), DocumentIDs: ids})
+	if st.Pushed != n {
+		t.Fatalf("pushed %d documents, want %d (error %v)", st.Pushed, n, st.Error)
+	}
+	sg.checkProtocol(t, st)
+	b := newPeer(t, "b")
+	pull := ReplicatorConfig{Target: sg.blipURL, Protocol: sg.protocol, Type: Pull, Authenticator: sg.auth(), DocumentIDs: ids}
+	if st := b.replicateWith(t, pull); st.Pulled != n {
+		t.Fatalf("pulled %d documents, want %d (error %v)", st.Pulled, n, st.Error)
+	}
+	for _, id := range ids {
+		x, _ := a.coll().Get(id)
+		y, err := b.coll().Get(id)
+		if err != nil || !sameRevision(x, y) || !jsonEqual(x.Body, y.Body) {
+			t.Fatalf("%s after the round trip: %v %v", id, y, err)
+		}
+	}
+	if st := b.replicateWith(t, pull); st.Pulled != 0 {
+		t.Errorf("a second pull received %d documents, want 0", st.Pulled)
+	}
+}
+
+// TestListenerSendsRevTreeToSyncGatewayOverV4: Sync Gateway's replicator,
+// pulling over CBMobile_4, builds its revision tree from the rev message's
+// revTree property and fails without it (a nil dereference in 4.2); other
+// CBMobile_4 pullers get none.
+func TestListenerSendsRevTreeToSyncGatewayOverV4(t *testing.T) {
+	p := newPeer(t, "notes")
+	first := p.put(t, "d", `{"a":1}`)
+	d := p.put(t, "d", `{"a":2}`)
+	_, u := p.listen(t, nil)
+	for _, sgr2 := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sgr2=%v", sgr2), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			target := blipURL(t, u)
+			if sgr2 {
+				target += "?client=sgr2"
+			}
+			conn, err := blip.Dial(ctx, target, blip.DialOptions{Subprotocols: []string{blip.SubprotocolV4}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			revs := make(chan blip.Properties, 1)
+			conn.Handle("changes", func(q *blip.Request) {
+				var rows [][]any
+				json.Unmarshal(q.Body, &rows)
+				want := make([]any, len(rows))
+				for i := range want {
+					want[i] = []any{}
+				}
+				body, _ := json.Marshal(want)
+				q.Respond(nil, body)
+			})
+			conn.Handle("rev", func(q *blip.Request) {
+				revs <- q.Properties
+				q.Respond(nil, nil)
+			})
+			conn.Start()
+			if _, err := conn.Send(ctx, &blip.Message{Properties: blip.Properties{"Profile": "subChanges", "since": "0",
+				"batch": "200", "versioning": "version-vectors"}}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case props := <-revs:
+				if props["rev"] != d.Vector.Current.String() {
+					t.Errorf("rev %q, want the current version %s", props["rev"], d.Vector.Current)
+				}
+				want := ""
+				if sgr2 {
+					want = d.RevID + "," + first.RevID
+				}
+				if props["revTree"] != want {
+					t.Errorf("revTree %q, want %q", props["revTree"], want)
+				}
+			case <-ctx.Done():
+				t.Fatal("no rev message")
+			}
+		})
 	}
 }

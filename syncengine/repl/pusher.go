@@ -516,6 +516,7 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		body     []byte
 		deleted  bool
 		history  []string
+		revTree  []string // for Sync Gateway's replicator over CBMobile_4
 		deltaSrc string
 		delta    []byte
 	}
@@ -543,14 +544,14 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 		rev.name = p.s.wireName(d, c.RevID)
 		if v4 {
 			rev.history = versionHistory(d, c.RevID, known, maxHistory)
+			// Sync Gateway's replicator keeps its revision tree from this
+			// property over CBMobile_4 (it fails on a vector without it).
+			if p.s.syncGatewayPeer && !isLegacy(d.VectorOf(c.RevID)) {
+				rev.revTree = append([]string{c.RevID}, treeHistory(d, c.RevID, known, maxHistory)...)
+			}
 			return nil
 		}
-		for _, h := range d.Tree.History(c.RevID, maxHistory+1)[1:] {
-			rev.history = append(rev.history, h)
-			if slices.Contains(known, h) {
-				break
-			}
-		}
+		rev.history = treeHistory(d, c.RevID, known, maxHistory)
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -569,6 +570,9 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 	props := blip.Properties{"Profile": "rev", "id": c.DocID, "rev": rev.name, "sequence": seqString(c.Sequence)}
 	if len(rev.history) > 0 {
 		props["history"] = strings.Join(rev.history, ",")
+	}
+	if len(rev.revTree) > 0 {
+		props["revTree"] = strings.Join(rev.revTree, ",")
 	}
 	if rev.deleted {
 		props["deleted"] = "1"

@@ -107,6 +107,12 @@ func versionHistory(d *store.Document, rev string, known []string, max int) []st
 		}
 		return nil
 	}
+	return treeHistory(d, rev, known, max)
+}
+
+// treeHistory is rev's ancestors in the revision tree, newest first, up to
+// max of them or to the first the peer knows.
+func treeHistory(d *store.Document, rev string, known []string, max int) []string {
 	var out []string
 	for _, h := range d.Tree.History(rev, max+1)[1:] {
 		out = append(out, h)
