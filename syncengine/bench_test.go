@@ -29,9 +29,18 @@ func fill1KB(b *testing.B, p *peer, n int) {
 	}
 }
 
+// benchProtocols runs a replication benchmark over CBMobile_4 and over
+// CBMobile_3, for comparing them with benchstat.
+func benchProtocols(b *testing.B, typ ReplicatorType, n int) {
+	for _, p := range []Protocol{ProtocolV4, ProtocolV3} {
+		b.Run("protocol="+string(p), func(b *testing.B) { benchReplication(b, typ, n, p) })
+	}
+}
+
 // benchReplication measures one-shot replication of n 1-KB documents over
-// a real WebSocket on 127.0.0.1: docs/s and the process's peak RSS.
-func benchReplication(b *testing.B, typ ReplicatorType, n int) {
+// a real WebSocket on 127.0.0.1: docs/s, bytes on the wire and stored by
+// the receiving database per document, and the process's peak RSS.
+func benchReplication(b *testing.B, typ ReplicatorType, n int, protocol Protocol) {
 	for b.Loop() {
 		b.StopTimer()
 		a, bb := newBenchPeer(b, "a"), newBenchPeer(b, "b")
@@ -48,7 +57,15 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int) {
 		}
 		fill1KB(b, src, n)
 		runtime.GC()
-		r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: l.URLs()[0], Type: typ})
+		dst := bb
+		if typ == Pull {
+			dst = a
+		}
+		before, err := dst.db.Store().InUse()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _ := a.e.NewReplicator(ReplicatorConfig{Database: a.db, Target: l.URLs()[0], Type: typ, Protocol: protocol})
 		stopSampling := sampleHeap()
 		b.StartTimer()
 		start := time.Now()
@@ -63,6 +80,13 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int) {
 			b.Fatalf("replicated %d of %d", c, n)
 		}
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "docs/s")
+		st := r.Status()
+		b.ReportMetric(float64(st.WireSent+st.WireRecv)/float64(n), "wire-B/doc")
+		after, err := dst.db.Store().InUse()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(after-before)/float64(n), "stored-B/doc")
 		l.Stop()
 		a.e.Close()
 		bb.e.Close()
@@ -116,10 +140,10 @@ func newBenchPeer(b *testing.B, name string) *peer {
 	return &peer{e: e, db: db}
 }
 
-func BenchmarkPush10k(b *testing.B)  { benchReplication(b, Push, 10_000) }
-func BenchmarkPull10k(b *testing.B)  { benchReplication(b, Pull, 10_000) }
-func BenchmarkPush100k(b *testing.B) { benchReplication(b, Push, 100_000) }
-func BenchmarkPull100k(b *testing.B) { benchReplication(b, Pull, 100_000) }
+func BenchmarkPush10k(b *testing.B)  { benchProtocols(b, Push, 10_000) }
+func BenchmarkPull10k(b *testing.B)  { benchProtocols(b, Pull, 10_000) }
+func BenchmarkPush100k(b *testing.B) { benchProtocols(b, Push, 100_000) }
+func BenchmarkPull100k(b *testing.B) { benchProtocols(b, Pull, 100_000) }
 
 // BenchmarkContinuousLatency measures write on A → committed on B through
 // a continuous push, reporting p50 and p99.

@@ -347,6 +347,21 @@ func (db *DB) Size() int64 {
 	return fi.Size()
 }
 
+// InUse returns the bytes the database's pages hold in use (keys, values
+// and page headers of every bucket), which, unlike Size, does not count
+// the free space bbolt keeps in its file.
+func (db *DB) InUse() (int64, error) {
+	var n int64
+	err := db.View(func(tx *Tx) error {
+		return tx.btx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+			st := b.Stats()
+			n += int64(st.LeafInuse + st.BranchInuse + st.InlineBucketInuse)
+			return nil
+		})
+	})
+	return n, err
+}
+
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) (err error) {
 	if err := db.brokenErr(); err != nil {

@@ -492,3 +492,32 @@ func TestAttachmentsKeptOnEdit(t *testing.T) {
 		t.Errorf("edited body = %s", d.Body)
 	}
 }
+
+// InUse counts what the pages hold, so it grows with what is written and
+// stays below the file's size (which includes bbolt's free space).
+func TestInUseGrowsWithTheData(t *testing.T) {
+	db := openTest(t)
+	before, err := db.InUse()
+	if err != nil || before <= 0 {
+		t.Fatalf("InUse of a new database = %d, %v", before, err)
+	}
+	body := []byte(`{"text":"` + strings.Repeat("x", 1000) + `"}`)
+	err = db.Update(func(tx *Tx) error {
+		for i := range 100 {
+			if _, err := tx.Put(DefaultCollection, fmt.Sprintf("d%03d", i), body, PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.InUse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := after - before; grew < 100*int64(len(body)) || after > db.Size() {
+		t.Errorf("100 documents of %d bytes: InUse grew by %d to %d (file %d)", len(body), grew, after, db.Size())
+	}
+}
