@@ -214,11 +214,9 @@ func (p *pusher) offerBatch(ctx context.Context) (int, error) {
 					o.parent = tx.RemoteRev(p.cfg.coll, p.s.act.RemoteID, c.DocID)
 				}
 				if p.s.opts.VersionVectors {
-					d, err := tx.Get(p.cfg.coll, c.DocID)
-					if err != nil {
+					if o.vec, err = tx.VectorOf(p.cfg.coll, c.DocID, c.RevID); err != nil {
 						return err
 					}
-					o.vec = d.VectorOf(c.RevID)
 				}
 				rows = append(rows, o)
 			}

@@ -521,3 +521,34 @@ func TestInUseGrowsWithTheData(t *testing.T) {
 		t.Errorf("100 documents of %d bytes: InUse grew by %d to %d (file %d)", len(body), grew, after, db.Size())
 	}
 }
+
+// Tx.VectorOf reads what Get's document says, and ErrNotFound for none.
+func TestTxVectorOfMatchesGet(t *testing.T) {
+	db := openTest(t)
+	err := db.Update(func(tx *Tx) error {
+		d, err := tx.Put(DefaultCollection, "a", []byte(`{"n":1}`), PutOptions{})
+		if err != nil {
+			return err
+		}
+		if _, err = tx.Put(DefaultCollection, "a", []byte(`{"n":2}`), PutOptions{ParentRev: d.RevID}); err != nil {
+			return err
+		}
+		got, err := tx.Get(DefaultCollection, "a")
+		if err != nil {
+			return err
+		}
+		for _, rev := range []string{got.RevID, d.RevID} {
+			v, err := tx.VectorOf(DefaultCollection, "a", rev)
+			if err != nil || v.String() != got.VectorOf(rev).String() || v.IsZero() {
+				t.Errorf("VectorOf(%s) = %v, %v; Get says %v", rev, v, err, got.VectorOf(rev))
+			}
+		}
+		if _, err := tx.VectorOf(DefaultCollection, "missing", "1-abc"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("VectorOf of a missing document: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
