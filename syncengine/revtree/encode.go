@@ -90,6 +90,28 @@ func Decode(data []byte) (Tree, error) {
 	return Tree{revs: revs}, nil
 }
 
+// IndexOf finds revision id in an encoded tree without decoding it: its
+// position among the tree's revisions, as Decode and Revs order them.
+// Unlike Decode it does not check the encoding beyond what it reads.
+func IndexOf(data []byte, id string) (int, bool, error) {
+	r := reader{data: data}
+	n := r.uvarint()
+	for i := range n {
+		found := string(r.bytes()) == id // compared without allocating
+		r.uvarint()                      // parent
+		if flags := r.byte(); flags&flagHasBody != 0 {
+			r.bytes()
+		}
+		if r.err != nil {
+			return 0, false, r.err
+		}
+		if found {
+			return int(i), true, nil
+		}
+	}
+	return 0, false, r.err
+}
+
 type reader struct {
 	data []byte
 	err  error

@@ -94,10 +94,16 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-decode differs: %v", err)
 		}
 		tr.Winner()
-		for _, r := range tr.revs {
+		for i, r := range tr.revs {
 			if len(tr.History(r.ID, 0)) > tr.Len() {
 				t.Fatal("history loops")
 			}
+			if at, ok, err := IndexOf(data, r.ID); err != nil || !ok || at != i {
+				t.Fatalf("IndexOf(%q) = %d, %v, %v; Decode has it at %d", r.ID, at, ok, err, i)
+			}
+		}
+		if _, ok, _ := IndexOf(data, "0-not-a-revision"); ok {
+			t.Fatal("IndexOf found a revision the tree does not have")
 		}
 	})
 }

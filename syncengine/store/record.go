@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"peersync/syncengine/hlv"
 	"peersync/syncengine/revtree"
 )
 
@@ -75,6 +76,33 @@ func decodeRecord(id string, data []byte) (*Document, error) {
 	}
 	d.refresh()
 	return d, nil
+}
+
+// recordVector reads the vector of revision rev from a record without
+// decoding the revision tree (see Document.VectorOf). The result does not
+// alias data.
+func recordVector(id string, data []byte, rev string) (hlv.Vector, error) {
+	_, n := binary.Uvarint(data)
+	if n <= 0 || len(data) < n+1 {
+		return hlv.Vector{}, fmt.Errorf("%w: document %q: corrupt record", ErrDamaged, id)
+	}
+	flags, rest := data[n], data[n+1:]
+	if flags&flagVectors != 0 {
+		entries, tree, ok := readVectors(rest)
+		if !ok {
+			return hlv.Vector{}, fmt.Errorf("%w: document %q: corrupt version vectors", ErrDamaged, id)
+		}
+		i, found, err := revtree.IndexOf(tree, rev)
+		if err != nil {
+			return hlv.Vector{}, fmt.Errorf("%w: document %q: %w", ErrDamaged, id, err)
+		}
+		for _, e := range entries {
+			if found && e.rev == i {
+				return e.vec, nil
+			}
+		}
+	}
+	return legacyVector(rev), nil
 }
 
 func encodeChange(c *Change) []byte {

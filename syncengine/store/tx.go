@@ -135,11 +135,7 @@ func (tx *Tx) VectorOf(coll, id, rev string) (hlv.Vector, error) {
 	if data == nil {
 		return hlv.Vector{}, docNotFound{id}
 	}
-	d, err := decodeRecord(id, data) // aliases data, but the vector is decoded into new values
-	if err != nil {
-		return hlv.Vector{}, err
-	}
-	return d.VectorOf(rev), nil
+	return recordVector(id, data, rev)
 }
 
 // docNotFound is ErrNotFound for one document. It is formatted only when

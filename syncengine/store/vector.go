@@ -25,6 +25,11 @@ func (d *Document) VectorOf(rev string) hlv.Vector {
 			return rv.vec
 		}
 	}
+	return legacyVector(rev)
+}
+
+// legacyVector is the vector of a revision that has none of its own.
+func legacyVector(rev string) hlv.Vector {
 	v, err := hlv.LegacyVersion(rev)
 	if err != nil {
 		return hlv.Vector{}
