@@ -65,6 +65,7 @@ func TestActivitySaysWhatHappened(t *testing.T) {
 	}
 	for _, want := range []string{
 		`listener "share" started on ` + share.URLs[0],
+		`connected over CBMobile_4 (version vectors)`, // the listener's line for the pull's connection
 		`replication "from-share": pulled 1 document: ada (pulled)`,
 		`replication "from-share" stopped, pushed 0, pulled 1 documents`,
 		`listener "share" refused a login as user "bob" from 127.0.0.1:5555: wrong password`,
