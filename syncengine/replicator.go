@@ -96,6 +96,10 @@ type ReplicatorStatus struct {
 	Error       error     // the last error; nil when fine
 	Transient   bool      // whether Error will be retried
 	NextAttempt time.Time // when Offline: when the next attempt starts
+	// Seq grows with every change of the status, so a subscriber that
+	// also reads Status can tell which of two statuses is newer: events
+	// still queued may be older than a status it has just read.
+	Seq uint64
 }
 
 // Replicator events.
@@ -393,6 +397,7 @@ func (r *Replicator) setStatus(fn func(*ReplicatorStatus)) {
 	defer r.publishMu.Unlock()
 	r.mu.Lock()
 	fn(&r.status)
+	r.status.Seq++
 	st := r.status
 	changed := st.Activity != r.lastSent.Activity || st.Progress != r.lastSent.Progress ||
 		st.Error != r.lastSent.Error || st.Pushed != r.lastSent.Pushed || st.Pulled != r.lastSent.Pulled ||

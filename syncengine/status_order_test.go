@@ -7,7 +7,7 @@ import (
 
 // Statuses set from two goroutines (the session and the progress
 // reporter) are published in the order they were set, so the last event
-// a subscriber sees is the replicator's status. A stale last event left
+// a subscriber sees is the replicator's status, and Seq orders them. A stale last event left
 // the GUI showing "busy" after a replication had stopped.
 func TestStatusEventsKeepTheirOrder(t *testing.T) {
 	p := newPeer(t, "a")
@@ -39,6 +39,12 @@ func TestStatusEventsKeepTheirOrder(t *testing.T) {
 			t.Fatalf("event %d says %d completed after an event that said %d", n, st.Status.Progress.Completed, last)
 		}
 		last = st.Status.Progress.Completed
+		if st.Status.Seq != uint64(last) { // each set changed it once
+			t.Fatalf("event %d has Seq %d, want %d", n, st.Status.Seq, last)
+		}
+	}
+	if got := r.Status().Seq; got != uint64(last) {
+		t.Fatalf("Status().Seq = %d after the last event's %d", got, last)
 	}
 	if sub.Dropped() != 0 {
 		t.Fatalf("%d events dropped", sub.Dropped())

@@ -58,3 +58,41 @@ func TestDroppedEventsReloadTheStatus(t *testing.T) {
 		t.Errorf("after dropped events the status is still %v", st.Activity)
 	}
 }
+
+// A status event can still be queued when a reload reads a newer status
+// (a replication that ended while its progress events were in flight):
+// the older event must not replace it. The flood test saw a stopped
+// replication stay "busy" at 19,401 of 20,000 that way.
+func TestOlderStatusEventDoesNotReplaceANewerStatus(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	l := peerListener(t, "desk", false)
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "once",
+		Database: "notes", Target: l.URLs()[0], Type: service.TypePush}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ws.StartReplication("once", false); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.waitFor("the replication to stop", func() bool { h.settle(); return rs.status("once").Activity == syncengine.Stopped })
+	final := rs.status("once")
+	id := rs.liveID["once"]
+	if id == "" || final.Seq < 2 {
+		t.Fatalf("replicator %q, status %+v: want a named replicator with a few status changes", id, final)
+	}
+	h.u.handle([]syncengine.Event{syncengine.ReplicatorStatusChanged{ID: id,
+		Status: syncengine.ReplicatorStatus{Activity: syncengine.Busy, Seq: final.Seq - 1}}})
+	h.settle()
+	if st := rs.status("once"); st.Activity != syncengine.Stopped {
+		t.Errorf("an older event replaced the final status: now %v", st.Activity)
+	}
+	// A newer one still does.
+	h.u.handle([]syncengine.Event{syncengine.ReplicatorStatusChanged{ID: id,
+		Status: syncengine.ReplicatorStatus{Activity: syncengine.Offline, Seq: final.Seq + 1}}})
+	h.settle()
+	if st := rs.status("once"); st.Activity != syncengine.Offline {
+		t.Errorf("a newer event was ignored: status %v", st.Activity)
+	}
+}

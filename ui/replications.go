@@ -36,15 +36,13 @@ type replicationsScreen struct {
 	diagnoseBtn, errDiagnoseBtn                                         *widget.Button // shown when the workspace can diagnose
 	diagnosis                                                           diagnoseAction
 
-	rows []ReplicationState
-	byID map[string]string                      // replicator ID → replication name
-	live map[string]syncengine.ReplicatorStatus // newest known status, by name
+	rows   []ReplicationState
+	byID   map[string]string                      // replicator ID → replication name
+	live   map[string]syncengine.ReplicatorStatus // newest known status, by name
+	liveID map[string]string                      // the replicator ID live's status came from, by name
 	// heard is the newest status event of each replicator ID, named or not
-	// yet, and heardAt the event count when it came, so a load knows
-	// whether its snapshot or the event is newer.
+	// yet, so a load can keep it when it is newer than its snapshot.
 	heard    map[string]syncengine.ReplicatorStatus
-	heardAt  map[string]int
-	events   int
 	logs     map[string]*docLog
 	unnamed  map[string]*docLog // logs of replicator IDs not yet matched to a name
 	docLines []string           // the selected replication's log, newest first
@@ -60,11 +58,9 @@ type replicationsScreen struct {
 
 func newReplicationsScreen(u *mainUI) *replicationsScreen {
 	s := &replicationsScreen{u: u, byID: map[string]string{}, live: map[string]syncengine.ReplicatorStatus{},
-		heard: map[string]syncengine.ReplicatorStatus{}, heardAt: map[string]int{}, logs: map[string]*docLog{}, unnamed: map[string]*docLog{}, now: time.Now}
-	s.reload = &reloader{run: u.run, prepare: func() backgroundWork {
-		mark := s.events
-		return func() func() { return s.load(mark) }
-	}}
+		liveID: map[string]string{},
+		heard:  map[string]syncengine.ReplicatorStatus{}, logs: map[string]*docLog{}, unnamed: map[string]*docLog{}, now: time.Now}
+	s.reload = &reloader{run: u.run, prepare: func() backgroundWork { return s.load }}
 	s.throttle = newThrottle(u.run, maxUpdatesPerSecond, s.redraw)
 	s.list = widget.NewList(
 		func() int { return len(s.rows) },
@@ -134,9 +130,8 @@ func newReplicationsScreen(u *mainUI) *replicationsScreen {
 func (s *replicationsScreen) view() fyne.CanvasObject { return s.content }
 func (s *replicationsScreen) shown()                  { s.reload.trigger() }
 
-// load reads the replications off the UI goroutine; mark is the count of
-// status events heard when it began.
-func (s *replicationsScreen) load(mark int) func() {
+// load reads the replications off the UI goroutine.
+func (s *replicationsScreen) load() func() {
 	rows, err := s.u.ws.Replications()
 	return func() {
 		if err != nil {
@@ -146,7 +141,7 @@ func (s *replicationsScreen) load(mark int) func() {
 		s.rows = rows
 		current := map[string]bool{}
 		for _, r := range rows {
-			s.live[r.Settings.Name] = r.Status
+			s.live[r.Settings.Name], s.liveID[r.Settings.Name] = r.Status, r.ID
 			if r.ID == "" {
 				continue
 			}
@@ -156,16 +151,16 @@ func (s *replicationsScreen) load(mark int) func() {
 				delete(s.unnamed, r.ID)
 				s.logFor(r.Settings.Name).add(oldestFirst(l))
 			}
-			// An event heard since the load began is newer than its snapshot.
-			if s.heardAt[r.ID] > mark {
-				s.live[r.Settings.Name] = s.heard[r.ID]
+			// An event may be newer than the snapshot, or older (still queued
+			// when the snapshot was read): keep the newer.
+			if h, ok := s.heard[r.ID]; ok && h.Seq > r.Status.Seq {
+				s.live[r.Settings.Name] = h
 			}
 		}
 		for id := range s.byID {
 			if !current[id] { // a replicator replaced or deleted
 				delete(s.byID, id)
 				delete(s.heard, id)
-				delete(s.heardAt, id)
 			}
 		}
 		if s.u.activity != nil {
@@ -203,14 +198,18 @@ func (s *replicationsScreen) status(name string) syncengine.ReplicatorStatus { r
 
 // statusChanged takes a ReplicatorStatusChanged event.
 func (s *replicationsScreen) statusChanged(ev syncengine.ReplicatorStatusChanged) {
-	s.events++
-	s.heard[ev.ID], s.heardAt[ev.ID] = ev.Status, s.events
+	if h, ok := s.heard[ev.ID]; !ok || ev.Status.Seq > h.Seq {
+		s.heard[ev.ID] = ev.Status
+	}
 	name, ok := s.byID[ev.ID]
 	if !ok {
 		s.reload.trigger() // a replicator we have not seen: learn its name
 		return
 	}
-	s.live[name] = ev.Status
+	if s.liveID[name] == ev.ID && ev.Status.Seq <= s.live[name].Seq {
+		return // older than what the screen shows (a load read a newer status)
+	}
+	s.live[name], s.liveID[name] = ev.Status, ev.ID
 	s.throttle.changed(name)
 }
 

@@ -85,7 +85,7 @@ type ListenerState struct {
 	Connections int
 	Active      int
 	Protocols   map[string]int // open connections by subprotocol
-	Error       string // why it is not running, when it failed to start
+	Error       string         // why it is not running, when it failed to start
 }
 
 // ReplicationSettings is one replication as the user edits it: its saved
