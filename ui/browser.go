@@ -147,6 +147,10 @@ func (b *browserScreen) prepareLoad() backgroundWork {
 			return nil
 		}
 		docs, err := pg.fetch(coll.List)
+		var total int
+		if err == nil {
+			total, err = coll.Count()
+		}
 		return func() {
 			if coll != b.coll || paged != b.paged {
 				return // moved on while loading; the reloader loads again
@@ -158,7 +162,7 @@ func (b *browserScreen) prepareLoad() backgroundWork {
 			b.pager, b.docs = pg, docs
 			b.list.Refresh()
 			b.reselect()
-			b.pageLabel.SetText(pg.label(len(docs)))
+			b.pageLabel.SetText(pg.label(len(docs), total))
 			enable(b.prevBtn, pg.page > 0)
 			enable(b.nextBtn, pg.hasNext)
 		}

@@ -76,13 +76,18 @@ func (p *pager) setPrefix(prefix string) {
 	p.prefix, p.page, p.starts, p.hasNext = prefix, 0, []string{""}, false
 }
 
-func (p *pager) label(shown int) string {
+// label says which documents the page shows, of total live documents in
+// the collection (the range says which page it is).
+func (p *pager) label(shown, total int) string {
 	if shown == 0 {
 		if p.prefix != "" {
-			return fmt.Sprintf("No documents starting with “%s”", p.prefix)
+			return fmt.Sprintf("None of %d starts with “%s”", total, p.prefix)
 		}
 		return "No documents"
 	}
 	first := p.page*p.size + 1
-	return fmt.Sprintf("Page %d · documents %d–%d", p.page+1, first, first+shown-1)
+	if p.prefix != "" {
+		return fmt.Sprintf("Documents %d–%d starting with “%s” (of %d)", first, first+shown-1, p.prefix, total)
+	}
+	return fmt.Sprintf("Documents %d–%d of %d", first, first+shown-1, total)
 }

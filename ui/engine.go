@@ -32,6 +32,7 @@ type Database interface {
 type Collection interface {
 	Name() string
 	List(opts syncengine.ListOptions) ([]*syncengine.Document, error)
+	Count() (int, error) // live documents
 	GetWithTombstone(id string) (*syncengine.Document, error)
 	Save(id string, body []byte, opts syncengine.SaveOptions) (*syncengine.Document, error)
 	Delete(id, rev string) (*syncengine.Document, error)

@@ -45,7 +45,7 @@ func TestPager(t *testing.T) {
 	}
 	p := newPager(3)
 	docs, _ := p.fetch(fakeList(ids))
-	if got := idsOf(docs); !reflect.DeepEqual(got, []string{"d0", "d1", "d2"}) || !p.hasNext || p.label(3) != "Page 1 · documents 1–3" {
+	if got := idsOf(docs); !reflect.DeepEqual(got, []string{"d0", "d1", "d2"}) || !p.hasNext || p.label(3, 7) != "Documents 1–3 of 7" {
 		t.Fatalf("page 1 = %v, next %v", got, p.hasNext)
 	}
 	p.next()
@@ -70,8 +70,13 @@ func TestPager(t *testing.T) {
 	}
 	p.setPrefix("zz")
 	docs, _ = p.fetch(fakeList(ids))
-	if len(docs) != 0 || p.label(0) != "No documents starting with “zz”" {
-		t.Errorf("no match: %v %q", idsOf(docs), p.label(0))
+	if len(docs) != 0 || p.label(0, 7) != "None of 7 starts with “zz”" {
+		t.Errorf("no match: %v %q", idsOf(docs), p.label(0, 7))
+	}
+	p.setPrefix("d")
+	docs, _ = p.fetch(fakeList(ids))
+	if got := p.label(len(docs), 7); got != "Documents 1–3 starting with “d” (of 7)" {
+		t.Errorf("with a prefix: %q", got)
 	}
 }
 
