@@ -32,8 +32,9 @@ const (
 type ConflictPolicy string
 
 const (
-	// ConflictsDefault is the engine's rule: a deletion wins, then the
-	// longer history, then the greater revision ID.
+	// ConflictsDefault is Couchbase Lite's rule for the protocol spoken: a
+	// deletion wins, then over CBMobile_4 the newest edit (by its version's
+	// clock), over CBMobile_3 the longer history, then the greater revision ID.
 	ConflictsDefault ConflictPolicy = "default"
 	ConflictsLocal   ConflictPolicy = "local"  // the local revision wins
 	ConflictsRemote  ConflictPolicy = "remote" // the peer's revision wins

@@ -18,7 +18,7 @@ const noIdentity = "(none)"
 var (
 	typeLabels     = []string{"Push and pull", "Push only", "Pull only"}
 	typeValues     = []string{service.TypePushAndPull, service.TypePush, service.TypePull}
-	conflictLabels = []string{"Default (a deletion wins, then the longer history)", "Local wins", "Remote wins"}
+	conflictLabels = []string{"Default (a deletion wins, then the newest edit; with revision-tree peers the longer history)", "Local wins", "Remote wins"}
 	conflictValues = []string{string(service.ConflictsDefault), string(service.ConflictsLocal), string(service.ConflictsRemote)}
 	protocolLabels = []string{"Automatic (version vectors, else revision trees)", "Version vectors only (CBMobile_4)", "Revision trees only (CBMobile_3)"}
 	protocolValues = []string{"", "v4", "v3"}
