@@ -28,6 +28,8 @@ type identitiesScreen struct {
 	status    *widget.Label
 	exportBtn *widget.Button
 	deleteBtn *widget.Button
+	copyBtn   *widget.Button
+	detail    *widget.Label // the selected identity's whole fingerprint and code, selectable
 	content   fyne.CanvasObject
 
 	rows     []identityRow
@@ -69,6 +71,10 @@ func newIdentitiesScreen(u *mainUI) *identitiesScreen {
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { s.selected = i; s.updateButtons() }
 	s.list.OnUnselected = func(widget.ListItemID) { s.selected = -1; s.updateButtons() }
+	s.detail = widget.NewLabel("")
+	s.detail.Wrapping = fyne.TextWrapBreak
+	s.detail.Selectable = true
+	s.detail.TextStyle = fyne.TextStyle{Monospace: true}
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 
@@ -78,14 +84,19 @@ func newIdentitiesScreen(u *mainUI) *identitiesScreen {
 	s.exportBtn = widget.NewButtonWithIcon("Export certificate…", theme.DownloadIcon(), s.exportChain)
 	s.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), s.askDelete)
 	s.deleteBtn.Importance = widget.DangerImportance
+	s.copyBtn = widget.NewButtonWithIcon("Copy fingerprint", theme.ContentCopyIcon(), func() {
+		if s.selected >= 0 && s.selected < len(s.rows) {
+			s.u.app.Clipboard().SetContent(s.rows[s.selected].Fingerprint)
+		}
+	})
 	s.updateButtons()
 
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Identities", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		// Two rows, so the screen fits an 800-pixel-wide window.
 		container.NewHBox(create, importPEM, importP12),
-		container.NewHBox(s.exportBtn, s.deleteBtn))
-	s.content = container.NewBorder(top, s.status, nil, nil, s.list)
+		container.NewHBox(s.exportBtn, s.copyBtn, s.deleteBtn))
+	s.content = container.NewBorder(top, container.NewVBox(s.detail, s.status), nil, nil, s.list)
 	return s
 }
 
@@ -124,6 +135,13 @@ func (s *identitiesScreen) load() func() {
 func (s *identitiesScreen) updateButtons() {
 	enable(s.exportBtn, s.selected >= 0)
 	enable(s.deleteBtn, s.selected >= 0)
+	enable(s.copyBtn, s.selected >= 0)
+	s.detail.SetText("")
+	if s.selected >= 0 && s.selected < len(s.rows) {
+		// The list cuts long fingerprints; the selected one shows whole.
+		r := s.rows[s.selected]
+		s.detail.SetText("SHA-256 " + r.Fingerprint + "\nCode " + r.Code)
+	}
 }
 
 // withStore runs fn on the identity store in the background, then shows

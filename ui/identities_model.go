@@ -17,6 +17,7 @@ type identityRow struct {
 	CommonName  string
 	Usage       string
 	Fingerprint string // formatted AB:CD:…
+	Code        string // tlsid.ShortCode: what two users compare
 	Expires     time.Time
 	Expiry      string // "expires 2026-01-02 (in 40 days)", "expired …"
 	Warn        bool   // expired or expiring within expiryWarning
@@ -26,7 +27,7 @@ func identityRows(ids []*tlsid.Identity, now time.Time) []identityRow {
 	rows := make([]identityRow, 0, len(ids))
 	for _, id := range ids {
 		r := identityRow{Label: id.Label, Usage: id.Usage().String(),
-			Fingerprint: tlsid.FormatFingerprint(id.Fingerprint()), Expires: id.Expires()}
+			Fingerprint: tlsid.FormatFingerprint(id.Fingerprint()), Code: tlsid.ShortCode(id.Fingerprint()), Expires: id.Expires()}
 		if c := id.Certificate(); c != nil {
 			r.CommonName = c.Subject.CommonName
 		}

@@ -44,6 +44,20 @@ func TestIdentitiesShowFingerprintAndFlagExpiry(t *testing.T) {
 	if !strings.Contains(s.status.Text, "1 expired or expiring within 30 days") {
 		t.Errorf("status %q", s.status.Text)
 	}
+	// The list cuts long fingerprints: the selected one shows whole, with its
+	// code, selectable, and can be copied.
+	if !s.copyBtn.Disabled() {
+		t.Error("Copy fingerprint is enabled with nothing selected")
+	}
+	s.list.Select(0)
+	want := "SHA-256 " + fp + "\nCode " + tlsid.ShortCode(soon.Fingerprint())
+	if s.detail.Text != want || !s.detail.Selectable {
+		t.Errorf("selected identity detail %q (selectable %v), want %q", s.detail.Text, s.detail.Selectable, want)
+	}
+	test.Tap(s.copyBtn)
+	if got := h.u.app.Clipboard().Content(); got != fp {
+		t.Errorf("clipboard %q, want the fingerprint %q", got, fp)
+	}
 }
 
 func TestCreateIdentityThroughTheForm(t *testing.T) {
