@@ -17,6 +17,7 @@ import (
 	"peersync/service"
 	"peersync/syncengine/doctor"
 	"peersync/syncengine/endpoint"
+	"peersync/syncengine/tlsid"
 )
 
 // peersScreen lists peers found on the LAN and added by hand, live, and
@@ -175,7 +176,7 @@ func peerLine(p discovery.Peer, now time.Time) string {
 	if p.TLS {
 		security = "TLS"
 		if p.Fingerprint != "" {
-			security += " " + shortFingerprint(p.Fingerprint)
+			security += ", code " + tlsid.ShortCode(p.Fingerprint)
 		}
 	}
 	seen := "added by hand"

@@ -349,7 +349,10 @@ func (s *replicationsScreen) showDetail() {
 	trust := "system roots"
 	switch {
 	case set.Pin != "":
-		trust = "pinned " + shortFingerprint(set.Pin)
+		trust = "pinned certificate " + set.Pin // a PEM file
+		if fp, err := tlsid.ParseFingerprint(set.Pin); err == nil {
+			trust = "pinned certificate, code " + tlsid.ShortCode(fp)
+		}
 	case set.AcceptSelfSigned:
 		trust = "any self-signed certificate"
 	}
@@ -371,15 +374,6 @@ func (s *replicationsScreen) showDetail() {
 		}
 	}
 	s.docs.Refresh()
-}
-
-// shortFingerprint is the first bytes of a fingerprint, for lists.
-func shortFingerprint(fp string) string {
-	f := tlsid.FormatFingerprint(fp)
-	if len(f) > 23 {
-		return f[:23] + "…"
-	}
-	return f
 }
 
 // act runs a workspace action on the selected replication, then reloads.

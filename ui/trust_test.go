@@ -52,4 +52,8 @@ func TestRefusedCertificateIsOfferedForTrust(t *testing.T) {
 		st := rs.status("desk")
 		return st.Activity == syncengine.Stopped && st.Error == nil && rs.row("desk").ID != ""
 	})
+	// The detail names the pinned certificate by the same code.
+	if !strings.Contains(rs.info.Text, "trust: pinned certificate, code "+code) {
+		t.Errorf("the detail says %q, want the pinned certificate's code %s", rs.info.Text, code)
+	}
 }
