@@ -52,25 +52,6 @@ func TestReplicatorNegotiatesProtocol(t *testing.T) {
 	}
 }
 
-// waitEvent reads sub until an event matches.
-func waitEvent(t *testing.T, sub *Subscription, match func(Event) bool) Event {
-	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case ev, ok := <-sub.C:
-			if !ok {
-				t.Fatal("subscription closed")
-			}
-			if match(ev) {
-				return ev
-			}
-		case <-timeout:
-			t.Fatal("no matching event")
-		}
-	}
-}
-
 // A peer that refuses the WebSocket handshake when CBMobile_4 is offered
 // (as peers that predate it may) gets a second handshake offering
 // CBMobile_3 alone, and the replication completes over it.

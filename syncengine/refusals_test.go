@@ -53,20 +53,29 @@ func newLoggedPeer(t *testing.T, name string) (*peer, *lockedBuffer) {
 	return &peer{e: e, db: db}, logs
 }
 
-// nextRefusal waits for the next ConnectionRefused on sub.
-func nextRefusal(t *testing.T, sub *Subscription) ConnectionRefused {
+// waitEvent reads sub until an event matches.
+func waitEvent(t *testing.T, sub *Subscription, match func(Event) bool) Event {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
-		case ev := <-sub.C:
-			if r, ok := ev.(ConnectionRefused); ok {
-				return r
+		case ev, ok := <-sub.C:
+			if !ok {
+				t.Fatal("subscription closed")
+			}
+			if match(ev) {
+				return ev
 			}
 		case <-timeout:
-			t.Fatal("no ConnectionRefused event")
+			t.Fatal("no matching event")
 		}
 	}
+}
+
+// nextRefusal waits for the next ConnectionRefused on sub.
+func nextRefusal(t *testing.T, sub *Subscription) ConnectionRefused {
+	t.Helper()
+	return waitEvent(t, sub, func(ev Event) bool { _, ok := ev.(ConnectionRefused); return ok }).(ConnectionRefused)
 }
 
 func TestRefusedLoginsAreLoggedWithoutPasswords(t *testing.T) {
