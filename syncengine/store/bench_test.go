@@ -107,3 +107,19 @@ func BenchmarkRawBoltBatched(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkNormalizeBody checks a compact 1 KB and 10 KB body, the work
+// every stored or received revision's body costs before it is written.
+func BenchmarkNormalizeBody(b *testing.B) {
+	for _, size := range []int{1, 10} {
+		body := []byte(`{"title":"benchmark","text":"` + strings.Repeat("lorem ipsum ", 80*size) + `","n":42,"tags":["a","b"]}`)
+		b.Run(fmt.Sprintf("%dKB", size), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := normalizeBody(body, 1<<20); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

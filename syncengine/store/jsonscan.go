@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,6 +174,10 @@ func (s *objectScan) str() ([]byte, error) {
 	s.pos++ // '"'
 	start := s.pos
 	for s.pos < len(s.data) {
+		s.pos = plainRun(s.data, s.pos)
+		if s.pos >= len(s.data) {
+			break
+		}
 		switch c := s.data[s.pos]; {
 		case c == '"':
 			raw := s.data[start:s.pos]
@@ -200,6 +205,39 @@ func (s *objectScan) str() ([]byte, error) {
 		}
 	}
 	return nil, s.fail("unterminated string")
+}
+
+// Masks for plainRun: every byte 0x01, 0x80, '"', '\\', or 0x20.
+const (
+	ones      = 0x0101010101010101
+	highBits  = 0x8080808080808080
+	quotes    = '"' * ones
+	backslash = '\\' * ones
+	spaces    = ' ' * ones
+)
+
+// plainRun returns the index of the first byte at or after i that ends a
+// plain run inside a string (a quote, a backslash or a control character),
+// or len(data). It looks at eight bytes at a time: strings are most of a
+// body, and a byte at a time they were the largest cost of storing one.
+func plainRun(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		w := binary.LittleEndian.Uint64(data[i:])
+		// special has a high bit set exactly when some byte of w is below
+		// 0x20, '"' or '\\' (the classic "has a zero byte" test, on w with
+		// each of those bytes XORed away); bytes of UTF-8 sequences pass.
+		q, bs := w^quotes, w^backslash
+		special := (w-spaces)&^w | (q-ones)&^q | (bs-ones)&^bs
+		if special&highBits != 0 {
+			break
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 func isHex4(b []byte) bool {

@@ -86,3 +86,24 @@ func FuzzNormalizeBody(f *testing.F) {
 		}
 	})
 }
+
+// plainRun must stop at the first quote, backslash or control character
+// wherever it falls in the eight-byte words, and pass every other byte.
+func TestPlainRun(t *testing.T) {
+	for n := 0; n < 20; n++ {
+		for _, stop := range []byte{'"', '\\', 0x00, 0x1f, '\n'} {
+			for at := 0; at <= n; at++ {
+				data := bytes.Repeat([]byte("aé€ \x7f~!#"), 3)[:n] // includes UTF-8 bytes ≥ 0x80
+				want := n
+				if at < n {
+					data = bytes.Clone(data)
+					data[at] = stop
+					want = at
+				}
+				if got := plainRun(data, 0); got != want {
+					t.Fatalf("plainRun(%q) = %d, want %d", data, got, want)
+				}
+			}
+		}
+	}
+}
