@@ -116,6 +116,9 @@ type handshakeConn struct {
 	timer *time.Timer
 }
 
+// NetConn returns the connection below (blip finds its batchConn so).
+func (c *handshakeConn) NetConn() net.Conn { return c.Conn }
+
 func (c *handshakeConn) Close() error {
 	c.adm.leaveHandshake(c)
 	return c.Conn.Close()

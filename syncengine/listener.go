@@ -217,7 +217,7 @@ func (l *Listener) Start() error {
 	if err != nil {
 		return fmt.Errorf("listener: %w", err)
 	}
-	ln = l.adm.listener(ln)
+	ln = l.adm.listener(blip.BatchingListener(ln))
 	if !l.cfg.DisableTLS {
 		tc, id, err := l.tlsConfig(net.ParseIP(host))
 		if err != nil {

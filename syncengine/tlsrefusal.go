@@ -45,6 +45,9 @@ type refusalConn struct {
 	err         error
 }
 
+// NetConn returns the connection below (blip finds its batchConn so).
+func (c *refusalConn) NetConn() net.Conn { return c.Conn }
+
 func (c *refusalConn) Close() error {
 	c.once.Do(func() {
 		if c.helloSeen.Load() && !c.handshakeOK.Load() {

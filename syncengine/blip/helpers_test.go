@@ -13,11 +13,12 @@ import (
 )
 
 // newPair connects a client and a server Conn over a real WebSocket on
-// 127.0.0.1. setup functions register handlers before Start.
+// 127.0.0.1, both ends batching frames as the listener's do. setup
+// functions register handlers before Start.
 func newPair(t testing.TB, srvOpts, cliOpts Options, setupSrv, setupCli func(*Conn)) (srv, cli *Conn) {
 	t.Helper()
 	srvCh := make(chan *Conn, 1)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := batchingServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, srvOpts)
 		if err != nil {
 			t.Errorf("Accept: %v", err)
@@ -48,6 +49,14 @@ func newPair(t testing.TB, srvOpts, cliOpts Options, setupSrv, setupCli func(*Co
 		srv.Close()
 	})
 	return srv, cli
+}
+
+// batchingServer is an httptest server whose connections can batch frames.
+func batchingServer(h http.Handler) *httptest.Server {
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener = BatchingListener(ts.Listener)
+	ts.Start()
+	return ts
 }
 
 func wsURL(ts *httptest.Server) string {
@@ -97,7 +106,7 @@ func rawClient(t testing.TB, ts *httptest.Server) *websocket.Conn {
 func blipServer(t testing.TB, opts Options, setup func(*Conn)) (*httptest.Server, chan *Conn) {
 	t.Helper()
 	ch := make(chan *Conn, 4)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := batchingServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, opts)
 		if err != nil {
 			return

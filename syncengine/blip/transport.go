@@ -38,13 +38,21 @@ type Transport interface {
 	Close() error
 }
 
+// frameBatcher is a Transport that can hold the frames the writer knows
+// more will follow and send them together; flushFrames sends what it holds
+// and ends the batch.
+type frameBatcher interface {
+	holdFrames()
+	flushFrames() error
+}
+
 // ErrFrameTooLarge: the peer sent a frame over the read limit.
 var ErrFrameTooLarge = errors.New("blip: incoming frame exceeds the read limit")
 
 // NewConn wraps a WebSocket, taking ownership of it. Register handlers,
 // then Start.
 func NewConn(ws *websocket.Conn, opts Options) *Conn {
-	c := NewConnOver(&wsTransport{ws: ws}, opts)
+	c := NewConnOver(&wsTransport{ws: ws, batch: batchConnOf(ws.NetConn())}, opts)
 	c.subproto = ws.Subprotocol()
 	return c
 }
@@ -54,8 +62,25 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 func (c *Conn) Subprotocol() string { return c.subproto }
 
 // wsTransport is a Transport over a gorilla WebSocket: one binary message
-// per frame.
-type wsTransport struct{ ws *websocket.Conn }
+// per frame. Over a batchConn (Dial's, or BatchingListener's) it is a
+// frameBatcher.
+type wsTransport struct {
+	ws    *websocket.Conn
+	batch *batchConn // nil: every frame is written at once
+}
+
+func (t *wsTransport) holdFrames() {
+	if t.batch != nil {
+		t.batch.holdWrites()
+	}
+}
+
+func (t *wsTransport) flushFrames() error {
+	if t.batch == nil {
+		return nil
+	}
+	return t.batch.flush()
+}
 
 func (t *wsTransport) NextFrame() (io.Reader, error) {
 	typ, r, err := t.ws.NextReader()

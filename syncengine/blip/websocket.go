@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 		EnableCompression: false,
 		ReadBufferSize:    wsReadBufferSize,
 		WriteBufferSize:   wsWriteBufferSize,
+		NetDialContext:    dialBatching,
 	}
 	if len(d.Subprotocols) == 0 {
 		d.Subprotocols = Subprotocols
@@ -65,6 +67,17 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 		return nil, ErrNoSubprotocol
 	}
 	return NewConn(ws, opts.Conn), nil
+}
+
+// dialBatching dials TCP under a batchConn, so that the connection can
+// send its frames in batches (TLS, if any, goes above it).
+func dialBatching(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &batchConn{Conn: c}, nil
 }
 
 // Accept upgrades an HTTP request to an unstarted BLIP *Conn (register

@@ -7,6 +7,8 @@ import "time"
 func (c *Conn) writeLoop() {
 	defer c.loops.Done()
 	var frame []byte
+	batcher, _ := c.t.(frameBatcher)
+	held := false // frames written since the batcher began holding them
 	for {
 		c.mu.Lock()
 		var ack ackItem
@@ -19,13 +21,26 @@ func (c *Conn) writeLoop() {
 		} else if m = c.out.pop(); m != nil {
 			n = min(m.remaining(), c.out.frameSize(m))
 			m.started = true
-		} else if c.localClose != nil && !c.drainedFired {
+		}
+		idle := !hasAck && m == nil
+		if idle && held {
+			// Send the batch before waiting, and before saying all is sent.
+			c.mu.Unlock()
+			held = false
+			if err := batcher.flushFrames(); err != nil {
+				c.failWrite(err)
+				return
+			}
+			continue
+		}
+		if idle && c.localClose != nil && !c.drainedFired {
 			c.drainedFired = true
 			close(c.drained)
 		}
+		more := len(c.acks) > 0 || len(c.out.queue) > 0 || m != nil && n < m.remaining()
 		c.mu.Unlock()
 
-		if !hasAck && m == nil {
+		if idle {
 			select {
 			case <-c.wake:
 				continue
@@ -54,9 +69,20 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		}
+		if batcher != nil && more && !held {
+			batcher.holdFrames()
+			held = true
+		}
 		if err := c.writeFrame(frame); err != nil {
 			c.failWrite(err)
 			return
+		}
+		if held && !more {
+			held = false
+			if err := batcher.flushFrames(); err != nil {
+				c.failWrite(err)
+				return
+			}
 		}
 		c.stats.bytesSentWire.Add(int64(len(frame)))
 		if cap(frame) > 4*maxFrameSize {
