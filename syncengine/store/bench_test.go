@@ -41,14 +41,19 @@ func BenchmarkPutBatched(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
 
-func fill(b *testing.B, db *DB, n int) {
+func fill(t testing.TB, db *DB, n int) {
 	for start := 0; start < n; start += 1000 {
-		db.Update(func(tx *Tx) error {
+		err := db.Update(func(tx *Tx) error {
 			for i := start; i < min(start+1000, n); i++ {
-				tx.Put(DefaultCollection, fmt.Sprintf("doc-%09d", i), body1KB, PutOptions{})
+				if _, err := tx.Put(DefaultCollection, fmt.Sprintf("doc-%09d", i), body1KB, PutOptions{}); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

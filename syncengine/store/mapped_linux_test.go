@@ -1,0 +1,56 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"peersync/syncengine/internal/procmem"
+)
+
+// mappedRSS is how many bytes of the file at path are resident here.
+func mappedRSS(t *testing.T, path string) int64 {
+	t.Helper()
+	n, err := procmem.MappedRSS(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Reading the whole database makes its file resident in the process;
+// ReleaseMapped gives those pages back, and the data reads the same after.
+func TestReleaseMappedGivesBackReadPages(t *testing.T) {
+	db := openTest(t)
+	const n = 20_000
+	fill(t, db, n)
+	readAll := func() {
+		err := db.View(func(tx *Tx) error {
+			for i := range n {
+				d, err := tx.Get(DefaultCollection, fmt.Sprintf("doc-%09d", i))
+				if err != nil {
+					return err
+				}
+				if w, _ := d.Tree.Winner(); !bytes.Equal(w.Body, body1KB) {
+					return fmt.Errorf("doc %d reads %q", i, w.Body)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAll()
+	read := mappedRSS(t, db.Path())
+	if read < n*1000 {
+		t.Fatalf("after reading %d documents of 1 KB only %d bytes of the file are resident: the test measures the wrong thing", n, read)
+	}
+	if err := db.ReleaseMapped(); err != nil {
+		t.Fatal(err)
+	}
+	if after := mappedRSS(t, db.Path()); after > read/10 {
+		t.Fatalf("%d bytes of the file resident after ReleaseMapped, %d before", after, read)
+	}
+	readAll()
+}
