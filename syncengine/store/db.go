@@ -174,6 +174,11 @@ func open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
+	// bbolt rebuilt its free list by walking every page of the mapping
+	// (NoFreelistSync): give those pages back, or the whole file stays
+	// resident in every process that opens it. Only advice: nothing
+	// depends on it succeeding.
+	db.ReleaseMapped()
 	return db, nil
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"peersync/syncengine/internal/procmem"
@@ -53,4 +55,31 @@ func TestReleaseMappedGivesBackReadPages(t *testing.T) {
 		t.Fatalf("%d bytes of the file resident after ReleaseMapped, %d before", after, read)
 	}
 	readAll()
+}
+
+// bbolt walks every page to rebuild its free list when it opens a file;
+// the store gives those pages back, so opening a large database does not
+// make it resident.
+func TestOpenLeavesTheFileOutOfMemory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, db, 20_000)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resident := mappedRSS(t, path); resident > fi.Size()/10 {
+		t.Fatalf("%d of the file's %d bytes resident after opening it", resident, fi.Size())
+	}
 }
