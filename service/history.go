@@ -273,18 +273,26 @@ func (t *RunTracker) Stop() {
 // Done is closed once the run has ended and its end is recorded.
 func (t *RunTracker) Done() <-chan struct{} { return t.finished }
 
+// ended tells whether the run has ended and its end is recorded.
+func (t *RunTracker) ended() bool {
+	select {
+	case <-t.finished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Replicator is the replicator whose run this is.
 func (t *RunTracker) Replicator() *syncengine.Replicator { return t.r }
 
 // History is the replication's history with this run as its last run,
 // live while it runs.
 func (t *RunTracker) History() RunHistory {
-	select {
-	case <-t.finished:
+	if t.ended() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		return t.hist
-	default:
 	}
 	st := t.r.Status()
 	t.mu.Lock()

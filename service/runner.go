@@ -193,18 +193,26 @@ func (rn *Runner) StopReplication(name string) {
 	}
 }
 
-// History is a configured replication's run history: live for the run
-// this runner started last, else as saved in the data directory (a
-// damaged record reads as never run).
+// History is a configured replication's run history.
 func (rn *Runner) History(name string) RunHistory {
 	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.historyLocked(name)
+}
+
+// historyLocked is live while this runner runs the replication, else as
+// saved in the data directory, where a later run by a `peersync replicate`
+// may have put it; a damaged record reads as never run, unless this runner
+// knows the run it recorded last.
+func (rn *Runner) historyLocked(name string) RunHistory {
 	cur := rn.repls[name]
-	rn.mu.Unlock()
-	if cur != nil {
+	if cur != nil && !cur.run.ended() {
 		return cur.run.History()
 	}
-	h, _ := LoadRunHistory(rn.e.DataDir(), name)
-	return h
+	if h, err := LoadRunHistory(rn.e.DataDir(), name); err == nil && h.LastRun != nil || cur == nil {
+		return h
+	}
+	return cur.run.History()
 }
 
 // Engine is the engine the runner drives.
@@ -285,10 +293,8 @@ func (rn *Runner) Status() StatusReport {
 			if st.Error != nil {
 				rr.Error = st.Error.Error()
 			}
-			rr.History = r.run.History()
-		} else {
-			rr.History, _ = LoadRunHistory(rn.e.DataDir(), rc.Name)
 		}
+		rr.History = rn.historyLocked(rc.Name)
 		rep.Replications = append(rep.Replications, rr)
 	}
 	sort.Slice(rep.Listeners, func(i, j int) bool { return rep.Listeners[i].Name < rep.Listeners[j].Name })
