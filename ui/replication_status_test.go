@@ -170,3 +170,31 @@ func TestLastRunShowsAfterARestart(t *testing.T) {
 		t.Errorf("the detail of one that never ran: %q", rs.info.Text)
 	}
 }
+
+// A run that ends by itself while the screen shows it (its peer went away
+// and it may not retry) replaces "running" with how it ended: the screen
+// reloads when a replicator it knows stops.
+func TestRunThatEndsByItselfShowsItsOutcome(t *testing.T) {
+	h := newHarness(t)
+	h.database("notes")
+	l := peerListener(t, "desk", false) // stopped twice is fine
+	if err := h.ws.SaveReplication("", ReplicationSettings{ReplicationConfig: service.ReplicationConfig{Name: "live",
+		Database: "notes", Target: l.URLs()[0], Type: service.TypePush, Continuous: true, MaxAttempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ws.StartReplication("live", false); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.u.replications
+	h.u.show(navReplications)
+	h.waitFor("the screen to show it caught up", func() bool {
+		return rs.status("live").Activity == syncengine.Idle && len(rs.rows) == 1 && rs.rows[0].History.LastRun != nil
+	})
+	l.Stop()
+	h.waitFor("the row to show the failed run", func() bool {
+		return rs.rows[0].History.LastRun.Outcome == service.OutcomeFailed
+	})
+	if !hasText(rs.list, "· failed just now: ") {
+		t.Errorf("the row does not say the run failed: %q", texts(rs.list))
+	}
+}
