@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -160,7 +161,7 @@ with an error.`,
 				if err != nil {
 					return err
 				}
-				return runReplication(g, r, reset, continuous)
+				return runReplication(g, r, reset, continuous, g.configuredName(d.Engine(), db, r.Config().Target))
 			})
 		},
 	}
@@ -187,25 +188,54 @@ with an error.`,
 	return cmd
 }
 
+// configuredName is the configured replication of database db with target
+// (in its shown form), whose run history a run of the same pair adds to; ""
+// when the configuration names none, or cannot be read.
+func (g *globals) configuredName(e *syncengine.Engine, db, target string) string {
+	path := g.config
+	if path == "" {
+		path = filepath.Join(e.DataDir(), service.ConfigFileName)
+	}
+	cfg, err := service.LoadConfig(path)
+	if err != nil {
+		return ""
+	}
+	for _, rc := range cfg.Replications {
+		if rc.Database == db && rc.Target == target {
+			return rc.Name
+		}
+	}
+	return ""
+}
+
 // runReplication starts r, shows progress, and returns its final error. A
 // signal stops it cleanly (saving its checkpoint); a one-shot run stopped
 // that way did not complete, so it ends in an interrupted error (exit
-// 128+signal), while a continuous one ends as asked.
-func runReplication(g *globals, r *syncengine.Replicator, reset, continuous bool) error {
+// 128+signal), while a continuous one ends as asked. When name is a
+// configured replication, the run is recorded in its run history.
+func runReplication(g *globals, r *syncengine.Replicator, reset, continuous bool, name string) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	bar := newProgress(g, -1, "replicating")
 	var shown progressShown
-	r.Start(reset)
-	done := r.Done()
+	var done <-chan struct{}
+	stop := r.Stop
+	if name != "" {
+		run := service.StartTracked(r.Config().Database.Engine().DataDir(), name, r, reset, r.Config().Database.Engine().Logger())
+		done, stop = run.Done(), run.Stop
+		defer run.Stop() // the record is written before the command returns
+	} else {
+		r.Start(reset)
+		done = r.Done()
+	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	lastErr := ""
 	for {
 		select {
 		case sig := <-sigs:
-			r.Stop()
+			stop()
 			bar.Finish()
 			printSummary(g, r.Status())
 			if continuous {
@@ -213,7 +243,7 @@ func runReplication(g *globals, r *syncengine.Replicator, reset, continuous bool
 			}
 			return interrupted{sig.(syscall.Signal)}
 		case <-g.context().Done(): // the forwarding CLI went away
-			r.Stop()
+			stop()
 			return g.context().Err()
 		case <-done:
 			bar.Finish()

@@ -217,11 +217,16 @@ func newStatusCommand(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d (%d active%s)\t%v\t%s\n", l.Name, l.Database, l.Connections, l.Active, protocolCounts(l.Protocols), l.URLs, fp)
 			}
-			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROTOCOL\tPROGRESS\tDELTAS\tLAST ERROR")
+			// THIS RUN counts the current (or last) run of this instance; LAST
+			// RUN, LAST SYNCED and TOTAL come from the run history, which
+			// survives restarts.
+			now := time.Now()
+			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROTOCOL\tTHIS RUN\tDELTAS\tLAST SYNCED\tLAST RUN\tTOTAL\tLAST ERROR")
 			for _, r := range rep.Replications {
 				deltas := fmt.Sprintf("%d sent, %d received, %s saved", r.Delta.SentAsDelta, r.Delta.ReceivedAsDelta, humanBytes(r.Delta.BytesSaved))
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\n", r.Name, r.Database, r.Activity, cmp.Or(protocolName(r.Protocol), "-"),
-					r.Completed, r.Total, r.Pushed, r.Pulled, deltas, r.Error)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Database, r.Activity, cmp.Or(protocolName(r.Protocol), "-"),
+					r.Completed, r.Total, r.Pushed, r.Pulled, deltas,
+					r.History.LastSyncedText(now), r.History.LastRunText(now), r.History.Totals.Text(), r.Error)
 			}
 			return tw.Flush()
 		},

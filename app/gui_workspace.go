@@ -341,7 +341,7 @@ func (w *workspace) Replications() ([]ui.ReplicationState, error) {
 	defer w.mu.Unlock()
 	var out []ui.ReplicationState
 	for _, rc := range w.cfg.Replications {
-		st := ui.ReplicationState{Settings: replicationSettings(rc)}
+		st := ui.ReplicationState{Settings: replicationSettings(rc), History: w.rn.History(rc.Name)}
 		if r := w.rn.Replicator(rc.Name); r != nil {
 			st.ID, st.Status = r.ID(), r.Status()
 			st.Running = r.Done() != nil
@@ -451,6 +451,13 @@ func (w *workspace) SaveReplication(old string, s ui.ReplicationSettings) error 
 		if rc.AutoStart {
 			w.runRepls[name] = true
 		}
+		if old != "" && old != name {
+			// Its runs go with it; stopped first, so no run records the old name.
+			w.rn.StopReplication(old)
+			if err := service.RenameRunHistory(w.dataDir, old, name); err != nil {
+				w.rn.Engine().Logger().Warn("the replication's last run is not kept under its new name", "replication", name, "error", err.Error())
+			}
+		}
 		return nil
 	}, "r:"+name)
 }
@@ -464,7 +471,7 @@ func parsePin(pin string) (string, error) {
 }
 
 func (w *workspace) DeleteReplication(name string) error {
-	return w.change(func(c *service.Config) error {
+	err := w.change(func(c *service.Config) error {
 		i := slices.IndexFunc(c.Replications, func(r service.ReplicationConfig) bool { return r.Name == name })
 		if i < 0 {
 			return nil
@@ -479,6 +486,12 @@ func (w *workspace) DeleteReplication(name string) error {
 		delete(w.runRepls, name)
 		return nil
 	}, "")
+	if err == nil { // stopped and gone from the file: its runs go too
+		if err := service.DeleteRunHistory(w.dataDir, name); err != nil {
+			w.rn.Engine().Logger().Warn("the replication's run history is not deleted", "replication", name, "error", err.Error())
+		}
+	}
+	return err
 }
 
 func (w *workspace) StartReplication(name string, reset bool) error {
@@ -492,24 +505,13 @@ func (w *workspace) StartReplication(name string, reset bool) error {
 	if msg := w.startErrs["r:"+name]; msg != "" {
 		return errors.New(msg)
 	}
-	r := w.rn.Replicator(name)
-	if r == nil {
-		return fmt.Errorf("replication %q did not start", name)
-	}
-	if reset {
-		r.Stop() // Start(true) only resets a stopped replicator
-	}
-	r.Start(reset) // also restarts one that finished; a running one is left alone
-	return nil
+	// A new run of one that finished, or, with reset, of a running one; a
+	// running one is otherwise left alone.
+	return w.rn.StartReplication(name, reset)
 }
 
 func (w *workspace) StopReplication(name string) error {
-	w.mu.Lock()
-	r := w.rn.Replicator(name)
-	w.mu.Unlock()
-	if r != nil {
-		r.Stop() // keeps the replicator and its last status on the list
-	}
+	w.rn.StopReplication(name) // keeps the replicator and its last status on the list
 	return nil
 }
 

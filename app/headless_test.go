@@ -122,6 +122,9 @@ func TestHeadlessEndToEnd(t *testing.T) {
 			t.Fatalf("db create: %s", out)
 		}
 	}
+	if out, code := a.cli("", "db", "create", "drafts"); code != 0 {
+		t.Fatalf("db create: %s", out)
+	}
 	b.writeConfig(`
 [discovery]
 announce = false
@@ -148,6 +151,11 @@ database = "notes"
 target = "` + url + `"
 continuous = true
 auto_start = true
+[[replication]]
+name = "once"
+database = "drafts"
+target = "` + url + `"
+type = "pull"
 `)
 	a.start()
 	// Written through the CLI while A runs: the command is forwarded to A.
@@ -170,18 +178,22 @@ auto_start = true
 	a.start()
 	a.waitDoc("four")
 	a.waitDoc("three")
-	rep = a.waitStatus(func(r service.StatusReport) bool {
-		return len(r.Replications) == 1 && r.Replications[0].Activity == "idle"
+	rep = a.waitStatus(func(r service.StatusReport) bool { // sorted by name: "once", "to-b"
+		return len(r.Replications) == 2 && r.Replications[1].Activity == "idle"
 	})
-	if r := rep.Replications[0]; r.Pulled != 2 || r.Pushed != 0 {
+	if r := rep.Replications[1]; r.Pulled != 2 || r.Pushed != 0 {
 		t.Errorf("after restart pulled %d pushed %d; want 2 and 0 (resumed from the checkpoint)", r.Pulled, r.Pushed)
+	}
+	// Its totals go on from the first run's: one pushed, one pulled then.
+	if h := rep.Replications[1].History; h.Totals.Pushed != 1 || h.Totals.Pulled != 3 || h.LastRun == nil || h.LastRun.Outcome != service.OutcomeRunning {
+		t.Errorf("after restart the history is %+v, last run %+v; want a running run and totals of 1 pushed, 3 pulled", h, h.LastRun)
 	}
 
 	// SIGHUP adds a listener and keeps the first one (and its connection).
 	before := b.waitStatus(func(r service.StatusReport) bool { return len(r.Listeners) == 1 && r.Listeners[0].Connections == 1 })
 
 	// Both sides say the connection speaks version vectors.
-	if p := rep.Replications[0].Protocol; p != syncengine.SubprotocolV4 {
+	if p := rep.Replications[1].Protocol; p != syncengine.SubprotocolV4 {
 		t.Errorf("replication protocol %q, want %s", p, syncengine.SubprotocolV4)
 	}
 	if out, _ := b.cli("", "status"); !strings.Contains(out, "active; 1 CBMobile_4)") {
@@ -190,6 +202,9 @@ auto_start = true
 	out, _ := a.cli("", "status")
 	if row := lineStarting(out, "to-b "); len(strings.Fields(row)) < 4 || strings.Fields(row)[3] != "CBMobile_4" {
 		t.Errorf("replication row %q has no CBMobile_4 in its PROTOCOL column:\n%s", row, out)
+	}
+	if row := lineStarting(out, "once "); !strings.Contains(row, "never run") || !strings.Contains(row, " stopped ") {
+		t.Errorf("the replication that never ran reads %q:\n%s", row, out)
 	}
 	b.writeConfig(`
 [discovery]
@@ -217,6 +232,23 @@ interface = "127.0.0.1"
 		t.Fatalf("doc put: %s", out)
 	}
 	b.waitDoc("five")
+	a.stop()
+
+	// A one-shot `peersync replicate` of a configured pair is that
+	// replication's run: the next instance shows it completed, with its counts.
+	if out, code := a.cli("", "replicate", "--db", "drafts", "--target", url, "--type", "pull"); code != 0 || !strings.Contains(out, "pushed 0, pulled 5 documents") {
+		t.Fatalf("replicate: %d %s", code, out)
+	}
+	a.start()
+	rep = a.waitStatus(func(r service.StatusReport) bool { return len(r.Replications) == 2 })
+	if h := rep.Replications[0].History; h.LastRun == nil || h.LastRun.Outcome != service.OutcomeCompleted || h.LastRun.Pulled != 5 ||
+		h.LastSynced.IsZero() || h.Totals.Pulled != 5 {
+		t.Errorf("after a one-shot replicate, %q has history %+v, last run %+v; want completed, 5 pulled, synced", rep.Replications[0].Name, h, h.LastRun)
+	}
+	out, _ = a.cli("", "status")
+	if row := lineStarting(out, "once "); !strings.Contains(row, "completed just now · 0 pushed · 5 pulled") {
+		t.Errorf("the completed one-shot run reads %q:\n%s", row, out)
+	}
 	a.stop()
 	b.stop()
 }

@@ -167,7 +167,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	reps, listeners := m.rn.metricsSnapshot()
 	dbs := map[string]*syncengine.Database{}
 	for _, r := range reps {
-		st, name, id := r.r.Status(), r.cfg.Name, r.r.ID()
+		st, name, id := r.replicator().Status(), r.cfg.Name, r.replicator().ID()
 		counter(descDocs, st.Pushed, name, "push")
 		counter(descDocs, st.Pulled, name, "pull")
 		counter(descBytes, st.WireSent, name, "sent")
@@ -199,12 +199,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			lag = 0
 		}
 		gauge(descLag, lag, name)
-		if r.r.Config().Type != syncengine.Pull {
-			if ids, err := r.r.PendingDocumentIDs(); err == nil {
+		if r.replicator().Config().Type != syncengine.Pull {
+			if ids, err := r.replicator().PendingDocumentIDs(); err == nil {
 				gauge(descPending, float64(len(ids)), name)
 			}
 		}
-		dbs[r.cfg.Database] = r.r.Config().Database
+		dbs[r.cfg.Database] = r.replicator().Config().Database
 	}
 	for _, l := range listeners {
 		st := l.l.Status()

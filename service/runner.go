@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,8 +23,11 @@ type Runner struct {
 	mu        sync.Mutex
 	listeners map[string]*runningListener
 	repls     map[string]*runningRepl
-	disc      *lanDiscovery
-	metrics   *metricsServer // nil when [metrics] is off
+	// configured is every replication of the last Apply, running or not,
+	// so that status lists the ones that never ran too.
+	configured []ReplicationConfig
+	disc       *lanDiscovery
+	metrics    *metricsServer // nil when [metrics] is off
 }
 
 type runningListener struct {
@@ -31,10 +35,13 @@ type runningListener struct {
 	l   *syncengine.Listener
 }
 
+// runningRepl is a started replication: its current (or last) run.
 type runningRepl struct {
 	cfg ReplicationConfig
-	r   *syncengine.Replicator
+	run *RunTracker
 }
+
+func (rr *runningRepl) replicator() *syncengine.Replicator { return rr.run.Replicator() }
 
 // NewRunner returns a runner with nothing running.
 func NewRunner(e *syncengine.Engine) *Runner {
@@ -97,21 +104,18 @@ func (rn *Runner) Apply(cfg *Config) error {
 	}
 	for name, cur := range rn.repls {
 		if w, ok := wantR[name]; !ok || !reflect.DeepEqual(w, cur.cfg) {
-			cur.r.Stop()
+			cur.run.Stop()
 			delete(rn.repls, name)
 		}
 	}
+	rn.configured = slices.Clone(cfg.Replications)
 	for _, rc := range cfg.Replications {
 		if rn.repls[rc.Name] != nil || !rc.AutoStart {
 			continue
 		}
-		r, err := rn.newReplicator(rc)
-		if err != nil {
+		if err := rn.startReplicationLocked(rc, false); err != nil {
 			failed("replication", rc.Name, err)
-			continue
 		}
-		r.Start(false)
-		rn.repls[rc.Name] = &runningRepl{cfg: rc, r: r}
 	}
 	return errors.Join(errs...)
 }
@@ -139,12 +143,76 @@ func (rn *Runner) startListener(lc ListenerConfig) (*syncengine.Listener, error)
 	return l, l.Start()
 }
 
+// startReplicationLocked starts a new run of rc with a new replicator,
+// so that its counts are this run's, and records it in the run history.
+func (rn *Runner) startReplicationLocked(rc ReplicationConfig, reset bool) error {
+	r, err := rn.newReplicator(rc)
+	if err != nil {
+		return err
+	}
+	rn.repls[rc.Name] = &runningRepl{cfg: rc, run: StartTracked(rn.e.DataDir(), rc.Name, r, reset, rn.log)}
+	return nil
+}
+
 func (rn *Runner) newReplicator(rc ReplicationConfig) (*syncengine.Replicator, error) {
 	cfg, err := rc.Engine(rn.e)
 	if err != nil {
 		return nil, err
 	}
 	return rn.e.NewReplicator(cfg)
+}
+
+// StartReplication starts a configured replication (of the last Apply)
+// that is not running, as a new run; reset discards its checkpoints, and
+// restarts it when it runs. A running one is otherwise left alone.
+func (rn *Runner) StartReplication(name string, reset bool) error {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	i := slices.IndexFunc(rn.configured, func(rc ReplicationConfig) bool { return rc.Name == name })
+	if i < 0 {
+		return fmt.Errorf("replication %q is not configured", name)
+	}
+	if cur := rn.repls[name]; cur != nil {
+		if cur.replicator().Done() != nil && !reset {
+			return nil
+		}
+		cur.run.Stop()
+		delete(rn.repls, name)
+	}
+	return rn.startReplicationLocked(rn.configured[i], reset)
+}
+
+// StopReplication stops a replication's run (its last status stays) and
+// records that it was stopped.
+func (rn *Runner) StopReplication(name string) {
+	rn.mu.Lock()
+	cur := rn.repls[name]
+	rn.mu.Unlock()
+	if cur != nil {
+		cur.run.Stop()
+	}
+}
+
+// History is a configured replication's run history.
+func (rn *Runner) History(name string) RunHistory {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.historyLocked(name)
+}
+
+// historyLocked is live while this runner runs the replication, else as
+// saved in the data directory, where a later run by a `peersync replicate`
+// may have put it; a damaged record reads as never run, unless this runner
+// knows the run it recorded last.
+func (rn *Runner) historyLocked(name string) RunHistory {
+	cur := rn.repls[name]
+	if cur != nil && !cur.run.ended() {
+		return cur.run.History()
+	}
+	if h, err := LoadRunHistory(rn.e.DataDir(), name); err == nil && h.LastRun != nil || cur == nil {
+		return h
+	}
+	return cur.run.History()
 }
 
 // Engine is the engine the runner drives.
@@ -158,7 +226,7 @@ func (rn *Runner) Stop() {
 	rn.stopMetrics()
 	rn.disc.stop()
 	for name, r := range rn.repls {
-		r.r.Stop()
+		r.run.Stop()
 		delete(rn.repls, name)
 	}
 	for name, l := range rn.listeners {
@@ -185,7 +253,9 @@ type ListenerReport struct {
 	Protocols map[string]int `json:"protocols,omitempty"`
 }
 
-// ReplicationReport describes a running replication.
+// ReplicationReport describes a configured replication: its current (or
+// last) run in this instance — progress, pushed and pulled count this run
+// — and its run history, which survives restarts.
 type ReplicationReport struct {
 	Name      string                `json:"name"`
 	Database  string                `json:"database"`
@@ -198,6 +268,7 @@ type ReplicationReport struct {
 	Pulled    int64                 `json:"pulled"`
 	Error     string                `json:"error,omitempty"`
 	Delta     syncengine.DeltaStats `json:"delta"`
+	History   RunHistory            `json:"history"` // last run, last synced, totals over every run
 }
 
 // Status reports what runs.
@@ -213,13 +284,17 @@ func (rn *Runner) Status() StatusReport {
 		}
 		rep.Listeners = append(rep.Listeners, lr)
 	}
-	for name, r := range rn.repls {
-		st := r.r.Status()
-		rr := ReplicationReport{Name: name, Database: r.cfg.Database, Target: r.cfg.Target, Activity: st.Activity.String(), Protocol: st.Protocol,
-			Completed: st.Progress.Completed, Total: st.Progress.Total, Pushed: st.Pushed, Pulled: st.Pulled, Delta: st.Delta}
-		if st.Error != nil {
-			rr.Error = st.Error.Error()
+	for _, rc := range rn.configured {
+		rr := ReplicationReport{Name: rc.Name, Database: rc.Database, Target: rc.Target, Activity: syncengine.Stopped.String()}
+		if r := rn.repls[rc.Name]; r != nil {
+			st := r.replicator().Status()
+			rr.Activity, rr.Protocol = st.Activity.String(), st.Protocol
+			rr.Completed, rr.Total, rr.Pushed, rr.Pulled, rr.Delta = st.Progress.Completed, st.Progress.Total, st.Pushed, st.Pulled, st.Delta
+			if st.Error != nil {
+				rr.Error = st.Error.Error()
+			}
 		}
+		rr.History = rn.historyLocked(rc.Name)
 		rep.Replications = append(rep.Replications, rr)
 	}
 	sort.Slice(rep.Listeners, func(i, j int) bool { return rep.Listeners[i].Name < rep.Listeners[j].Name })
@@ -243,7 +318,7 @@ func (rn *Runner) Replicator(name string) *syncengine.Replicator {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if r := rn.repls[name]; r != nil {
-		return r.r
+		return r.replicator()
 	}
 	return nil
 }

@@ -44,7 +44,8 @@ type harness struct {
 	sub  *syncengine.Subscription
 	ws   *testWorkspace
 	// wrap, when set, is what the window gets instead of ws.
-	wrap func(*testWorkspace) Workspace
+	wrap   func(*testWorkspace) Workspace
+	closed bool
 }
 
 // harnessOption adjusts a harness before its window is built.
@@ -55,8 +56,14 @@ func withBrowser(b PeerBrowser) harnessOption { return func(h *harness) { h.ws.b
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
+	return newHarnessIn(t, t.TempDir(), opts...)
+}
+
+// newHarnessIn is a harness whose engine uses the data directory dir, so
+// that a second harness over it is the app started again.
+func newHarnessIn(t testing.TB, dir string, opts ...harnessOption) *harness {
+	t.Helper()
 	a := test.NewTempApp(t)
-	dir := t.TempDir()
 	e, err := syncengine.New(syncengine.Options{DataDir: dir,
 		Identities: tlsid.NewStore(dir+"/identities", tlsid.NewMemoryKeyStore())})
 	if err != nil {
@@ -77,18 +84,25 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.u.activity.dropped = h.sub.Dropped // as Run does
 	h.u.activity.now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 	h.u.win.Resize(fyne.NewSize(1000, 650))
-	t.Cleanup(func() {
-		h.ws.stopAll()
-		h.settle() // let background work finish before the engine closes
-		h.u.peers.stop()
-		h.u.win.Close()
-		h.sub.Close()
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(h.close)
 	h.settle()
 	return h
+}
+
+// close quits the app: what runs stops, then the window and the engine.
+func (h *harness) close() {
+	if h.closed {
+		return
+	}
+	h.closed = true
+	h.ws.stopAll()
+	h.settle() // let background work finish before the engine closes
+	h.u.peers.stop()
+	h.u.win.Close()
+	h.sub.Close()
+	if err := h.e.Close(); err != nil {
+		h.t.Error(err)
+	}
 }
 
 // settle runs queued UI work and engine events until nothing is left and

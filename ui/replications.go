@@ -209,6 +209,9 @@ func (s *replicationsScreen) statusChanged(ev syncengine.ReplicatorStatusChanged
 	if s.liveID[name] == ev.ID && ev.Status.Seq <= s.live[name].Seq {
 		return // older than what the screen shows (a load read a newer status)
 	}
+	if ev.Status.Activity == syncengine.Stopped && s.live[name].Activity != syncengine.Stopped {
+		s.reload.trigger() // a run ended: read how it is recorded
+	}
 	s.live[name], s.liveID[name] = ev.Status, ev.ID
 	s.throttle.changed(name)
 }
@@ -263,14 +266,28 @@ func (s *replicationsScreen) redraw(name string) {
 }
 
 // fillRow shows a replication in a list row: name and activity, progress,
-// and counts.
+// and this run's counts while it runs, else how its last run went.
 func (s *replicationsScreen) fillRow(r ReplicationState, objs []fyne.CanvasObject) {
 	st := s.status(r.Settings.Name)
 	objs[0].(*widget.Label).SetText(r.Settings.Name + " — " + activityText(st))
 	bar := objs[1].(*widget.ProgressBar)
 	bar.Max = float64(max(st.Progress.Total, 1))
 	bar.SetValue(float64(st.Progress.Completed))
-	objs[2].(*widget.Label).SetText(countsText(st))
+	text := countsText(st)
+	if st.Activity == syncengine.Stopped {
+		text = r.History.Summary(s.now())
+	}
+	objs[2].(*widget.Label).SetText(text)
+}
+
+// historyText is the detail's account of the runs: the last one, when it
+// last caught up, and the totals, which go on across restarts.
+func historyText(h service.RunHistory, now time.Time) string {
+	synced := h.LastSyncedText(now)
+	if !h.LastSynced.IsZero() {
+		synced += " (" + h.LastSynced.Local().Format("2006-01-02 15:04:05") + ")"
+	}
+	return "Last run: " + h.LastRunText(now) + "\nLast synced: " + synced + "\nTotal: " + h.Totals.Text()
 }
 
 func activityText(st syncengine.ReplicatorStatus) string {
@@ -356,8 +373,15 @@ func (s *replicationsScreen) showDetail() {
 	case set.AcceptSelfSigned:
 		trust = "any self-signed certificate"
 	}
-	s.info.SetText(fmt.Sprintf("%s: %s ⇄ %s\n%s, %s · trust: %s\n%s · %s", set.Name, set.Database, set.Target,
-		set.Type, mode, trust, activityText(st), countsText(st)))
+	now := activityText(st)
+	switch {
+	case running:
+		now += " · this run: " + countsText(st)
+	case s.liveID[set.Name] != "": // it ran since the app started
+		now += " · " + countsText(st)
+	}
+	s.info.SetText(fmt.Sprintf("%s: %s ⇄ %s\n%s, %s · trust: %s\n%s\n%s", set.Name, set.Database, set.Target,
+		set.Type, mode, trust, now, historyText(r.History.WithStatus(st), s.now())))
 	msg := errorText(st, s.now())
 	if syncengine.IsUntrustedCertificate(st.Error) && r.ServerFingerprint != "" {
 		msg = "This computer does not trust the peer's certificate. Its code is " + tlsid.ShortCode(r.ServerFingerprint) +

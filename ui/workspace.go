@@ -103,6 +103,9 @@ type ReplicationState struct {
 	Running  bool   // a replicator exists and has not stopped
 	ID       string // the engine's replicator ID (matches its events); "" when none
 	Status   syncengine.ReplicatorStatus
+	// History is its last run, when it last caught up and its totals,
+	// kept across restarts (service.RunHistory): live when it was read.
+	History service.RunHistory
 	// ServerFingerprint is the certificate the server presented last,
 	// lowercase hex, for trust on first use; "" when unknown.
 	ServerFingerprint string

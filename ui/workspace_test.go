@@ -6,12 +6,14 @@ import (
 	"slices"
 	"sync"
 
+	"peersync/service"
 	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
 
 // testWorkspace keeps listeners and replications in memory and runs them
-// on a real engine, as the app's configuration-backed workspace does.
+// on a real engine, as the app's configuration-backed workspace does: each
+// start is a new replicator whose run is recorded in the run history.
 type testWorkspace struct {
 	e       *syncengine.Engine
 	browser PeerBrowser
@@ -20,11 +22,11 @@ type testWorkspace struct {
 	listeners []ListenerSettings
 	running   map[string]*syncengine.Listener
 	repls     []ReplicationSettings
-	repl      map[string]*syncengine.Replicator
+	repl      map[string]*service.RunTracker // the last run of each replication
 }
 
 func newTestWorkspace(e *syncengine.Engine) *testWorkspace {
-	return &testWorkspace{e: e, running: map[string]*syncengine.Listener{}, repl: map[string]*syncengine.Replicator{}}
+	return &testWorkspace{e: e, running: map[string]*syncengine.Listener{}, repl: map[string]*service.RunTracker{}}
 }
 
 func (w *testWorkspace) stopAll() {
@@ -123,8 +125,10 @@ func (w *testWorkspace) Replications() ([]ReplicationState, error) {
 	var out []ReplicationState
 	for _, s := range w.repls {
 		st := ReplicationState{Settings: s}
-		if r := w.repl[s.Name]; r != nil {
-			st.ID, st.Status, st.Running = r.ID(), r.Status(), r.Done() != nil
+		st.History, _ = service.LoadRunHistory(w.e.DataDir(), s.Name)
+		if run := w.repl[s.Name]; run != nil {
+			r := run.Replicator()
+			st.ID, st.Status, st.Running, st.History = r.ID(), r.Status(), r.Done() != nil, run.History()
 			if c := r.ServerCertificate(); c != nil {
 				st.ServerFingerprint = tlsid.Fingerprint(c)
 			}
@@ -167,27 +171,25 @@ func (w *testWorkspace) DeleteReplication(name string) error {
 func (w *testWorkspace) StartReplication(name string, reset bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	r := w.repl[name]
-	if r == nil {
-		i := slices.IndexFunc(w.repls, func(x ReplicationSettings) bool { return x.Name == name })
-		if i < 0 {
-			return fmt.Errorf("no replication %q", name)
+	if run := w.repl[name]; run != nil {
+		if run.Replicator().Done() != nil && !reset {
+			return nil
 		}
-		s := w.repls[i]
-		cfg, err := s.ReplicationConfig.Engine(w.e)
-		if err != nil {
-			return err
-		}
-		r, err = w.e.NewReplicator(cfg)
-		if err != nil {
-			return err
-		}
-		w.repl[name] = r
+		run.Stop()
 	}
-	if reset {
-		r.Stop()
+	i := slices.IndexFunc(w.repls, func(x ReplicationSettings) bool { return x.Name == name })
+	if i < 0 {
+		return fmt.Errorf("no replication %q", name)
 	}
-	r.Start(reset)
+	cfg, err := w.repls[i].ReplicationConfig.Engine(w.e)
+	if err != nil {
+		return err
+	}
+	r, err := w.e.NewReplicator(cfg)
+	if err != nil {
+		return err
+	}
+	w.repl[name] = service.StartTracked(w.e.DataDir(), name, r, reset, w.e.Logger())
 	return nil
 }
 
@@ -203,10 +205,10 @@ func (w *testWorkspace) StopReplication(name string) error {
 
 func (w *testWorkspace) RetryReplication(name string) error {
 	w.mu.Lock()
-	r := w.repl[name]
+	run := w.repl[name]
 	w.mu.Unlock()
-	if r != nil {
-		r.RetryNow()
+	if run != nil {
+		run.Replicator().RetryNow()
 	}
 	return nil
 }
