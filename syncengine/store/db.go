@@ -307,9 +307,13 @@ func openBolt(path string, timeout time.Duration) (b *bolt.DB, err error) {
 	defer guard(&err)
 	defer faultsPanic()()
 	b, err = bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        timeout,
-		FreelistType:   bolt.FreelistMapType,
-		NoFreelistSync: true, // rebuilt on open; saves a write per commit
+		Timeout:      timeout,
+		FreelistType: bolt.FreelistMapType,
+		// The free list is written with each commit (boltfile checks it
+		// before bbolt reads it): rebuilding it at open instead walks every
+		// page of the mapping, which made each process that opened a
+		// database hold the whole file in memory for a moment.
+		NoFreelistSync: false,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrInUse, path)

@@ -31,11 +31,14 @@ const (
 	elemSize       = 16 // branch and leaf elements are both 16 bytes
 	bucketHeader   = 16 // root page ID, sequence
 
-	flagBranch = 0x01
-	flagLeaf   = 0x02
-	flagBucket = 0x01 // leaf element holding a nested bucket
+	flagBranch   = 0x01
+	flagLeaf     = 0x02
+	flagFreelist = 0x10
+	flagBucket   = 0x01 // leaf element holding a nested bucket
 
 	maxDepth = 64 // deeper than any sound tree; stops cycles early
+
+	noFreelist = ^uint64(0) // meta's free list page when none was written
 )
 
 // ErrUnreadable means the file is empty, has no valid meta page, or is
@@ -55,6 +58,7 @@ type File struct {
 	pageSize int
 	hwm      uint64 // pages below this ID are allocated
 	root     uint64 // root bucket's page
+	freelist uint64 // the free list's page, or noFreelist
 }
 
 // Open reads the meta pages of the file at path. An empty file or one
@@ -105,7 +109,7 @@ func open(f *os.File) (*File, error) {
 	default:
 		return nil, unreadable(fmt.Sprintf("no valid meta page: %v", err0))
 	}
-	bf.pageSize, bf.hwm, bf.root = int(m.pageSize), m.pgid, m.root
+	bf.pageSize, bf.hwm, bf.root, bf.freelist = int(m.pageSize), m.pgid, m.root, m.freelist
 	return bf, nil
 }
 
@@ -126,6 +130,7 @@ func (bf *File) truncated() string {
 type meta struct {
 	pageSize uint32
 	root     uint64
+	freelist uint64
 	pgid     uint64
 	txid     uint64
 }
@@ -147,7 +152,7 @@ func (bf *File) readMeta(off int64, id uint64) (meta, error) {
 	case le.Uint64(b[56:]) != h.Sum64():
 		return meta{}, fmt.Errorf("meta page %d: checksum mismatch", id)
 	}
-	m := meta{pageSize: le.Uint32(b[8:]), root: le.Uint64(b[16:]), pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}
+	m := meta{pageSize: le.Uint32(b[8:]), root: le.Uint64(b[16:]), freelist: le.Uint64(b[32:]), pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}
 	if m.pageSize < 512 || m.pageSize > 1<<20 || m.pageSize&(m.pageSize-1) != 0 {
 		return meta{}, fmt.Errorf("meta page %d: bad page size %d", id, m.pageSize)
 	}

@@ -1,6 +1,8 @@
 package boltfile_test
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,4 +96,92 @@ func FuzzFile(f *testing.F) {
 		visit(nil, 0)
 		bf.ScanLeaves(func(_, _ []byte) error { return nil })
 	})
+}
+
+// fileWithFreePages is a sound file whose free list lists pages: documents
+// were written, then half of them purged.
+func fileWithFreePages(t *testing.T) string {
+	t.Helper()
+	path := soundFile(t)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *store.Tx) error {
+		for i := 0; i < 400; i += 2 {
+			if err := tx.Purge(store.DefaultCollection, fmt.Sprintf("d%04d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return path
+}
+
+// freeListOf reads the current meta page (bbolt's layout: page size at 8,
+// root at 16, free list at 32, transaction ID at 48, after the page
+// header) and returns the free list's page, the root's and the page size.
+func freeListOf(t *testing.T, data []byte) (freelist, root uint64, pageSize int) {
+	t.Helper()
+	le := binary.LittleEndian
+	meta := func(off int) (txid, freelist, root uint64, ps int) {
+		b := data[off+16:]
+		return le.Uint64(b[48:]), le.Uint64(b[32:]), le.Uint64(b[16:]), int(le.Uint32(b[8:]))
+	}
+	tx0, fl, root, ps := meta(0)
+	if tx1, fl1, root1, _ := meta(ps); tx1 > tx0 {
+		fl, root = fl1, root1
+	}
+	return fl, root, ps
+}
+
+func TestCheckFindsADamagedFreeList(t *testing.T) {
+	path := fileWithFreePages(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, root, ps := freeListOf(t, data)
+	page := data[int(fl)*ps:]
+	if fl == ^uint64(0) || binary.LittleEndian.Uint16(page[8:]) != 0x10 || binary.LittleEndian.Uint16(page[10:]) < 2 {
+		t.Fatalf("page %d is not a free list with entries: the test checks nothing", fl)
+	}
+	bf, err := boltfile.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := bf.Check(0, nil); !rep.Sound() {
+		t.Fatalf("the sound file fails: %v", rep.Problems)
+	}
+	bf.Close()
+
+	le := binary.LittleEndian
+	for name, damage := range map[string]func(page []byte){
+		"the root page listed as free": func(p []byte) { le.PutUint16(p[10:], 1); le.PutUint64(p[16:], root) },
+		"a page past the end":          func(p []byte) { le.PutUint64(p[24:], 1<<40) },
+		"out of order":                 func(p []byte) { copy(p[16:], p[24:32]) },
+	} {
+		damaged := slices.Clone(data)
+		damage(damaged[int(fl)*ps:])
+		dpath := filepath.Join(t.TempDir(), "damaged.peersync")
+		if err := os.WriteFile(dpath, damaged, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bf, err := boltfile.Open(dpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := bf.Check(0, nil)
+		bf.Close()
+		if rep.Sound() {
+			t.Errorf("%s: Check passed the file", name)
+		}
+		if _, err := store.Open(dpath, store.Options{}); !errors.Is(err, store.ErrDamaged) {
+			t.Errorf("%s: store.Open = %v, want ErrDamaged", name, err)
+		}
+	}
 }

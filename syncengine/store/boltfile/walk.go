@@ -34,6 +34,9 @@ func (bf *File) Check(limit int, progress func(done, total int64)) Report {
 		c.problem("", "%s", t)
 	}
 	c.tree(bf.root, nil, nil, "", 0)
+	if !c.stopped() {
+		c.freelist()
+	}
 	if progress != nil {
 		progress(c.rep.Pages, bf.Pages())
 	}
@@ -110,6 +113,85 @@ func (c *walker) tree(id uint64, lo, hi []byte, path string, depth int) {
 		c.progress(c.rep.Pages, c.bf.Pages())
 	}
 	c.elems(p, lo, hi, path, depth)
+}
+
+// freelist checks the free list bbolt wrote, if it wrote one: bbolt
+// trusts it when it opens the file, and a damaged one would make it hand
+// out pages still in use. Every page it lists must lie inside the file, in
+// ascending order, and be referenced by no tree; its own pages are
+// referenced once, like a tree's.
+func (c *walker) freelist() {
+	bf := c.bf
+	id := bf.freelist
+	if id == noFreelist {
+		return
+	}
+	if id < 2 || id >= bf.hwm {
+		c.problem("", "free list: page %d outside the file's %d pages", id, bf.hwm)
+		return
+	}
+	first := make([]byte, bf.pageSize)
+	if err := bf.readAt(first, int64(id)*int64(bf.pageSize), id); err != nil {
+		c.problem("", "free list: %v", err)
+		return
+	}
+	le := binary.LittleEndian
+	span := 1 + uint64(le.Uint32(first[12:]))
+	switch {
+	case le.Uint64(first) != id:
+		c.problem("", "free list: page %d says it is page %d", id, le.Uint64(first))
+		return
+	case le.Uint16(first[8:]) != flagFreelist:
+		c.problem("", "free list: page %d is not a free list page (flags %#x)", id, le.Uint16(first[8:]))
+		return
+	case span > bf.hwm-id:
+		c.problem("", "free list: page %d: %d overflow pages run past the file's %d pages", id, span-1, bf.hwm)
+		return
+	}
+	data := first
+	if span > 1 {
+		data = make([]byte, int(span)*bf.pageSize)
+		if err := bf.readAt(data, int64(id)*int64(bf.pageSize), id); err != nil {
+			c.problem("", "free list: %v", err)
+			return
+		}
+	}
+	for i := range span {
+		if c.seen[id+i] {
+			c.problem("", "free list: page %d is also in a tree", id+i)
+			return
+		}
+		c.seen[id+i] = true
+	}
+	ids := data[pageHeaderSize:]
+	count := uint64(le.Uint16(data[10:]))
+	if count == 0xFFFF { // a long list keeps its count in the first slot
+		if len(ids) < 8 {
+			c.problem("", "free list: page %d is too short for its count", id)
+			return
+		}
+		count, ids = le.Uint64(ids), ids[8:]
+	}
+	if count > uint64(len(ids)/8) {
+		c.problem("", "free list: %d entries do not fit its %d pages", count, span)
+		return
+	}
+	var prev uint64
+	for i := range count {
+		free := le.Uint64(ids[i*8:])
+		switch {
+		case free < 2 || free >= bf.hwm:
+			c.problem("", "free list: entry %d, page %d, outside the file's %d pages", i, free, bf.hwm)
+			return
+		case i > 0 && free <= prev:
+			c.problem("", "free list: entry %d, page %d, is not after page %d", i, free, prev)
+			return
+		case c.seen[free]:
+			c.problem("", "free list: page %d is free and in use", free)
+			return
+		}
+		prev = free
+	}
 }
 
 // elems checks a parsed page's keys against [lo, hi) and descends.
