@@ -17,6 +17,8 @@ type activityScreen struct {
 	u *mainUI
 
 	filter  *widget.Entry
+	kind    *widget.Select
+	level   *widget.Select
 	list    *widget.List
 	count   *widget.Label
 	content fyne.CanvasObject
@@ -33,15 +35,25 @@ func newActivityScreen(u *mainUI) *activityScreen {
 	s.filter = widget.NewEntry()
 	s.filter.SetPlaceHolder("Filter (Ctrl+F), e.g. a database, a document ID or an event type")
 	s.filter.OnChanged = func(string) { s.update() }
+	s.kind = widget.NewSelect(kindChoices(), nil)
+	s.kind.SetSelectedIndex(0)
+	s.kind.OnChanged = func(string) { s.update() }
+	s.level = widget.NewSelect(levelChoices, nil)
+	s.level.SetSelectedIndex(0)
+	s.level.OnChanged = func(string) { s.update() }
 	s.list = widget.NewList(
 		func() int { return len(s.visible) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.TextStyle = fyne.TextStyle{Monospace: true}
 			l.Truncation = fyne.TextTruncateEllipsis
-			return l
+			return container.NewBorder(nil, nil, widget.NewIcon(nil), nil, l)
 		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.visible[i].String()) })
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			row := o.(*fyne.Container).Objects
+			row[0].(*widget.Label).SetText(s.visible[i].String())
+			row[1].(*widget.Icon).SetResource(levelIcon(s.visible[i].Level))
+		})
 	s.count = widget.NewLabel("")
 	clear := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), func() {
 		s.log.clear()
@@ -49,7 +61,11 @@ func newActivityScreen(u *mainUI) *activityScreen {
 	})
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Activity", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewBorder(nil, nil, nil, clear, s.filter))
+		container.NewBorder(nil, nil, nil, clear, s.filter),
+		// Halves of the width, so the choices show their whole names.
+		container.NewGridWithColumns(2,
+			container.NewBorder(nil, nil, widget.NewLabel("Kind"), nil, s.kind),
+			container.NewBorder(nil, nil, widget.NewLabel("Level"), nil, s.level)))
 	s.content = container.NewBorder(top, s.count, nil, nil, s.list)
 	s.update()
 	return s
@@ -109,8 +125,41 @@ func (u *mainUI) nameOf(id string) string {
 	return ""
 }
 
+// kindChoices are the kind filter's options: all, then each kind.
+func kindChoices() []string {
+	choices := []string{"All kinds"}
+	for _, k := range activityKinds {
+		choices = append(choices, k.name)
+	}
+	return choices
+}
+
+// levelChoices are the level filter's options; the index of each is the
+// lowest level it keeps.
+var levelChoices = []string{"All levels", "Warnings and errors", "Errors only"}
+
+// levelIcon marks warnings and errors in the list; information has none.
+func levelIcon(l activityLevel) fyne.Resource {
+	switch l {
+	case levelError:
+		return theme.ErrorIcon()
+	case levelWarning:
+		return theme.WarningIcon()
+	}
+	return nil
+}
+
+// currentFilter is what the filter entry and the two choices select.
+func (s *activityScreen) currentFilter() activityFilter {
+	f := activityFilter{Text: s.filter.Text, MinLevel: activityLevel(max(s.level.SelectedIndex(), 0))}
+	if i := s.kind.SelectedIndex(); i > 0 {
+		f.Kind = activityKinds[i-1].kind
+	}
+	return f
+}
+
 func (s *activityScreen) update() {
-	s.visible = s.log.newestFirst(s.filter.Text)
+	s.visible = s.log.newestFirst(s.currentFilter())
 	s.list.Refresh()
 	text := fmt.Sprintf("%d of the last %d events shown (at most %d kept)", len(s.visible), s.log.len(), maxActivity)
 	if s.dropped != nil {

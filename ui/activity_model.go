@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +15,9 @@ const maxActivity = 1000
 // activityLine is one logged event.
 type activityLine struct {
 	At      time.Time
-	Kind    string // the event's Go type, e.g. syncengine.DocumentsChanged
+	Type    string // the event's Go type, e.g. syncengine.DocumentsChanged
+	Kind    activityKind
+	Level   activityLevel
 	Summary string
 
 	// ev is kept while the line names a listener or replication by engine
@@ -24,7 +27,104 @@ type activityLine struct {
 }
 
 func (l activityLine) String() string {
-	return l.At.Format("15:04:05") + "  " + l.Kind + "  " + l.Summary
+	return l.At.Format("15:04:05") + "  " + l.Type + "  " + l.Summary
+}
+
+// activityKind is what an event is about, for the kind filter.
+type activityKind int
+
+const (
+	kindAll   activityKind = iota // in a filter: any kind; no line has it
+	kindOther                     // events the screen has no sentence for
+	kindReplications
+	kindListeners // listeners and the connections they take
+	kindDocuments // databases and their documents
+	kindSecurity  // refused logins and certificates, where keys are kept
+)
+
+// activityKinds name the kinds in the order the filter offers them.
+var activityKinds = []struct {
+	kind activityKind
+	name string
+}{
+	{kindReplications, "Replications"},
+	{kindListeners, "Listeners & connections"},
+	{kindDocuments, "Databases & documents"},
+	{kindSecurity, "Security"},
+}
+
+// activityLevel is how much an event asks for attention; levels are
+// ordered, so a filter keeps those at or above a level.
+type activityLevel int
+
+const (
+	levelInfo activityLevel = iota
+	levelWarning
+	levelError
+)
+
+// activityFilter picks the lines to show: those containing Text
+// (case-insensitive), of Kind (kindAll for any) and at least MinLevel.
+// The zero filter keeps every line.
+type activityFilter struct {
+	Text     string
+	Kind     activityKind
+	MinLevel activityLevel
+}
+
+func (f activityFilter) keeps(l activityLine, lower string) bool {
+	return (f.Kind == kindAll || l.Kind == f.Kind) && l.Level >= f.MinLevel &&
+		(f.Text == "" || strings.Contains(lower, f.Text))
+}
+
+// securityRefusals are the refusals about who may connect (credentials,
+// certificates, TLS, brute force), as opposed to what a peer asked for.
+var securityRefusals = map[syncengine.RefusalReason]bool{
+	syncengine.RefusedBadPassword: true, syncengine.RefusedUnknownUser: true, syncengine.RefusedNoCredentials: true,
+	syncengine.RefusedNoClientCert: true, syncengine.RefusedClientCertUntrusted: true, syncengine.RefusedServerCertRejected: true,
+	syncengine.RefusedTLSVersion: true, syncengine.RefusedTLSHandshake: true, syncengine.RefusedRateLimited: true,
+}
+
+// classify gives every event its kind and level, in this one place:
+// what failed (a refused connection, a stopped listener or replication, a
+// document that did not replicate) is an error, what will be retried or
+// was cut off is a warning, the rest is information.
+func classify(ev syncengine.Event) (activityKind, activityLevel) {
+	switch ev := ev.(type) {
+	case syncengine.DatabasesChanged, syncengine.DocumentsChanged:
+		return kindDocuments, levelInfo
+	case syncengine.ListenerStarted, syncengine.ConnectionOpened:
+		return kindListeners, levelInfo
+	case syncengine.ListenerStopped:
+		return kindListeners, levelIf(ev.Err != nil, levelError)
+	case syncengine.ConnectionClosed:
+		return kindListeners, levelIf(ev.Err != nil, levelWarning)
+	case syncengine.ConnectionRefused:
+		if securityRefusals[ev.Reason] {
+			return kindSecurity, levelError
+		}
+		return kindListeners, levelError
+	case syncengine.ReplicatorStatusChanged:
+		switch {
+		case ev.Status.Activity == syncengine.Stopped:
+			return kindReplications, levelIf(ev.Status.Error != nil, levelError)
+		case ev.Status.Activity == syncengine.Offline:
+			return kindReplications, levelWarning
+		}
+		return kindReplications, levelInfo
+	case syncengine.DocumentsReplicated:
+		failed := slices.ContainsFunc(ev.Documents, func(d syncengine.DocEvent) bool { return d.Err != nil })
+		return kindReplications, levelIf(failed, levelError)
+	}
+	return kindOther, levelInfo
+}
+
+// levelIf is level when cond holds, else information.
+func levelIf(cond bool, level activityLevel) activityLevel {
+	if cond {
+		return level
+	}
+	return levelInfo
 }
 
 // nameFunc returns the name of the listener or replication whose engine ID
@@ -37,7 +137,8 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 	if name == nil {
 		name = func(string) string { return "" }
 	}
-	line := activityLine{Kind: fmt.Sprintf("%T", ev)}
+	line := activityLine{Type: fmt.Sprintf("%T", ev)}
+	line.Kind, line.Level = classify(ev)
 	switch ev := ev.(type) {
 	case syncengine.DatabasesChanged:
 		line.Summary = "a database was created or deleted"
@@ -290,15 +391,14 @@ func (a *activityLog) len() int { return len(a.lines) }
 
 func (a *activityLog) clear() { a.lines, a.lower, a.next = nil, nil, 0 }
 
-// newestFirst returns the lines containing filter (case-insensitive; ""
-// matches all), newest first.
-func (a *activityLog) newestFirst(filter string) []activityLine {
-	filter = strings.ToLower(filter)
+// newestFirst returns the lines f keeps, newest first.
+func (a *activityLog) newestFirst(f activityFilter) []activityLine {
+	f.Text = strings.ToLower(f.Text)
 	out := make([]activityLine, 0, len(a.lines))
 	n := len(a.lines)
 	for i := range n {
 		j := (a.next - 1 - i + 2*n) % n // walk back from the newest line
-		if filter == "" || strings.Contains(a.lower[j], filter) {
+		if f.keeps(a.lines[j], a.lower[j]) {
 			out = append(out, a.lines[j])
 		}
 	}
