@@ -20,14 +20,20 @@ type activityScreen struct {
 	kind    *widget.Select
 	level   *widget.Select
 	list    *widget.List
+	detail  *widget.Label // the selected line's details, selectable
+	scroll  *container.Scroll
+	copyBtn *widget.Button
 	count   *widget.Label
 	content fyne.CanvasObject
 
 	log     *activityLog
 	visible []activityLine // the filtered lines in the list, newest first
-	now     func() time.Time
-	dropped func() int64 // events the engine dropped for the UI; nil if unknown
-	name    nameFunc     // names listeners and replications by engine ID
+	// selected is the selected line's seq (0: none); the list moves as
+	// events come, so the selection follows the line, not the row.
+	selected uint64
+	now      func() time.Time
+	dropped  func() int64 // events the engine dropped for the UI; nil if unknown
+	name     nameFunc     // names listeners and replications by engine ID
 }
 
 func newActivityScreen(u *mainUI) *activityScreen {
@@ -54,6 +60,16 @@ func newActivityScreen(u *mainUI) *activityScreen {
 			row[0].(*widget.Label).SetText(s.visible[i].String())
 			row[1].(*widget.Icon).SetResource(levelIcon(s.visible[i].Level))
 		})
+	s.list.OnSelected = func(i widget.ListItemID) { s.selected = s.visible[i].seq; s.showDetail() }
+	s.list.OnUnselected = func(widget.ListItemID) { s.selected = 0; s.showDetail() }
+	s.detail = widget.NewLabel("")
+	s.detail.Wrapping = fyne.TextWrapWord
+	s.detail.Selectable = true
+	s.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		if l, ok := s.selectedLine(); ok {
+			s.u.app.Clipboard().SetContent(l.details())
+		}
+	})
 	s.count = widget.NewLabel("")
 	clear := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), func() {
 		s.log.clear()
@@ -66,8 +82,14 @@ func newActivityScreen(u *mainUI) *activityScreen {
 		container.NewGridWithColumns(2,
 			container.NewBorder(nil, nil, widget.NewLabel("Kind"), nil, s.kind),
 			container.NewBorder(nil, nil, widget.NewLabel("Level"), nil, s.level)))
-	s.content = container.NewBorder(top, s.count, nil, nil, s.list)
+	// The detail below the list, so log lines keep the window's width;
+	// Copy above the text, so it stays in sight however long that is.
+	s.scroll = container.NewVScroll(s.detail)
+	split := container.NewVSplit(s.list, container.NewBorder(container.NewHBox(s.copyBtn), nil, nil, nil, s.scroll))
+	split.Offset = 0.6
+	s.content = container.NewBorder(top, s.count, nil, nil, split)
 	s.update()
+	s.showDetail()
 	return s
 }
 
@@ -93,7 +115,7 @@ func (s *activityScreen) describe(l activityLine) activityLine {
 		return n
 	}
 	out := describeEvent(l.ev, name)
-	out.At = l.At
+	out.At, out.seq = l.At, l.seq
 	if missed {
 		out.ev, out.unnamed = l.ev, true
 	}
@@ -160,6 +182,7 @@ func (s *activityScreen) currentFilter() activityFilter {
 
 func (s *activityScreen) update() {
 	s.visible = s.log.newestFirst(s.currentFilter())
+	s.followSelection()
 	s.list.Refresh()
 	text := fmt.Sprintf("%d of the last %d events shown (at most %d kept)", len(s.visible), s.log.len(), maxActivity)
 	if s.dropped != nil {
@@ -168,4 +191,42 @@ func (s *activityScreen) update() {
 		}
 	}
 	s.count.SetText(text)
+}
+
+// followSelection selects the selected line's new row, or nothing once the
+// line is filtered out or gone from the log.
+func (s *activityScreen) followSelection() {
+	if s.selected == 0 {
+		return
+	}
+	for i, l := range s.visible {
+		if l.seq == s.selected {
+			s.list.Select(i)
+			s.showDetail() // a line told again, now with names
+			return
+		}
+	}
+	s.list.UnselectAll()
+	s.selected = 0
+	s.showDetail()
+}
+
+func (s *activityScreen) selectedLine() (activityLine, bool) {
+	for _, l := range s.visible {
+		if s.selected != 0 && l.seq == s.selected {
+			return l, true
+		}
+	}
+	return activityLine{}, false
+}
+
+func (s *activityScreen) showDetail() {
+	l, ok := s.selectedLine()
+	enable(s.copyBtn, ok)
+	if !ok {
+		s.detail.SetText("Select an event to see its details.")
+	} else {
+		s.detail.SetText(l.details())
+	}
+	s.scroll.Refresh() // lay out the new text's height now
 }

@@ -18,7 +18,10 @@ type activityLine struct {
 	Type    string // the event's Go type, e.g. syncengine.DocumentsChanged
 	Kind    activityKind
 	Level   activityLevel
-	Summary string
+	Summary string          // the whole sentence; the list cuts it short
+	Fields  []activityField // the event's facts, for the detail pane
+
+	seq uint64 // numbers the line in its log, so a selection can follow it
 
 	// ev is kept while the line names a listener or replication by engine
 	// ID only (unnamed), so it can be told again once the name is known.
@@ -26,8 +29,21 @@ type activityLine struct {
 	unnamed bool
 }
 
+// maxListed bounds the sentence in the list line, and so what the text
+// filter reads; the detail pane shows it whole.
+const maxListed = 300
+
 func (l activityLine) String() string {
-	return l.At.Format("15:04:05") + "  " + l.Type + "  " + l.Summary
+	return l.At.Format("15:04:05") + "  " + l.Type + "  " + cutText(l.Summary, maxListed)
+}
+
+// cutText cuts s to at most n characters, marking the cut with an ellipsis.
+func cutText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }
 
 // activityKind is what an event is about, for the kind filter.
@@ -137,7 +153,7 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 	if name == nil {
 		name = func(string) string { return "" }
 	}
-	line := activityLine{Type: fmt.Sprintf("%T", ev)}
+	line := activityLine{Type: fmt.Sprintf("%T", ev), Fields: eventFields(ev, name)}
 	line.Kind, line.Level = classify(ev)
 	switch ev := ev.(type) {
 	case syncengine.DatabasesChanged:
@@ -169,10 +185,6 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 		line.Summary = replicationName(name(ev.ReplicatorID), ev.ReplicatorID) + ": " + describeReplicated(ev.Documents)
 	default:
 		line.Summary = fmt.Sprintf("%+v", ev)
-	}
-	const maxSummary = 300
-	if len(line.Summary) > maxSummary {
-		line.Summary = line.Summary[:maxSummary] + "…"
 	}
 	return line
 }
@@ -361,11 +373,14 @@ type activityLog struct {
 	lines []activityLine
 	lower []string // lower[i] is lines[i] as filtered
 	next  int      // where the next line goes once the ring is full
+	seq   uint64   // the last line's number
 }
 
 func newActivityLog(max int) *activityLog { return &activityLog{max: max} }
 
 func (a *activityLog) add(l activityLine) {
+	a.seq++
+	l.seq = a.seq
 	lower := strings.ToLower(l.String())
 	if len(a.lines) < a.max {
 		a.lines = append(a.lines, l)
