@@ -73,6 +73,10 @@ func eventFields(ev syncengine.Event, name nameFunc) []activityField {
 	case syncengine.ReplicatorStatusChanged:
 		replication(ev.ID)
 		addStatus(&f, ev.Status)
+	case syncengine.KeyringUnavailable:
+		f.add("Reason", ev.Reason)
+		f.add("Private key files", ev.KeysDir)
+		f.add("Password files", ev.SecretsDir)
 	case syncengine.DocumentsReplicated:
 		replication(ev.ReplicatorID)
 		f.add("Documents", fmt.Sprint(len(ev.Documents)))

@@ -128,6 +128,8 @@ func classify(ev syncengine.Event) (activityKind, activityLevel) {
 			return kindReplications, levelWarning
 		}
 		return kindReplications, levelInfo
+	case syncengine.KeyringUnavailable:
+		return kindSecurity, levelWarning
 	case syncengine.DocumentsReplicated:
 		failed := slices.ContainsFunc(ev.Documents, func(d syncengine.DocEvent) bool { return d.Err != nil })
 		return kindReplications, levelIf(failed, levelError)
@@ -183,6 +185,10 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 		line.Summary = replicationName(name(ev.ID), ev.ID) + describeStatus(ev.Status)
 	case syncengine.DocumentsReplicated:
 		line.Summary = replicationName(name(ev.ReplicatorID), ev.ReplicatorID) + ": " + describeReplicated(ev.Documents)
+	case syncengine.KeyringUnavailable:
+		// The reason last: it is long and technical, the rest is what matters.
+		line.Summary = "the OS keyring is unavailable, so TLS private keys and replication passwords " +
+			"are kept in files under the data directory, readable only by you (" + ev.Reason + ")"
 	default:
 		line.Summary = fmt.Sprintf("%+v", ev)
 	}
