@@ -51,13 +51,12 @@ func newActivityScreen(u *mainUI) *activityScreen {
 		func() int { return len(s.visible) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
-			l.TextStyle = fyne.TextStyle{Monospace: true}
 			l.Truncation = fyne.TextTruncateEllipsis
 			return container.NewBorder(nil, nil, widget.NewIcon(nil), nil, l)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			row := o.(*fyne.Container).Objects
-			row[0].(*widget.Label).SetText(s.visible[i].String())
+			row[0].(*widget.Label).SetText(s.visible[i].listText())
 			row[1].(*widget.Icon).SetResource(levelIcon(s.visible[i].Level))
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { s.selected = s.visible[i].seq; s.showDetail() }

@@ -33,8 +33,17 @@ type activityLine struct {
 // filter reads; the detail pane shows it whole.
 const maxListed = 300
 
+// String is the line as the text filter reads it: with the event's type,
+// so a filter can name one.
 func (l activityLine) String() string {
 	return l.At.Format("15:04:05") + "  " + l.Type + "  " + cutText(l.Summary, maxListed)
+}
+
+// listText is the line as the list shows it: the time and the sentence,
+// which a Go type name in between would push out of sight (the detail
+// pane gives the type).
+func (l activityLine) listText() string {
+	return l.At.Format("15:04:05") + "  " + cutText(l.Summary, maxListed)
 }
 
 // cutText cuts s to at most n characters, marking the cut with an ellipsis.
