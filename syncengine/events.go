@@ -36,6 +36,7 @@ type bus struct {
 	mu       sync.Mutex
 	subs     map[*Subscription]struct{}
 	snapshot func() []Event // state a new subscriber starts from
+	sticky   []Event        // said once per engine, and to every later subscriber
 }
 
 // Subscription is a stream of events. Read C; call Close when done.
@@ -72,6 +73,9 @@ func (b *bus) subscribe(buffer int) *Subscription {
 	if b.subs == nil {
 		b.subs = map[*Subscription]struct{}{}
 	}
+	for _, e := range b.sticky {
+		s.send(e)
+	}
 	if b.snapshot != nil {
 		for _, e := range b.snapshot() {
 			s.send(e)
@@ -92,6 +96,18 @@ func (s *Subscription) send(e Event) {
 func (b *bus) publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for s := range b.subs {
+		s.send(e)
+	}
+}
+
+// publishSticky publishes an event that stays true for the engine's life:
+// subscribers that come later get it first thing. Under the bus lock, so
+// each subscriber gets it exactly once.
+func (b *bus) publishSticky(e Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sticky = append(b.sticky, e)
 	for s := range b.subs {
 		s.send(e)
 	}

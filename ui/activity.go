@@ -17,15 +17,23 @@ type activityScreen struct {
 	u *mainUI
 
 	filter  *widget.Entry
+	kind    *widget.Select
+	level   *widget.Select
 	list    *widget.List
+	detail  *widget.Label // the selected line's details, selectable
+	scroll  *container.Scroll
+	copyBtn *widget.Button
 	count   *widget.Label
 	content fyne.CanvasObject
 
 	log     *activityLog
 	visible []activityLine // the filtered lines in the list, newest first
-	now     func() time.Time
-	dropped func() int64 // events the engine dropped for the UI; nil if unknown
-	name    nameFunc     // names listeners and replications by engine ID
+	// selected is the selected line's seq (0: none); the list moves as
+	// events come, so the selection follows the line, not the row.
+	selected uint64
+	now      func() time.Time
+	dropped  func() int64 // events the engine dropped for the UI; nil if unknown
+	name     nameFunc     // names listeners and replications by engine ID
 }
 
 func newActivityScreen(u *mainUI) *activityScreen {
@@ -33,15 +41,34 @@ func newActivityScreen(u *mainUI) *activityScreen {
 	s.filter = widget.NewEntry()
 	s.filter.SetPlaceHolder("Filter (Ctrl+F), e.g. a database, a document ID or an event type")
 	s.filter.OnChanged = func(string) { s.update() }
+	s.kind = widget.NewSelect(kindChoices(), nil)
+	s.kind.SetSelectedIndex(0)
+	s.kind.OnChanged = func(string) { s.update() }
+	s.level = widget.NewSelect(levelChoices, nil)
+	s.level.SetSelectedIndex(0)
+	s.level.OnChanged = func(string) { s.update() }
 	s.list = widget.NewList(
 		func() int { return len(s.visible) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
-			l.TextStyle = fyne.TextStyle{Monospace: true}
 			l.Truncation = fyne.TextTruncateEllipsis
-			return l
+			return container.NewBorder(nil, nil, widget.NewIcon(nil), nil, l)
 		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.visible[i].String()) })
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			row := o.(*fyne.Container).Objects
+			row[0].(*widget.Label).SetText(s.visible[i].listText())
+			row[1].(*widget.Icon).SetResource(levelIcon(s.visible[i].Level))
+		})
+	s.list.OnSelected = func(i widget.ListItemID) { s.selected = s.visible[i].seq; s.showDetail() }
+	s.list.OnUnselected = func(widget.ListItemID) { s.selected = 0; s.showDetail() }
+	s.detail = widget.NewLabel("")
+	s.detail.Wrapping = fyne.TextWrapWord
+	s.detail.Selectable = true
+	s.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		if l, ok := s.selectedLine(); ok {
+			s.u.app.Clipboard().SetContent(l.details())
+		}
+	})
 	s.count = widget.NewLabel("")
 	clear := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), func() {
 		s.log.clear()
@@ -49,9 +76,19 @@ func newActivityScreen(u *mainUI) *activityScreen {
 	})
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Activity", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewBorder(nil, nil, nil, clear, s.filter))
-	s.content = container.NewBorder(top, s.count, nil, nil, s.list)
+		container.NewBorder(nil, nil, nil, clear, s.filter),
+		// Halves of the width, so the choices show their whole names.
+		container.NewGridWithColumns(2,
+			container.NewBorder(nil, nil, widget.NewLabel("Kind"), nil, s.kind),
+			container.NewBorder(nil, nil, widget.NewLabel("Level"), nil, s.level)))
+	// The detail below the list, so log lines keep the window's width;
+	// Copy above the text, so it stays in sight however long that is.
+	s.scroll = container.NewVScroll(s.detail)
+	split := container.NewVSplit(s.list, container.NewBorder(container.NewHBox(s.copyBtn), nil, nil, nil, s.scroll))
+	split.Offset = 0.6
+	s.content = container.NewBorder(top, s.count, nil, nil, split)
 	s.update()
+	s.showDetail()
 	return s
 }
 
@@ -77,7 +114,7 @@ func (s *activityScreen) describe(l activityLine) activityLine {
 		return n
 	}
 	out := describeEvent(l.ev, name)
-	out.At = l.At
+	out.At, out.seq = l.At, l.seq
 	if missed {
 		out.ev, out.unnamed = l.ev, true
 	}
@@ -109,8 +146,42 @@ func (u *mainUI) nameOf(id string) string {
 	return ""
 }
 
+// kindChoices are the kind filter's options: all, then each kind.
+func kindChoices() []string {
+	choices := []string{"All kinds"}
+	for _, k := range activityKinds {
+		choices = append(choices, k.name)
+	}
+	return choices
+}
+
+// levelChoices are the level filter's options; the index of each is the
+// lowest level it keeps.
+var levelChoices = []string{"All levels", "Warnings and errors", "Errors only"}
+
+// levelIcon marks warnings and errors in the list; information has none.
+func levelIcon(l activityLevel) fyne.Resource {
+	switch l {
+	case levelError:
+		return theme.ErrorIcon()
+	case levelWarning:
+		return theme.WarningIcon()
+	}
+	return nil
+}
+
+// currentFilter is what the filter entry and the two choices select.
+func (s *activityScreen) currentFilter() activityFilter {
+	f := activityFilter{Text: s.filter.Text, MinLevel: activityLevel(max(s.level.SelectedIndex(), 0))}
+	if i := s.kind.SelectedIndex(); i > 0 {
+		f.Kind = activityKinds[i-1].kind
+	}
+	return f
+}
+
 func (s *activityScreen) update() {
-	s.visible = s.log.newestFirst(s.filter.Text)
+	s.visible = s.log.newestFirst(s.currentFilter())
+	s.followSelection()
 	s.list.Refresh()
 	text := fmt.Sprintf("%d of the last %d events shown (at most %d kept)", len(s.visible), s.log.len(), maxActivity)
 	if s.dropped != nil {
@@ -119,4 +190,42 @@ func (s *activityScreen) update() {
 		}
 	}
 	s.count.SetText(text)
+}
+
+// followSelection selects the selected line's new row, or nothing once the
+// line is filtered out or gone from the log.
+func (s *activityScreen) followSelection() {
+	if s.selected == 0 {
+		return
+	}
+	for i, l := range s.visible {
+		if l.seq == s.selected {
+			s.list.Select(i)
+			s.showDetail() // a line told again, now with names
+			return
+		}
+	}
+	s.list.UnselectAll()
+	s.selected = 0
+	s.showDetail()
+}
+
+func (s *activityScreen) selectedLine() (activityLine, bool) {
+	for _, l := range s.visible {
+		if s.selected != 0 && l.seq == s.selected {
+			return l, true
+		}
+	}
+	return activityLine{}, false
+}
+
+func (s *activityScreen) showDetail() {
+	l, ok := s.selectedLine()
+	enable(s.copyBtn, ok)
+	if !ok {
+		s.detail.SetText("Select an event to see its details.")
+	} else {
+		s.detail.SetText(l.details())
+	}
+	s.scroll.Refresh() // lay out the new text's height now
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,8 +15,13 @@ const maxActivity = 1000
 // activityLine is one logged event.
 type activityLine struct {
 	At      time.Time
-	Kind    string // the event's Go type, e.g. syncengine.DocumentsChanged
-	Summary string
+	Type    string // the event's Go type, e.g. syncengine.DocumentsChanged
+	Kind    activityKind
+	Level   activityLevel
+	Summary string          // the whole sentence; the list cuts it short
+	Fields  []activityField // the event's facts, for the detail pane
+
+	seq uint64 // numbers the line in its log, so a selection can follow it
 
 	// ev is kept while the line names a listener or replication by engine
 	// ID only (unnamed), so it can be told again once the name is known.
@@ -23,8 +29,129 @@ type activityLine struct {
 	unnamed bool
 }
 
+// maxListed bounds the sentence in the list line, and so what the text
+// filter reads; the detail pane shows it whole.
+const maxListed = 300
+
+// String is the line as the text filter reads it: with the event's type,
+// so a filter can name one.
 func (l activityLine) String() string {
-	return l.At.Format("15:04:05") + "  " + l.Kind + "  " + l.Summary
+	return l.At.Format("15:04:05") + "  " + l.Type + "  " + cutText(l.Summary, maxListed)
+}
+
+// listText is the line as the list shows it: the time and the sentence,
+// which a Go type name in between would push out of sight (the detail
+// pane gives the type).
+func (l activityLine) listText() string {
+	return l.At.Format("15:04:05") + "  " + cutText(l.Summary, maxListed)
+}
+
+// cutText cuts s to at most n characters, marking the cut with an ellipsis.
+func cutText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// activityKind is what an event is about, for the kind filter.
+type activityKind int
+
+const (
+	kindAll   activityKind = iota // in a filter: any kind; no line has it
+	kindOther                     // events the screen has no sentence for
+	kindReplications
+	kindListeners // listeners and the connections they take
+	kindDocuments // databases and their documents
+	kindSecurity  // refused logins and certificates, where keys are kept
+)
+
+// activityKinds name the kinds in the order the filter offers them.
+var activityKinds = []struct {
+	kind activityKind
+	name string
+}{
+	{kindReplications, "Replications"},
+	{kindListeners, "Listeners & connections"},
+	{kindDocuments, "Databases & documents"},
+	{kindSecurity, "Security"},
+}
+
+// activityLevel is how much an event asks for attention; levels are
+// ordered, so a filter keeps those at or above a level.
+type activityLevel int
+
+const (
+	levelInfo activityLevel = iota
+	levelWarning
+	levelError
+)
+
+// activityFilter picks the lines to show: those containing Text
+// (case-insensitive), of Kind (kindAll for any) and at least MinLevel.
+// The zero filter keeps every line.
+type activityFilter struct {
+	Text     string
+	Kind     activityKind
+	MinLevel activityLevel
+}
+
+func (f activityFilter) keeps(l activityLine, lower string) bool {
+	return (f.Kind == kindAll || l.Kind == f.Kind) && l.Level >= f.MinLevel &&
+		(f.Text == "" || strings.Contains(lower, f.Text))
+}
+
+// securityRefusals are the refusals about who may connect (credentials,
+// certificates, TLS, brute force), as opposed to what a peer asked for.
+var securityRefusals = map[syncengine.RefusalReason]bool{
+	syncengine.RefusedBadPassword: true, syncengine.RefusedUnknownUser: true, syncengine.RefusedNoCredentials: true,
+	syncengine.RefusedNoClientCert: true, syncengine.RefusedClientCertUntrusted: true, syncengine.RefusedServerCertRejected: true,
+	syncengine.RefusedTLSVersion: true, syncengine.RefusedTLSHandshake: true, syncengine.RefusedRateLimited: true,
+}
+
+// classify gives every event its kind and level, in this one place:
+// what failed (a refused connection, a stopped listener or replication, a
+// document that did not replicate) is an error, what will be retried or
+// was cut off is a warning, the rest is information.
+func classify(ev syncengine.Event) (activityKind, activityLevel) {
+	switch ev := ev.(type) {
+	case syncengine.DatabasesChanged, syncengine.DocumentsChanged:
+		return kindDocuments, levelInfo
+	case syncengine.ListenerStarted, syncengine.ConnectionOpened:
+		return kindListeners, levelInfo
+	case syncengine.ListenerStopped:
+		return kindListeners, levelIf(ev.Err != nil, levelError)
+	case syncengine.ConnectionClosed:
+		return kindListeners, levelIf(ev.Err != nil, levelWarning)
+	case syncengine.ConnectionRefused:
+		if securityRefusals[ev.Reason] {
+			return kindSecurity, levelError
+		}
+		return kindListeners, levelError
+	case syncengine.ReplicatorStatusChanged:
+		switch {
+		case ev.Status.Activity == syncengine.Stopped:
+			return kindReplications, levelIf(ev.Status.Error != nil, levelError)
+		case ev.Status.Activity == syncengine.Offline:
+			return kindReplications, levelWarning
+		}
+		return kindReplications, levelInfo
+	case syncengine.KeyringUnavailable:
+		return kindSecurity, levelWarning
+	case syncengine.DocumentsReplicated:
+		failed := slices.ContainsFunc(ev.Documents, func(d syncengine.DocEvent) bool { return d.Err != nil })
+		return kindReplications, levelIf(failed, levelError)
+	}
+	return kindOther, levelInfo
+}
+
+// levelIf is level when cond holds, else information.
+func levelIf(cond bool, level activityLevel) activityLevel {
+	if cond {
+		return level
+	}
+	return levelInfo
 }
 
 // nameFunc returns the name of the listener or replication whose engine ID
@@ -37,7 +164,8 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 	if name == nil {
 		name = func(string) string { return "" }
 	}
-	line := activityLine{Kind: fmt.Sprintf("%T", ev)}
+	line := activityLine{Type: fmt.Sprintf("%T", ev), Fields: eventFields(ev, name)}
+	line.Kind, line.Level = classify(ev)
 	switch ev := ev.(type) {
 	case syncengine.DatabasesChanged:
 		line.Summary = "a database was created or deleted"
@@ -66,12 +194,12 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 		line.Summary = replicationName(name(ev.ID), ev.ID) + describeStatus(ev.Status)
 	case syncengine.DocumentsReplicated:
 		line.Summary = replicationName(name(ev.ReplicatorID), ev.ReplicatorID) + ": " + describeReplicated(ev.Documents)
+	case syncengine.KeyringUnavailable:
+		// The reason last: it is long and technical, the rest is what matters.
+		line.Summary = "the OS keyring is unavailable, so TLS private keys and replication passwords " +
+			"are kept in files under the data directory, readable only by you (" + ev.Reason + ")"
 	default:
 		line.Summary = fmt.Sprintf("%+v", ev)
-	}
-	const maxSummary = 300
-	if len(line.Summary) > maxSummary {
-		line.Summary = line.Summary[:maxSummary] + "…"
 	}
 	return line
 }
@@ -260,11 +388,14 @@ type activityLog struct {
 	lines []activityLine
 	lower []string // lower[i] is lines[i] as filtered
 	next  int      // where the next line goes once the ring is full
+	seq   uint64   // the last line's number
 }
 
 func newActivityLog(max int) *activityLog { return &activityLog{max: max} }
 
 func (a *activityLog) add(l activityLine) {
+	a.seq++
+	l.seq = a.seq
 	lower := strings.ToLower(l.String())
 	if len(a.lines) < a.max {
 		a.lines = append(a.lines, l)
@@ -290,15 +421,14 @@ func (a *activityLog) len() int { return len(a.lines) }
 
 func (a *activityLog) clear() { a.lines, a.lower, a.next = nil, nil, 0 }
 
-// newestFirst returns the lines containing filter (case-insensitive; ""
-// matches all), newest first.
-func (a *activityLog) newestFirst(filter string) []activityLine {
-	filter = strings.ToLower(filter)
+// newestFirst returns the lines f keeps, newest first.
+func (a *activityLog) newestFirst(f activityFilter) []activityLine {
+	f.Text = strings.ToLower(f.Text)
 	out := make([]activityLine, 0, len(a.lines))
 	n := len(a.lines)
 	for i := range n {
 		j := (a.next - 1 - i + 2*n) % n // walk back from the newest line
-		if filter == "" || strings.Contains(a.lower[j], filter) {
+		if f.keeps(a.lines[j], a.lower[j]) {
 			out = append(out, a.lines[j])
 		}
 	}

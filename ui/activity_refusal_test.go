@@ -20,8 +20,8 @@ func TestActivityDescribesRefusedConnections(t *testing.T) {
 			`listener of "notes" refused a connection from 10.0.0.7:5123: the TLS handshake failed (EOF)`},
 	} {
 		got := describeEvent(c.ev, name)
-		if got.Summary != c.want || got.Kind != "syncengine.ConnectionRefused" {
-			t.Errorf("got %q (%s), want %q", got.Summary, got.Kind, c.want)
+		if got.Summary != c.want || got.Type != "syncengine.ConnectionRefused" {
+			t.Errorf("got %q (%s), want %q", got.Summary, got.Type, c.want)
 		}
 	}
 	for _, r := range syncengine.RefusalReasons {

@@ -30,7 +30,7 @@ func TestActivityLogsEngineEventsAndFilters(t *testing.T) {
 		t.Error("Ctrl+F did not focus the filter")
 	}
 	s.filter.SetText("databaseschanged")
-	if len(s.visible) != 1 || s.visible[0].Kind != "syncengine.DatabasesChanged" {
+	if len(s.visible) != 1 || s.visible[0].Type != "syncengine.DatabasesChanged" {
 		t.Errorf("filtered: %v", s.visible)
 	}
 	if !hasText(s.list, "a database was created or deleted") {
@@ -48,9 +48,9 @@ type otherEvent struct {
 func TestActivityKeepsTheLastThousandLines(t *testing.T) {
 	a := newActivityLog(maxActivity)
 	for i := range 1500 {
-		a.add(activityLine{Kind: "k", Summary: fmt.Sprint(i)})
+		a.add(activityLine{Type: "k", Summary: fmt.Sprint(i)})
 	}
-	lines := a.newestFirst("")
+	lines := a.newestFirst(activityFilter{})
 	if a.len() != maxActivity || len(lines) != maxActivity {
 		t.Fatalf("kept %d lines", len(lines))
 	}
@@ -58,11 +58,11 @@ func TestActivityKeepsTheLastThousandLines(t *testing.T) {
 		t.Errorf("newest %s, oldest %s", lines[0].Summary, lines[999].Summary)
 	}
 	// "149" itself was dropped; 1490–1499 and 1149 remain.
-	if got := a.newestFirst("149"); len(got) != 11 || got[0].Summary != "1499" || got[9].Summary != "1490" || got[10].Summary != "1149" {
+	if got := a.newestFirst(activityFilter{Text: "149"}); len(got) != 11 || got[0].Summary != "1499" || got[9].Summary != "1490" || got[10].Summary != "1149" {
 		t.Errorf("filter 149: %v", got)
 	}
 	a.clear()
-	if a.len() != 0 || len(a.newestFirst("")) != 0 {
+	if a.len() != 0 || len(a.newestFirst(activityFilter{})) != 0 {
 		t.Error("clear left lines")
 	}
 }
@@ -74,11 +74,11 @@ func TestDescribeEvent(t *testing.T) {
 	}
 	got := describeEvent(syncengine.DocumentsChanged{Database: "db", Changes: changes}, nil)
 	want := "db: 5 changed: d0 (purged), d1 (deleted 2-x), d2 (2-x, in conflict), …"
-	if got.Kind != "syncengine.DocumentsChanged" || got.Summary != want {
-		t.Errorf("got %q %q, want %q", got.Kind, got.Summary, want)
+	if got.Type != "syncengine.DocumentsChanged" || got.Summary != want {
+		t.Errorf("got %q %q, want %q", got.Type, got.Summary, want)
 	}
 	other := describeEvent(otherEvent{N: 7}, nil)
-	if other.Kind != "ui.otherEvent" || !strings.Contains(other.Summary, "N:7") {
+	if other.Type != "ui.otherEvent" || !strings.Contains(other.Summary, "N:7") {
 		t.Errorf("unknown event: %+v", other)
 	}
 }

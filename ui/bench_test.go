@@ -13,11 +13,11 @@ import (
 func BenchmarkActivityFilter(b *testing.B) {
 	a := newActivityLog(maxActivity)
 	for i := range maxActivity {
-		a.add(activityLine{Kind: "syncengine.DocumentsChanged", Summary: fmt.Sprintf("db: 1 changed: doc%d (1-abc)", i)})
+		a.add(activityLine{Type: "syncengine.DocumentsChanged", Summary: fmt.Sprintf("db: 1 changed: doc%d (1-abc)", i)})
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = a.newestFirst("doc99")
+		_ = a.newestFirst(activityFilter{Text: "doc99"})
 	}
 }
 

@@ -44,15 +44,23 @@ type harness struct {
 	sub  *syncengine.Subscription
 	ws   *testWorkspace
 	// wrap, when set, is what the window gets instead of ws.
-	wrap   func(*testWorkspace) Workspace
-	closed bool
+	wrap func(*testWorkspace) Workspace
+	// browser, when set, is the workspace's peer browser.
+	browser PeerBrowser
+	// osKeyring opens identities as the app does, not in memory.
+	osKeyring bool
+	closed    bool
 }
 
-// harnessOption adjusts a harness before its window is built.
+// harnessOption adjusts a harness before its engine and window are built.
 type harnessOption func(*harness)
 
 // withBrowser gives the workspace a peer browser (discovery on).
-func withBrowser(b PeerBrowser) harnessOption { return func(h *harness) { h.ws.browser = b } }
+func withBrowser(b PeerBrowser) harnessOption { return func(h *harness) { h.browser = b } }
+
+// withOSKeyring lets the engine open its identity store as the app does:
+// keys in the OS keyring, or in files when the keyring does not work.
+func withOSKeyring() harnessOption { return func(h *harness) { h.osKeyring = true } }
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
@@ -64,16 +72,21 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 func newHarnessIn(t testing.TB, dir string, opts ...harnessOption) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	e, err := syncengine.New(syncengine.Options{DataDir: dir,
-		Identities: tlsid.NewStore(dir+"/identities", tlsid.NewMemoryKeyStore())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, e: e, loop: &testLoop{queue: make(chan func(), 10000)}}
-	h.ws = newTestWorkspace(e)
+	h := &harness{t: t, loop: &testLoop{queue: make(chan func(), 10000)}}
 	for _, o := range opts {
 		o(h)
 	}
+	eopts := syncengine.Options{DataDir: dir}
+	if !h.osKeyring {
+		eopts.Identities = tlsid.NewStore(dir+"/identities", tlsid.NewMemoryKeyStore())
+	}
+	e, err := syncengine.New(eopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.e = e
+	h.ws = newTestWorkspace(e)
+	h.ws.browser = h.browser
 	eng := NewEngine(e)
 	h.sub = eng.Subscribe(4096)
 	var ws Workspace = h.ws

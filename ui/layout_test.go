@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 
 	"peersync/service"
+	"peersync/syncengine"
 )
 
 // Every screen fits an 800×600 window, with items in its lists and one
@@ -44,6 +46,13 @@ func TestEveryScreenFits800x600(t *testing.T) {
 			h.u.listeners.list.Select(0)
 		case navReplications:
 			h.u.replications.list.Select(0)
+		case navActivity:
+			// A line whose detail is long and has a long unbroken word.
+			h.u.handle([]syncengine.Event{syncengine.ConnectionRefused{ListenerID: "share-the-notes-with-the-office",
+				Remote: "[fe80::1234:5678:9abc:def0%enp0s31f6]:54321", User: "someone-with-a-long-user-name",
+				Reason: syncengine.RefusedTLSHandshake, Detail: strings.Repeat("tls: bad certificate; ", 30) + strings.Repeat("x", 200)}})
+			h.settle()
+			h.u.activity.list.Select(0)
 		}
 		h.settle()
 		h.u.win.Resize(limit)

@@ -18,8 +18,9 @@ const keyringProbeTimeout = 10 * time.Second
 
 // Open returns a Store keeping chains in dir. Private keys go to the OS
 // keyring when a probe (set, get and delete a throwaway item) succeeds;
-// otherwise to files in dir/keys, and one warning line says so via logger
-// (slog.Default() when nil). Nothing logged contains key material.
+// otherwise to files in dir/keys, one warning line says so via logger
+// (slog.Default() when nil) and KeyringError tells why. Nothing logged
+// contains key material.
 func Open(dir string, logger *slog.Logger) (*Store, error) {
 	return openWith(dir, logger, NewKeyringStore(), keyringProbeTimeout)
 }
@@ -38,7 +39,9 @@ func openWith(dir string, logger *slog.Logger, keyring KeyStore, timeout time.Du
 	if err := probeKeyStore(keyring, timeout); err != nil {
 		keysDir := filepath.Join(dir, "keys")
 		logger.Warn("OS keyring unavailable; storing TLS private keys in files instead", "dir", keysDir, "reason", err.Error())
-		return NewStore(dir, NewFileKeyStore(keysDir)), nil
+		s := NewStore(dir, NewFileKeyStore(keysDir))
+		s.keyringErr = err
+		return s, nil
 	}
 	return NewStore(dir, keyring), nil
 }

@@ -69,6 +69,9 @@ func TestOpenFallsBackToFilesWhenKeyringFails(t *testing.T) {
 	if s.Backend() != "file" {
 		t.Fatalf("Backend = %q, want file", s.Backend())
 	}
+	if err := s.KeyringError(); err == nil || !strings.Contains(err.Error(), "no secret service") {
+		t.Errorf("KeyringError = %v, want the keyring's failure", err)
+	}
 	id := mustCreate(t, s, "after-fallback", UsageServer|UsageClient)
 	keyFile := filepath.Join(dir, "keys", "after-fallback.key")
 	assertMode(t, keyFile, 0o600)
@@ -117,6 +120,9 @@ func TestOpenUsesWorkingKeyring(t *testing.T) {
 	}
 	if s.keys != keys {
 		t.Fatal("Open did not keep the working key store")
+	}
+	if err := s.KeyringError(); err != nil {
+		t.Errorf("KeyringError = %v with a working keyring", err)
 	}
 	if left := keys.(*memoryKeyStore).labels(); len(left) != 0 {
 		t.Errorf("probe left items behind: %v", left)

@@ -23,6 +23,8 @@ type Store struct {
 	dir     string
 	keys    KeyStore
 	backend string
+	// keyringErr is why Open put the keys in files: the keyring's failure.
+	keyringErr error
 
 	// mu serialises writers so "label must be new" checks hold within a
 	// process. Readers need no lock: keys are stored before chains and
@@ -53,6 +55,11 @@ func backendName(keys KeyStore) string {
 // Backend says where private keys live: "keyring" or "file" for stores made
 // by Open, "memory" for NewMemoryKeyStore and "custom" for other KeyStores.
 func (s *Store) Backend() string { return s.backend }
+
+// KeyringError says why Open keeps the private keys in files instead of
+// the OS keyring; nil when it did not fall back (or the Store was not made
+// by Open), so callers can tell the user once.
+func (s *Store) KeyringError() error { return s.keyringErr }
 
 // Dir returns the directory holding the certificate chains.
 func (s *Store) Dir() string { return s.dir }
