@@ -12,8 +12,8 @@ import (
 // A full push reads the whole database once; the sender gives the file's
 // mapped pages back as it goes, so its resident memory does not grow with
 // the database (the issue measured 226 MB of mapped file for 100,000
-// documents).
-func TestPushGivesBackTheDatabaseFilesPages(t *testing.T) {
+// documents). The receiver is checked too, though writing maps little.
+func TestReplicationGivesBackTheDatabaseFilesPages(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	_, url := b.listen(t, nil)
 	body := `{"text":"` + strings.Repeat("x", 4000) + `","n":%d}`
@@ -35,16 +35,18 @@ func TestPushGivesBackTheDatabaseFilesPages(t *testing.T) {
 	if c, _ := b.coll().Count(); c != n {
 		t.Fatalf("pushed %d of %d", c, n)
 	}
-	path := a.db.Store().Path()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resident, err := procmem.MappedRSS(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resident > fi.Size()/2 {
-		t.Fatalf("the sender holds %d MB of its %d MB database file after the push", resident>>20, fi.Size()>>20)
+	for who, p := range map[string]*peer{"sender": a, "receiver": b} {
+		path := p.db.Store().Path()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resident, err := procmem.MappedRSS(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resident > fi.Size()/2 {
+			t.Errorf("the %s holds %d MB of its %d MB database file after the push", who, resident>>20, fi.Size()>>20)
+		}
 	}
 }

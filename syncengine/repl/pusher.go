@@ -64,14 +64,7 @@ type pusher struct {
 
 	remoteMu   sync.Mutex
 	remoteRevs map[string]string // docID → rev the peer now has (active), flushed in batches
-
-	readSinceRelease atomic.Int64 // body bytes read since the database's mapped pages were released
 }
-
-// releaseMappedEvery is how many bytes of bodies the pusher reads between
-// giving the database file's mapped pages back (store.DB.ReleaseMapped):
-// the sender's resident memory stays bounded however large the database.
-const releaseMappedEvery = 8 << 20
 
 func newPusher(s *Session, cfg pushConfig) *pusher {
 	if cfg.batch <= 0 || cfg.batch > 1000 {
@@ -562,12 +555,6 @@ func (p *pusher) sendRev(ctx context.Context, c store.Change, known []string, ma
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.s.fail(err)
 		return false
-	}
-	if p.readSinceRelease.Add(int64(len(rev.body))) >= releaseMappedEvery {
-		p.readSinceRelease.Store(0)
-		if err := p.s.db.ReleaseMapped(); err != nil {
-			p.s.log.Debug("could not release the database's mapped pages", "err", err)
-		}
 	}
 	if err != nil {
 		// Purged or superseded since it was offered: a newer change follows.

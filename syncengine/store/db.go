@@ -87,6 +87,33 @@ type DB struct {
 	obsMu     sync.Mutex
 	observers map[int]func([]Change)
 	nextObs   int
+
+	touched atomic.Int64 // bytes of records read or written since the mapped pages were released
+}
+
+// releaseMappedEvery is how many bytes of records transactions read or
+// write between two releases of the file's mapped pages.
+const releaseMappedEvery = 8 << 20
+
+// ReleaseMapped tells the kernel that this process no longer needs the
+// pages of the database file it has read so far: they leave its resident
+// memory and stay in the page cache, and the next read maps them again.
+// Transactions call it after every releaseMappedEvery bytes of records:
+// a full replication reads (or writes) the whole file once, and without it
+// the process's resident size grew by the file's size. It runs inside a
+// read transaction, so bbolt cannot remap the file meanwhile.
+func (db *DB) ReleaseMapped() error {
+	return db.View(func(tx *Tx) error { return releaseMapped(tx.btx) })
+}
+
+// releaseWhenTouched releases the mapped pages once enough records were
+// read or written. Only advice: nothing depends on it succeeding.
+func (db *DB) releaseWhenTouched() {
+	if db.touched.Load() < releaseMappedEvery {
+		return
+	}
+	db.touched.Store(0)
+	db.bolt.View(releaseMapped)
 }
 
 // Open opens the database file at path, or creates it when there is no
@@ -380,6 +407,7 @@ func (db *DB) View(fn func(*Tx) error) (err error) {
 	defer faultsPanic()()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
+	defer db.releaseWhenTouched()
 	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, db: db}) })
 }
 
@@ -395,6 +423,7 @@ func (db *DB) Update(fn func(*Tx) error) (err error) {
 	defer db.mu.RUnlock()
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
+	defer db.releaseWhenTouched()
 	var changes []Change
 	err = db.bolt.Update(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx, db: db, writable: true}

@@ -2,6 +2,8 @@
 
 package store
 
-// ReleaseMapped does nothing here: only on Linux does the store give back
+import bolt "go.etcd.io/bbolt"
+
+// releaseMapped does nothing here: only on Linux does the store give back
 // the pages of the database file it has read (see mapped_linux.go).
-func (db *DB) ReleaseMapped() error { return nil }
+func releaseMapped(*bolt.Tx) error { return nil }

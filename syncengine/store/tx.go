@@ -114,6 +114,7 @@ func (tx *Tx) Get(coll, id string) (*Document, error) {
 	if data == nil {
 		return nil, docNotFound{id}
 	}
+	tx.db.touched.Add(int64(len(data)))
 	d, err := decodeRecord(id, bytes.Clone(data))
 	if err != nil {
 		return nil, err
@@ -401,7 +402,9 @@ func (tx *Tx) write(before, d *Document) error {
 	if d.Sequence, err = seqs.NextSequence(); err != nil {
 		return err
 	}
-	if err := b.Bucket(bucketDocs).Put([]byte(d.ID), encodeRecord(d)); err != nil {
+	record := encodeRecord(d)
+	tx.db.touched.Add(int64(len(record)))
+	if err := b.Bucket(bucketDocs).Put([]byte(d.ID), record); err != nil {
 		return err
 	}
 	c := Change{Collection: d.Collection, Sequence: d.Sequence, DocID: d.ID, RevID: d.RevID,
