@@ -1,6 +1,9 @@
 package blip
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // writeLoop is the only goroutine writing data frames: it takes ACKs first,
 // then the next frame of the message at the head of the outbox.
@@ -8,7 +11,8 @@ func (c *Conn) writeLoop() {
 	defer c.loops.Done()
 	var frame []byte
 	batcher, _ := c.t.(frameBatcher)
-	held := false // frames written since the batcher began holding them
+	held := false    // frames written since the batcher began holding them
+	yielded := false // the queue was found empty once since the last frame
 	for {
 		c.mu.Lock()
 		var ack ackItem
@@ -24,20 +28,27 @@ func (c *Conn) writeLoop() {
 		}
 		idle := !hasAck && m == nil
 		if idle && held {
-			// Send the batch before waiting, and before saying all is sent.
 			c.mu.Unlock()
-			held = false
+			if !yielded {
+				// Let the goroutines that were about to queue a frame (the
+				// next revision, a reply) run before the batch leaves.
+				yielded = true
+				runtime.Gosched()
+				continue
+			}
+			// Send the batch before waiting, and before saying all is sent.
+			held, yielded = false, false
 			if err := batcher.flushFrames(); err != nil {
 				c.failWrite(err)
 				return
 			}
 			continue
 		}
+		yielded = false
 		if idle && c.localClose != nil && !c.drainedFired {
 			c.drainedFired = true
 			close(c.drained)
 		}
-		more := len(c.acks) > 0 || len(c.out.queue) > 0 || m != nil && n < m.remaining()
 		c.mu.Unlock()
 
 		if idle {
@@ -69,20 +80,13 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		}
-		if batcher != nil && more && !held {
+		if batcher != nil && !held {
 			batcher.holdFrames()
 			held = true
 		}
 		if err := c.writeFrame(frame); err != nil {
 			c.failWrite(err)
 			return
-		}
-		if held && !more {
-			held = false
-			if err := batcher.flushFrames(); err != nil {
-				c.failWrite(err)
-				return
-			}
 		}
 		c.stats.bytesSentWire.Add(int64(len(frame)))
 		if cap(frame) > 4*maxFrameSize {
