@@ -11,13 +11,18 @@ import (
 	"time"
 )
 
-var body1KB = `{"title":"benchmark","text":"` + strings.Repeat("lorem ipsum ", 80) + `","n":%d}`
+// bodyOf is a document body of about kb kilobytes, with its number in it.
+func bodyOf(kb int) string {
+	return `{"title":"benchmark","text":"` + strings.Repeat("lorem ipsum ", 80*kb+(kb-1)*5) + `","n":%d}`
+}
 
-func fill1KB(b *testing.B, p *peer, n int) {
+// fill saves n documents of about kb kilobytes each.
+func fill(b *testing.B, p *peer, n, kb int) {
+	body := bodyOf(kb)
 	for start := 0; start < n; start += 1000 {
 		err := p.db.Batch(func(bt *Batch) error {
 			for i := start; i < min(start+1000, n); i++ {
-				if _, err := bt.Save(p.coll(), fmt.Sprintf("doc-%07d", i), []byte(fmt.Sprintf(body1KB, i)), SaveOptions{}); err != nil {
+				if _, err := bt.Save(p.coll(), fmt.Sprintf("doc-%07d", i), []byte(fmt.Sprintf(body, i)), SaveOptions{}); err != nil {
 					return err
 				}
 			}
@@ -33,15 +38,15 @@ func fill1KB(b *testing.B, p *peer, n int) {
 // CBMobile_3, for comparing them with benchstat.
 func benchProtocols(b *testing.B, typ ReplicatorType, n int) {
 	for _, p := range []Protocol{ProtocolV4, ProtocolV3} {
-		b.Run("protocol="+string(p), func(b *testing.B) { benchReplication(b, typ, n, p) })
+		b.Run("protocol="+string(p), func(b *testing.B) { benchReplication(b, typ, n, 1, p) })
 	}
 }
 
-// benchReplication measures one-shot replication of n 1-KB documents over
-// a real WebSocket on 127.0.0.1: docs/s, CPU time per document (both
-// engines), bytes on the wire and stored by the receiving database per
-// document, and the process's peak RSS.
-func benchReplication(b *testing.B, typ ReplicatorType, n int, protocol Protocol) {
+// benchReplication measures one-shot replication of n documents of kb
+// kilobytes over a real WebSocket on 127.0.0.1: docs/s and MB/s, CPU time
+// per document (both engines), bytes on the wire and stored by the
+// receiving database per document, and the process's peak RSS.
+func benchReplication(b *testing.B, typ ReplicatorType, n, kb int, protocol Protocol) {
 	for b.Loop() {
 		b.StopTimer()
 		a, bb := newBenchPeer(b, "a"), newBenchPeer(b, "b")
@@ -56,7 +61,7 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int, protocol Protocol
 		if typ == Pull {
 			src = bb
 		}
-		fill1KB(b, src, n)
+		fill(b, src, n, kb)
 		runtime.GC()
 		dst := bb
 		if typ == Pull {
@@ -83,6 +88,7 @@ func benchReplication(b *testing.B, typ ReplicatorType, n int, protocol Protocol
 			b.Fatalf("replicated %d of %d", c, n)
 		}
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "docs/s")
+		b.ReportMetric(float64(n*kb<<10)/elapsed.Seconds()/1e6, "MB/s")
 		st := r.Status()
 		b.ReportMetric(float64(st.WireSent+st.WireRecv)/float64(n), "wire-B/doc")
 		after, err := dst.db.Store().InUse()
@@ -155,6 +161,11 @@ func BenchmarkPush10k(b *testing.B)  { benchProtocols(b, Push, 10_000) }
 func BenchmarkPull10k(b *testing.B)  { benchProtocols(b, Pull, 10_000) }
 func BenchmarkPush100k(b *testing.B) { benchProtocols(b, Push, 100_000) }
 func BenchmarkPull100k(b *testing.B) { benchProtocols(b, Pull, 100_000) }
+
+// BenchmarkPush10KB and BenchmarkPush100KB push larger documents
+// (CBMobile_4), whose cost is per byte rather than per document.
+func BenchmarkPush10KB(b *testing.B)  { benchReplication(b, Push, 10_000, 10, ProtocolV4) }
+func BenchmarkPush100KB(b *testing.B) { benchReplication(b, Push, 1_000, 100, ProtocolV4) }
 
 // BenchmarkContinuousLatency measures write on A → committed on B through
 // a continuous push, reporting p50 and p99.
