@@ -64,5 +64,11 @@ func NewRevID(parent string, deleted bool, body []byte) string {
 		h.Write([]byte{0})
 	}
 	h.Write(body)
-	return strconv.Itoa(Generation(parent)+1) + "-" + hex.EncodeToString(h.Sum(nil))
+	// Built in one buffer on the stack: this runs for every revision stored.
+	var sum [sha1.Size]byte
+	var buf [24 + 2*sha1.Size]byte
+	id := strconv.AppendInt(buf[:0], int64(Generation(parent)+1), 10)
+	id = append(id, '-')
+	id = hex.AppendEncode(id, h.Sum(sum[:0]))
+	return string(id)
 }
