@@ -22,6 +22,10 @@
 // MaxQueuedBytes are waiting to go out, so a peer that stops reading cannot
 // make memory grow without bound.
 //
+// Frames of a burst leave in one system call: Dial's connections, and those
+// accepted on a BatchingListener, hold what the writer sends while it has
+// more queued and send it before the writer waits.
+//
 // Use Dial (client), Accept (server) or NewConnOver to get a *Conn, register handlers with
 // Handle, then call Start. Handlers run one at a time, in arrival order, on the
 // connection's dispatch goroutine: slow work belongs on its own goroutine,

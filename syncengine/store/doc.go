@@ -27,8 +27,12 @@
 // in the same transaction as the write, and observers hear of changes only
 // after the transaction has committed.
 //
-// A damaged file is ErrDamaged, never a panic: Open walks its pages
-// (package boltfile) before bbolt maps it, and calls into bbolt are
-// guarded. Verify checks a file and Salvage copies what can be read from a
-// damaged one.
+// A damaged file is ErrDamaged, never a panic: Open walks its pages and
+// free list (package boltfile) before bbolt maps it, and calls into bbolt
+// are guarded. Verify checks a file and Salvage copies what can be read from
+// a damaged one.
+//
+// Pages of the memory-mapped file that transactions read are given back to
+// the kernel every 8 MB of records (DB.ReleaseMapped), so a process's
+// resident memory does not grow with the file it replicates.
 package store
