@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
 
@@ -70,7 +71,7 @@ func newDBCommand(g *globals) *cobra.Command {
 					if i.Damaged {
 						count = "damaged"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", i.Name, count, humanBytes(i.Size))
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", i.Name, count, service.FormatBytes(i.Size))
 				}
 				return tw.Flush()
 			})
@@ -96,7 +97,7 @@ func newDBCommand(g *globals) *cobra.Command {
 					return printJSON(g, out)
 				}
 				fmt.Fprintf(g.stdout, "name:        %s\nuuid:        %s\nsource ID:   %s\npath:        %s\nsize:        %s\ndocuments:   %d\ncollections: %v\n",
-					i.Name, i.UUID, out.SourceID, i.Path, humanBytes(i.Size), i.DocumentCount, i.Collections)
+					i.Name, i.UUID, out.SourceID, i.Path, service.FormatBytes(i.Size), i.DocumentCount, i.Collections)
 				return nil
 			})
 		},
@@ -126,7 +127,7 @@ func newDBCommand(g *globals) *cobra.Command {
 				before := db.Store().Size()
 				n, err := db.Compact()
 				if err == nil {
-					fmt.Fprintf(g.stdout, "compacted %s: %s → %s, %d unused blobs removed\n", args[0], humanBytes(before), humanBytes(db.Store().Size()), n)
+					fmt.Fprintf(g.stdout, "compacted %s: %s → %s, %d unused blobs removed\n", args[0], service.FormatBytes(before), service.FormatBytes(db.Store().Size()), n)
 				}
 				return err
 			})
@@ -269,17 +270,4 @@ func printJSON(g *globals, v any) error {
 	enc := json.NewEncoder(g.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -294,6 +294,6 @@ func printSummary(g *globals, st syncengine.ReplicatorStatus) {
 	fmt.Fprintf(g.stdout, "pushed %d, pulled %d documents\n", st.Pushed, st.Pulled)
 	if d := st.Delta; d.SentAsDelta+d.ReceivedAsDelta > 0 {
 		fmt.Fprintf(g.stdout, "delta sync: sent %d as deltas and %d in full, received %d as deltas and %d in full, %s of bodies saved\n",
-			d.SentAsDelta, d.SentFull, d.ReceivedAsDelta, d.ReceivedFull, humanBytes(d.BytesSaved))
+			d.SentAsDelta, d.SentFull, d.ReceivedAsDelta, d.ReceivedFull, service.FormatBytes(d.BytesSaved))
 	}
 }

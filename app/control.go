@@ -223,7 +223,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 			now := time.Now()
 			fmt.Fprintln(tw, "\nREPLICATION\tDATABASE\tACTIVITY\tPROTOCOL\tTHIS RUN\tDELTAS\tLAST SYNCED\tLAST RUN\tTOTAL\tLAST ERROR")
 			for _, r := range rep.Replications {
-				deltas := fmt.Sprintf("%d sent, %d received, %s saved", r.Delta.SentAsDelta, r.Delta.ReceivedAsDelta, humanBytes(r.Delta.BytesSaved))
+				deltas := fmt.Sprintf("%d sent, %d received, %s saved", r.Delta.SentAsDelta, r.Delta.ReceivedAsDelta, service.FormatBytes(r.Delta.BytesSaved))
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d (pushed %d, pulled %d)\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Database, r.Activity, cmp.Or(protocolName(r.Protocol), "-"),
 					r.Completed, r.Total, r.Pushed, r.Pulled, deltas,
 					r.History.LastSyncedText(now), r.History.LastRunText(now), r.History.Totals.Text(), r.Error)

@@ -55,7 +55,7 @@ func (c RunCounts) Text() string {
 	if c.DocErrors > 0 {
 		text += " · " + failedDocs(c.DocErrors)
 	}
-	return text + fmt.Sprintf(" · %s sent · %s received", bytesText(c.BytesSent), bytesText(c.BytesReceived))
+	return text + fmt.Sprintf(" · %s sent · %s received", FormatBytes(c.BytesSent), FormatBytes(c.BytesReceived))
 }
 
 // Summary is the one line of a replication that is not running: "Last
@@ -124,8 +124,9 @@ func Thousands(n int64) string {
 	return b.String()
 }
 
-// bytesText is a byte count in binary units: 512 B, 1.2 MiB.
-func bytesText(n int64) string {
+// FormatBytes is a byte count for people, in binary units: 512 B,
+// 16.0 KiB, 1.2 MiB. The CLI and the GUI print sizes with it.
+func FormatBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

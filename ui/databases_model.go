@@ -2,11 +2,14 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 
+	"peersync/service"
 	"peersync/syncengine"
 )
+
+// formatSize prints a byte count as the CLI does: 512 B, 16.0 KiB.
+var formatSize = service.FormatBytes
 
 // dbRow is one line of the Databases list.
 type dbRow struct {
@@ -60,20 +63,6 @@ func (r dbRow) sizeText() string {
 		return ""
 	}
 	return formatSize(r.Size)
-}
-
-// formatSize prints a byte count for people: 512 B, 16.0 KiB, 3.2 MiB.
-func formatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
 // nameProblem is the text shown under the new-database field: empty while

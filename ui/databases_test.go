@@ -137,14 +137,6 @@ func TestCompactReportsTheResult(t *testing.T) {
 	}
 }
 
-func TestFormatSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 16384: "16.0 KiB", 3 << 20: "3.0 MiB", 5 << 30: "5.0 GiB"} {
-		if got := formatSize(n); got != want {
-			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestBrokenDatabaseIsListedWithItsError(t *testing.T) {
 	h := newHarness(t)
 	if err := os.WriteFile(filepath.Join(h.e.DataDir(), "broken.peersync"), []byte("not a database"), 0o600); err != nil {
