@@ -16,11 +16,7 @@ import (
 func soundFile(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.peersync")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *store.Tx) error {
+	update(t, path, func(tx *store.Tx) error {
 		for i := range 400 {
 			if _, err := tx.Put(store.DefaultCollection, fmt.Sprintf("d%04d", i), []byte(fmt.Sprintf(`{"n":%d,"pad":"%0200d"}`, i, i)), store.PutOptions{}); err != nil {
 				return err
@@ -28,11 +24,20 @@ func soundFile(t testing.TB) string {
 		}
 		return nil
 	})
+	return path
+}
+
+// update opens the database at path, runs fn in one transaction and closes it.
+func update(t testing.TB, path string, fn func(*store.Tx) error) {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	return path
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestCheckAndForEachOnASoundFile(t *testing.T) {
@@ -103,11 +108,7 @@ func FuzzFile(f *testing.F) {
 func fileWithFreePages(t *testing.T) string {
 	t.Helper()
 	path := soundFile(t)
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *store.Tx) error {
+	update(t, path, func(tx *store.Tx) error {
 		for i := 0; i < 400; i += 2 {
 			if err := tx.Purge(store.DefaultCollection, fmt.Sprintf("d%04d", i)); err != nil {
 				return err
@@ -115,10 +116,6 @@ func fileWithFreePages(t *testing.T) string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
 	return path
 }
 
