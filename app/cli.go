@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,9 +54,18 @@ func (g *globals) context() context.Context {
 	return context.Background()
 }
 
+// gcPercent is the garbage collector's target unless GOGC says otherwise.
+// Replication allocates briskly and keeps little: collecting half as often
+// took a fifth off the CPU of a 10,000-document push (both processes) and a
+// quarter off its time, for about 5 MB more memory (docs/benchmarks.md).
+const gcPercent = 200
+
 // Main runs PeerSync with the given arguments (without the program name)
 // and returns the process exit code.
 func Main(args []string) int {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	return run(args, os.Stdin, os.Stdout, os.Stderr)
 }
 
