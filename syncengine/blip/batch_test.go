@@ -3,11 +3,15 @@ package blip
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // countingConn records each Write made on it.
@@ -175,5 +179,36 @@ func TestWebSocketEndsFindTheirBatchConn(t *testing.T) {
 		cli.Close()
 		srv.Close()
 		ts.Close()
+	}
+}
+
+// A close frame written while the writer holds a batch (a failing
+// connection closes in the middle of a burst) still reaches the peer
+// before the connection is torn down.
+func TestCloseFrameLeavesWhileFramesAreHeld(t *testing.T) {
+	closed := make(chan struct{})
+	ts := batchingServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, Options{})
+		if err != nil {
+			t.Errorf("Accept: %v", err)
+			return
+		}
+		wt := c.t.(*wsTransport)
+		wt.holdFrames()
+		wt.WriteFrame([]byte("held frame"))
+		wt.WriteClose(CloseMessageTooBig, "too big", time.Now().Add(5*time.Second))
+		wt.Close()
+		close(closed)
+	}))
+	t.Cleanup(ts.Close)
+	ws := rawClient(t, ts)
+	<-closed
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "held frame" {
+		t.Fatalf("first message: %q, %v; want the held frame", data, err)
+	}
+	_, _, err := ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != CloseMessageTooBig {
+		t.Fatalf("peer got %v, want close %d", err, CloseMessageTooBig)
 	}
 }

@@ -116,8 +116,14 @@ func (t *wsTransport) WriteFrame(frame []byte) error {
 	return t.ws.WriteMessage(websocket.BinaryMessage, frame)
 }
 
+// WriteClose sends the close frame at once, with any frames held before it:
+// the connection may be torn down right after.
 func (t *wsTransport) WriteClose(code int, reason string, deadline time.Time) error {
-	return t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	err := t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	if ferr := t.flushFrames(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func (t *wsTransport) Ping(deadline time.Time) error {
