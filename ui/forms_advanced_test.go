@@ -332,3 +332,91 @@ func TestListenerFormRefusesBadLimits(t *testing.T) {
 		t.Errorf("the form lost what was typed: %q %q %q %q %q", f.name.Text, f.database.Selected, f.port.Text, f.maxConnections.Text, f.idle.Text)
 	}
 }
+
+// openSettings opens the Settings dialog from the File menu, as a click does.
+func (h *harness) openSettings() *settingsForm {
+	h.t.Helper()
+	for _, m := range h.u.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Label == "Settings…" {
+				it.Action()
+			}
+		}
+	}
+	h.settle()
+	if h.u.settingsForm == nil {
+		h.t.Fatal("no Settings… on the menu, or it opened nothing")
+	}
+	return h.u.settingsForm
+}
+
+// The Settings dialog opens with [discovery], [log] and [metrics] as saved,
+// saves what is changed, and keeps the hand-added peers.
+func TestSettingsFormSavesDiscoveryLogAndMetrics(t *testing.T) {
+	h := newHarness(t)
+	peers := []service.ManualPeer{{Host: "192.0.2.1", Port: 4984, Database: "notes"}}
+	h.ws.settings = AppSettings{Discovery: service.DiscoveryConfig{Announce: false, Browse: true, Name: "Alice's laptop", Peers: peers},
+		Log: service.LogConfig{Format: "json", Level: "debug"}, Metrics: service.MetricsConfig{Address: "9100"}}
+	f := h.openSettings()
+	if f.announce.Checked || !f.browse.Checked || f.name.Text != "Alice's laptop" || f.metrics.Text != "9100" ||
+		f.logFormat.Selected != "json" || f.logLevel.Selected != "debug" {
+		t.Errorf("the dialog opened with announce %v, browse %v, name %q, metrics %q, log %q %q", f.announce.Checked, f.browse.Checked,
+			f.name.Text, f.metrics.Text, f.logFormat.Selected, f.logLevel.Selected)
+	}
+	if !hasText(h.topDialog(), "after a restart") {
+		t.Error("the dialog does not say what takes effect only after a restart")
+	}
+	f.announce.SetChecked(true)
+	f.browse.SetChecked(false)
+	h.typeAndLeave(f.name, "desk")
+	h.typeAndLeave(f.metrics, "127.0.0.1:9200")
+	selectOption(f.logFormat, "text")
+	selectOption(f.logLevel, "warn")
+	h.u.settingsDlg.Submit()
+	h.settle()
+	if h.u.settingsDlg != nil {
+		t.Fatalf("the dialog stayed open: %q", h.u.settingsDlg.Error())
+	}
+	want := AppSettings{Discovery: service.DiscoveryConfig{Announce: true, Browse: false, Name: "desk", Peers: peers},
+		Log: service.LogConfig{Format: "text", Level: "warn"}, Metrics: service.MetricsConfig{Address: "127.0.0.1:9200"}}
+	got, _ := h.ws.Settings()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("saved\n%+v\nwant\n%+v", got, want)
+	}
+	loaded := roundTrip(t, &service.Config{Discovery: got.Discovery, Log: got.Log, Metrics: got.Metrics})
+	if back := (AppSettings{Discovery: loaded.Discovery, Log: loaded.Log, Metrics: loaded.Metrics}); !reflect.DeepEqual(back, want) {
+		t.Errorf("read back from the file as\n%+v\nwant\n%+v", back, want)
+	}
+
+	f = h.openSettings()
+	if !f.announce.Checked || f.browse.Checked || f.name.Text != "desk" || f.metrics.Text != "127.0.0.1:9200" || f.logLevel.Selected != "warn" {
+		t.Errorf("the dialog opened again with announce %v, browse %v, name %q, metrics %q, level %q", f.announce.Checked, f.browse.Checked,
+			f.name.Text, f.metrics.Text, f.logLevel.Selected)
+	}
+}
+
+// A metrics address the configuration would refuse is refused in the
+// dialog, in the configuration's words, and the dialog keeps every field.
+func TestSettingsFormRefusesABadMetricsAddress(t *testing.T) {
+	h := newHarness(t)
+	const want = `"nine" is not host:port or a port`
+	configRefuses(t, "[metrics]\naddress = \"nine\"\n", want)
+	f := h.openSettings()
+	h.typeAndLeave(f.name, "desk")
+	f.browse.SetChecked(false)
+	h.typeAndLeave(f.metrics, "nine")
+	if !showsError(h.topDialog(), want) {
+		t.Errorf("the dialog does not show %q", want)
+	}
+	h.u.settingsDlg.Submit()
+	h.settle()
+	if h.u.settingsDlg == nil || h.u.settingsForm != f {
+		t.Fatal("the dialog closed")
+	}
+	if got, _ := h.ws.Settings(); got.Discovery.Name != "" || got.Metrics.Address != "" || !got.Discovery.Browse {
+		t.Errorf("saved %+v", got)
+	}
+	if f.name.Text != "desk" || f.browse.Checked || f.metrics.Text != "nine" {
+		t.Errorf("the dialog lost what was typed: name %q, browse %v, metrics %q", f.name.Text, f.browse.Checked, f.metrics.Text)
+	}
+}
