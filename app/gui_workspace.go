@@ -73,9 +73,11 @@ func (w *workspace) applyLocked() error {
 	err := w.rn.Apply(&eff)
 	clear(w.startErrs)
 	if err != nil {
+		var settings []string // discovery's and metrics': the Settings dialog's to report
 		for _, e := range unjoin(err) {
 			var se *service.StartError
 			if !errors.As(e, &se) {
+				settings = append(settings, e.Error())
 				continue
 			}
 			switch se.Kind {
@@ -84,6 +86,9 @@ func (w *workspace) applyLocked() error {
 			case "replication":
 				w.startErrs["r:"+se.Name] = e.Error()
 			}
+		}
+		if len(settings) > 0 {
+			w.startErrs[settingsItem] = strings.Join(settings, "; ")
 		}
 	}
 	return err
@@ -520,4 +525,28 @@ func (w *workspace) RetryReplication(name string) error {
 		r.RetryNow()
 	}
 	return nil
+}
+
+// Settings.
+
+// settingsItem is the key of discovery's and metrics' errors in startErrs.
+const settingsItem = "settings"
+
+func (w *workspace) Settings() (ui.AppSettings, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.cfg.Discovery
+	d.Peers = slices.Clone(d.Peers)
+	return ui.AppSettings{Discovery: d, Log: w.cfg.Log, Metrics: w.cfg.Metrics}, nil
+}
+
+// SaveSettings saves [discovery] (keeping its peers, which the Peers
+// screen edits), [log] and [metrics], and applies them: announcing and
+// metrics change at once.
+func (w *workspace) SaveSettings(s ui.AppSettings) error {
+	return w.change(func(c *service.Config) error {
+		s.Discovery.Peers = c.Discovery.Peers
+		c.Discovery, c.Log, c.Metrics = s.Discovery, s.Log, s.Metrics
+		return nil
+	}, settingsItem)
 }

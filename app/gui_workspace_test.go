@@ -252,3 +252,52 @@ func engineWithNotes(t *testing.T, dir string) *syncengine.Engine {
 	}
 	return e
 }
+
+// The Settings dialog's save writes [discovery], [log] and [metrics] to the
+// file, keeps the hand-added peers, and serves metrics at once; an address
+// that cannot be served is saved and said.
+func TestWorkspaceSavesAppSettings(t *testing.T) {
+	dir := t.TempDir()
+	e := engineWithNotes(t, dir)
+	path := filepath.Join(dir, service.ConfigFileName)
+	cfg := service.DefaultConfig()
+	cfg.Discovery = service.DiscoveryConfig{Peers: []service.ManualPeer{{Host: "192.0.2.1", Port: 4984, Database: "notes"}}}
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	rn := service.NewRunner(e)
+	defer rn.Stop()
+	ws := newWorkspace(path, dir, mustLoad(t, path), rn, nil)
+	set, err := ws.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Discovery.Name, set.Discovery.Peers = "desk", nil // the dialog does not edit the peers
+	set.Log = service.LogConfig{Format: "json", Level: "warn"}
+	set.Metrics.Address = "127.0.0.1:0"
+	if err := ws.SaveSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	got := mustLoad(t, path)
+	want := service.DiscoveryConfig{Name: "desk", Peers: cfg.Discovery.Peers}
+	if !reflect.DeepEqual(got.Discovery, want) || got.Log != set.Log || got.Metrics != set.Metrics {
+		t.Errorf("saved %+v %+v %+v", got.Discovery, got.Log, got.Metrics)
+	}
+	if rn.MetricsAddress() == "" {
+		t.Error("metrics are not served after the save")
+	}
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	set.Metrics.Address = busy.Addr().String()
+	var notStarted *ui.NotStartedError
+	if err := ws.SaveSettings(set); !errors.As(err, &notStarted) || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("saving a busy metrics address: %v", err)
+	}
+	if got := mustLoad(t, path); got.Metrics.Address != set.Metrics.Address {
+		t.Errorf("the busy address was not saved: %q", got.Metrics.Address)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"peersync/service"
 	"peersync/syncengine"
@@ -61,5 +62,42 @@ func TestEveryScreenFits800x600(t *testing.T) {
 		if min := h.u.win.Content().MinSize(); min.Width > limit.Width || min.Height > limit.Height {
 			t.Errorf("screen %d needs %v, more than %v", nav, min, limit)
 		}
+	}
+
+	// So do the forms, their Advanced sections open, and the Settings dialog.
+	dialogs := map[string]func() *editForm{
+		"the listener form": func() *editForm {
+			h.u.show(navListeners)
+			h.settle()
+			test.Tap(h.u.listeners.editBtn)
+			h.settle()
+			h.u.listeners.openForm.advanced.acc.Open(0)
+			return h.u.listeners.form
+		},
+		"the replication form": func() *editForm {
+			h.u.show(navReplications)
+			h.settle()
+			test.Tap(h.u.replications.editBtn)
+			h.settle()
+			h.u.replications.openForm.advanced.acc.Open(0)
+			return h.u.replications.form
+		},
+		"the Settings dialog": func() *editForm { h.openSettings(); return h.u.settingsDlg },
+	}
+	for name, open := range dialogs {
+		form := open()
+		h.settle()
+		d := h.topDialog()
+		if form == nil || d == nil {
+			t.Fatalf("%s did not open", name)
+		}
+		if min := d.MinSize(); min.Width > limit.Width || min.Height > limit.Height {
+			t.Errorf("%s needs %v, more than %v", name, min, limit)
+		}
+		if min := h.u.win.Content().MinSize(); min.Width > limit.Width || min.Height > limit.Height {
+			t.Errorf("with %s open the window needs %v, more than %v", name, min, limit)
+		}
+		form.Hide()
+		h.settle()
 	}
 }

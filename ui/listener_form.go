@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/service"
+	"peersync/syncengine"
 )
 
 // Labels of the listener form's choices.
@@ -53,6 +54,10 @@ type listenerForm struct {
 	logins                     []*loginRow
 	loginBox                   *fyne.Container
 	edited                     bool // editing a saved listener: empty passwords keep the old
+	// Advanced.
+	collections, maxConnections *widget.Entry
+	idle, handshake, start      *widget.Entry
+	advanced                    *advancedSection
 }
 
 // loginRow is one user of a listener with password authentication.
@@ -152,6 +157,18 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 	f.delta.SetChecked(set.DeltaSync)
 	f.announce = widget.NewCheck("Announce on the local network", nil)
 	f.announce.SetChecked(set.Announce)
+	f.collections = listEntry(set.Collections, "scope.collection, comma-separated (default: the default collection)")
+	f.maxConnections = countEntry(set.MaxConnections, strconv.Itoa(syncengine.DefaultMaxConnections))
+	f.idle = durationEntry(set.IdleTimeout, syncengine.DefaultIdleTimeout)
+	f.handshake = durationEntry(set.HandshakeTimeout, syncengine.DefaultHandshakeTimeout)
+	f.start = durationEntry(set.StartTimeout, syncengine.DefaultStartTimeout)
+	f.advanced = newAdvancedSection(
+		widget.NewFormItem("Collections", f.collections),
+		widget.NewFormItem("Max connections", f.maxConnections),
+		widget.NewFormItem("Idle timeout", f.idle),
+		widget.NewFormItem("Handshake timeout", f.handshake),
+		widget.NewFormItem("Start timeout", f.start),
+	)
 
 	items := []*widget.FormItem{
 		widget.NewFormItem("Name", f.name),
@@ -163,6 +180,7 @@ func (s *listenersScreen) showForm(old string, set ListenerSettings) {
 		widget.NewFormItem("", f.readOnly),
 		widget.NewFormItem("", f.delta),
 		widget.NewFormItem("", f.announce),
+		widget.NewFormItem("", f.advanced),
 	}
 	title := "New listener"
 	if old != "" {
@@ -186,6 +204,8 @@ func (f *listenerForm) settings(set ListenerSettings) ListenerSettings {
 	lc.Port, _ = strconv.Atoi(strings.TrimSpace(f.port.Text))
 	lc.Name, lc.Database, lc.TLS = strings.TrimSpace(f.name.Text), f.database.Selected, f.tls.Selected
 	lc.ReadOnly, lc.DeltaSync, lc.Announce = f.readOnly.Checked, f.delta.Checked, f.announce.Checked
+	lc.Collections, lc.MaxConnections = readList(f.collections), readCount(f.maxConnections)
+	lc.IdleTimeout, lc.HandshakeTimeout, lc.StartTimeout = readDuration(f.idle), readDuration(f.handshake), readDuration(f.start)
 	lc.Interface = ""
 	if n := f.ifaceNames[f.iface.Selected]; n != allInterfaces {
 		lc.Interface = n

@@ -57,8 +57,10 @@ type mainUI struct {
 	identities   *identitiesScreen
 	activity     *activityScreen
 
-	trustDialog dialog.Dialog // the open trust-on-first-use question, for tests
-	droppedSeen int64         // events dropped for the UI, as of the last reload for them
+	trustDialog  dialog.Dialog // the open trust-on-first-use question, for tests
+	settingsDlg  *editForm     // the open Settings dialog
+	settingsForm *settingsForm // its fields, for tests
+	droppedSeen  int64         // events dropped for the UI, as of the last reload for them
 }
 
 func newMainUI(a fyne.App, eng Engine, ws Workspace, r runner, version string) *mainUI {
@@ -191,6 +193,8 @@ func (u *mainUI) mainMenu() *fyne.MainMenu {
 		item("New document", sc[0]),
 		item("Find documents", sc[1]),
 		item("Save document", sc[2]),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Settings…", u.showSettings),
 		fyne.NewMenuItemSeparator(),
 		quitItem(u),
 	)

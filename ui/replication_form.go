@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"peersync/service"
+	"peersync/syncengine"
 	"peersync/syncengine/endpoint"
 )
 
@@ -49,6 +50,10 @@ type replicationForm struct {
 	database, typ, conflicts, clientCert      *widget.Select
 	protocol                                  *widget.Select
 	continuous, acceptSelfSigned, delta, auto *widget.Check
+	// Advanced.
+	collections, passwordFile, maxAttempts *widget.Entry
+	maxAttemptWait, heartbeat, noProgress  *widget.Entry
+	advanced                               *advancedSection
 }
 
 // showForm opens the form for a new replication (old == "") or for the
@@ -98,9 +103,7 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.pin.SetText(set.Pin)
 	f.acceptSelfSigned = widget.NewCheck("Accept any self-signed certificate", nil)
 	f.acceptSelfSigned.SetChecked(set.AcceptSelfSigned)
-	f.docIDs = widget.NewEntry()
-	f.docIDs.SetPlaceHolder("document IDs, comma-separated (optional: all)")
-	f.docIDs.SetText(strings.Join(set.DocIDs, ", "))
+	f.docIDs = listEntry(set.DocIDs, "document IDs, comma-separated (optional: all)")
 	f.conflicts = widget.NewSelect(conflictLabels, nil)
 	f.conflicts.SetSelected(labelFor(conflictLabels, conflictValues, string(set.Conflicts)))
 	f.protocol = widget.NewSelect(protocolLabels, nil)
@@ -109,6 +112,24 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 	f.delta.SetChecked(set.DeltaSync)
 	f.auto = widget.NewCheck("Start when PeerSync starts", nil)
 	f.auto.SetChecked(set.AutoStart)
+	f.collections = listEntry(set.Collections, "scope.collection, comma-separated (default: the default collection)")
+	f.passwordFile = widget.NewEntry()
+	f.passwordFile.SetPlaceHolder("file holding the password (default: the password above, kept in the keyring)")
+	f.passwordFile.SetText(set.PasswordFile)
+	f.maxAttempts = countEntry(set.MaxAttempts, "10 one-shot, unlimited continuous")
+	f.maxAttemptWait = durationEntry(set.MaxAttemptWait, syncengine.DefaultMaxAttemptWaitTime)
+	f.heartbeat = durationEntry(set.Heartbeat, syncengine.DefaultHeartbeat)
+	f.noProgress = durationEntry(set.NoProgress, syncengine.DefaultNoProgressTimeout)
+	f.advanced = newAdvancedSection(
+		widget.NewFormItem("Collections", f.collections),
+		widget.NewFormItem("Documents", f.docIDs),
+		widget.NewFormItem("Password file", f.passwordFile),
+		widget.NewFormItem("Protocol", f.protocol),
+		widget.NewFormItem("Max attempts", f.maxAttempts),
+		widget.NewFormItem("Max attempt wait", f.maxAttemptWait),
+		widget.NewFormItem("Heartbeat", f.heartbeat),
+		widget.NewFormItem("No-progress timeout", f.noProgress),
+	)
 
 	items := []*widget.FormItem{
 		widget.NewFormItem("Name", f.name),
@@ -121,11 +142,10 @@ func (s *replicationsScreen) showForm(old string, set ReplicationSettings) {
 		widget.NewFormItem("Client certificate", f.clientCert),
 		widget.NewFormItem("Pin", f.pin),
 		widget.NewFormItem("", f.acceptSelfSigned),
-		widget.NewFormItem("Documents", f.docIDs),
 		widget.NewFormItem("Conflicts", f.conflicts),
-		widget.NewFormItem("Protocol", f.protocol),
 		widget.NewFormItem("", f.delta),
 		widget.NewFormItem("", f.auto),
+		widget.NewFormItem("", f.advanced),
 	}
 	title := "New replication"
 	if old != "" {
@@ -152,12 +172,6 @@ func orDefault(v, def string) string {
 // settings applies the form to set, the replication it opened with, so
 // that what the form does not show is kept.
 func (f *replicationForm) settings(set ReplicationSettings) ReplicationSettings {
-	var ids []string
-	for _, id := range strings.Split(f.docIDs.Text, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			ids = append(ids, id)
-		}
-	}
 	rc := &set.ReplicationConfig
 	rc.Name, rc.Database, rc.Target = strings.TrimSpace(f.name.Text), f.database.Selected, strings.TrimSpace(f.target.Text)
 	rc.Type, rc.Continuous = valueFor(typeLabels, typeValues, f.typ.Selected), f.continuous.Checked
@@ -166,10 +180,13 @@ func (f *replicationForm) settings(set ReplicationSettings) ReplicationSettings 
 	if c := f.clientCert.Selected; c != noIdentity {
 		rc.ClientCert = c
 	}
-	rc.Pin, rc.AcceptSelfSigned, rc.DocIDs = strings.TrimSpace(f.pin.Text), f.acceptSelfSigned.Checked, ids
+	rc.Pin, rc.AcceptSelfSigned, rc.DocIDs = strings.TrimSpace(f.pin.Text), f.acceptSelfSigned.Checked, readList(f.docIDs)
 	rc.Conflicts = service.ConflictPolicy(valueFor(conflictLabels, conflictValues, f.conflicts.Selected))
 	rc.Protocol = valueFor(protocolLabels, protocolValues, f.protocol.Selected)
 	rc.DeltaSync, rc.AutoStart = f.delta.Checked, f.auto.Checked
+	rc.Collections, rc.PasswordFile = readList(f.collections), strings.TrimSpace(f.passwordFile.Text)
+	rc.MaxAttempts, rc.MaxAttemptWait = readCount(f.maxAttempts), readDuration(f.maxAttemptWait)
+	rc.Heartbeat, rc.NoProgress = readDuration(f.heartbeat), readDuration(f.noProgress)
 	return set
 }
 

@@ -34,6 +34,20 @@ type Workspace interface {
 	Interfaces() []string
 	// Peers is the LAN browser, or nil when discovery is off.
 	Peers() PeerBrowser
+
+	// Settings is the app-wide part of the configuration.
+	Settings() (AppSettings, error)
+	// SaveSettings saves it and applies what can change while the app runs.
+	SaveSettings(s AppSettings) error
+}
+
+// AppSettings is the configuration's [discovery], [log] and [metrics] as
+// the Settings dialog edits them. Discovery.Peers belongs to the Peers
+// screen: SaveSettings keeps the peers saved, whatever s holds.
+type AppSettings struct {
+	Discovery service.DiscoveryConfig
+	Log       service.LogConfig
+	Metrics   service.MetricsConfig
 }
 
 // PeerBrowser is the part of *discovery.Browser the Peers screen uses.

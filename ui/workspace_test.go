@@ -23,10 +23,13 @@ type testWorkspace struct {
 	running   map[string]*syncengine.Listener
 	repls     []ReplicationSettings
 	repl      map[string]*service.RunTracker // the last run of each replication
+	settings  AppSettings
 }
 
 func newTestWorkspace(e *syncengine.Engine) *testWorkspace {
-	return &testWorkspace{e: e, running: map[string]*syncengine.Listener{}, repl: map[string]*service.RunTracker{}}
+	def := service.DefaultConfig()
+	return &testWorkspace{e: e, running: map[string]*syncengine.Listener{}, repl: map[string]*service.RunTracker{},
+		settings: AppSettings{Discovery: def.Discovery, Log: def.Log, Metrics: def.Metrics}}
 }
 
 func (w *testWorkspace) stopAll() {
@@ -216,3 +219,22 @@ func (w *testWorkspace) RetryReplication(name string) error {
 func (w *testWorkspace) Interfaces() []string { return []string{"lo"} }
 
 func (w *testWorkspace) Peers() PeerBrowser { return w.browser }
+
+func (w *testWorkspace) Settings() (AppSettings, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.settings, nil
+}
+
+// SaveSettings refuses what the configuration refuses, as the app does.
+func (w *testWorkspace) SaveSettings(s AppSettings) error {
+	c := service.Config{Discovery: s.Discovery, Log: s.Log, Metrics: s.Metrics}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s.Discovery.Peers = w.settings.Discovery.Peers
+	w.settings = s
+	return nil
+}
