@@ -284,7 +284,9 @@ func TestVerifyFindsADamagedResolution(t *testing.T) {
 	db := openTest(t)
 	local, remote := conflicted(t, db, "a")
 	r := resolveRecorded(t, db, "a", remote, local.RevID)
-	db.Update(func(tx *Tx) error { return tx.btx.Bucket(bucketResolved).Put(seqKey(r.ID), []byte{resolutionVersion, 1}) })
+	db.Update(func(tx *Tx) error {
+		return tx.btx.Bucket(bucketResolved).Put(seqKey(r.ID), []byte{resolutionVersion, 1})
+	})
 	rep, err := db.Verify(nil)
 	if err != nil || !rep.Damaged() {
 		t.Fatalf("verify a truncated record: %+v, %v", rep, err)
