@@ -15,6 +15,9 @@ import (
 // store.DefaultMaxResolved per database, oldest dropped first.
 type Resolution = store.Resolution
 
+// DefaultKeepResolved is how long resolutions are kept unless set.
+const DefaultKeepResolved = store.DefaultKeepResolved
+
 // The rules the built-in resolvers record (Revision.Rule).
 const (
 	RuleDeletionWins  = repl.RuleDeletionWins
