@@ -269,6 +269,9 @@ func resolvedCommand(g *globals, db *syncengine.Database, restore, dismiss uint6
 		if r.Collection != syncengine.DefaultCollection {
 			doc = r.Collection + "/" + r.DocID
 		}
+		if full, err := db.Resolution(r.ID); err == nil {
+			r = full
+		}
 		lost := string(r.LoserBody)
 		if r.LoserDeleted {
 			lost = "(deletion)"

@@ -41,7 +41,8 @@ type ConflictResolved struct {
 func (ConflictResolved) isEvent() {}
 
 // Resolutions lists the database's recorded automatic resolutions, newest
-// first, up to limit (≤ 0: all that are kept).
+// first, up to limit (≤ 0: all that are kept), without the losing bodies
+// (Resolution reads one with its body).
 func (db *Database) Resolutions(limit int) ([]Resolution, error) {
 	var rs []Resolution
 	err := db.store.View(func(tx *store.Tx) (err error) {

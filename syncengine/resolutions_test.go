@@ -27,7 +27,13 @@ func TestResolutionRecordedRestoredAndReplicated(t *testing.T) {
 			if err != nil || len(rs) != 1 {
 				t.Fatalf("a recorded %+v, %v", rs, err)
 			}
-			r := rs[0]
+			if rs[0].LoserBody != nil {
+				t.Errorf("a list carries bodies")
+			}
+			r, err := a.db.Resolution(rs[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			won, _ := a.coll().Get("n1")
 			lost := `{"side":"a"}`
 			if jsonEqual(won.Body, []byte(lost)) {

@@ -210,7 +210,18 @@ func TestPipeFilters(t *testing.T) {
 func resolutions(t *testing.T, db *store.DB) []store.Resolution {
 	t.Helper()
 	var rs []store.Resolution
-	if err := db.View(func(tx *store.Tx) (err error) { rs, err = tx.Resolutions(0); return err }); err != nil {
+	err := db.View(func(tx *store.Tx) (err error) {
+		if rs, err = tx.Resolutions(0); err != nil {
+			return err
+		}
+		for i := range rs { // with the bodies
+			if rs[i], err = tx.Resolution(rs[i].ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return rs

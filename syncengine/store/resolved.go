@@ -50,7 +50,8 @@ type Resolution struct {
 	// The losing revision, with its body as it was (nil for a tombstone).
 	Loser        string
 	LoserDeleted bool
-	LoserBody    []byte
+	LoserBody    []byte // nil in Resolutions' lists: Resolution reads it
+	LoserSize    int    // the body's length in bytes
 }
 
 // resolvedBucket returns the bucket, making it when create (in a write).
@@ -168,7 +169,9 @@ func setResolvedCount(b *bolt.Bucket, n int64) error {
 }
 
 // Resolutions lists up to limit records (≤ 0: all), newest first, leaving
-// out those older than the database keeps them. They are copies.
+// out those older than the database keeps them. They are copies without
+// the losing bodies (LoserSize says how big), so that a list of many costs
+// little memory; Resolution reads one with its body.
 func (tx *Tx) Resolutions(limit int) ([]Resolution, error) {
 	b, _ := tx.resolvedBucket(false)
 	if b == nil {
@@ -181,7 +184,7 @@ func (tx *Tx) Resolutions(limit int) ([]Resolution, error) {
 		if len(k) != 8 {
 			continue
 		}
-		r, err := decodeResolution(binary.BigEndian.Uint64(k), v)
+		r, err := decodeResolutionHead(binary.BigEndian.Uint64(k), v)
 		if err != nil {
 			return nil, err
 		}
@@ -359,6 +362,16 @@ func resolutionTime(v []byte) (time.Time, bool) {
 }
 
 func decodeResolution(id uint64, v []byte) (Resolution, error) {
+	r, err := decodeResolutionHead(id, v)
+	if err == nil && r.LoserSize > 0 {
+		r.LoserBody = bytes.Clone(v[len(v)-r.LoserSize:])
+	}
+	return r, err
+}
+
+// decodeResolutionHead decodes a record but for its body (LoserSize says
+// how long it is: the record's last bytes).
+func decodeResolutionHead(id uint64, v []byte) (Resolution, error) {
 	bad := func(what string) (Resolution, error) {
 		return Resolution{}, fmt.Errorf("%w: resolution %d: %s", ErrDamaged, id, what)
 	}
@@ -385,12 +398,10 @@ func decodeResolution(id uint64, v []byte) (Resolution, error) {
 	if r.Collection == "" || r.DocID == "" {
 		return bad("no collection or document")
 	}
-	if len(rest) > 0 {
-		if r.LoserDeleted {
-			return bad("a deleted loser with a body")
-		}
-		r.LoserBody = bytes.Clone(rest)
+	if len(rest) > 0 && r.LoserDeleted {
+		return bad("a deleted loser with a body")
 	}
+	r.LoserSize = len(rest)
 	return r, nil
 }
 

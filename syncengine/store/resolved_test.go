@@ -85,8 +85,13 @@ func TestResolutionKeepsTheLoserAndRestoresIt(t *testing.T) {
 	}
 	rs := resolutions(t, db)
 	if len(rs) != 1 || rs[0].ID != r.ID || rs[0].DocID != "a" || rs[0].Rule != "remote wins" || rs[0].Winner != d.RevID ||
-		rs[0].Loser != local.RevID || rs[0].LoserDeleted || string(rs[0].LoserBody) != `{"side":"local"}` || rs[0].At.IsZero() {
-		t.Fatalf("recorded %+v", rs)
+		rs[0].Loser != local.RevID || rs[0].LoserDeleted || rs[0].LoserBody != nil || rs[0].LoserSize != len(`{"side":"local"}`) || rs[0].At.IsZero() {
+		t.Fatalf("listed %+v", rs)
+	}
+	var one Resolution
+	db.View(func(tx *Tx) (err error) { one, err = tx.Resolution(r.ID); return err })
+	if string(one.LoserBody) != `{"side":"local"}` {
+		t.Fatalf("the record keeps the body %s", one.LoserBody)
 	}
 	// It survives a reopen, and Verify accepts it.
 	db = reopen(t, db, Options{})
