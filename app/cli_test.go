@@ -329,3 +329,48 @@ func TestCLIDocHistoryShowsVersions(t *testing.T) {
 		}
 	}
 }
+
+// A conflict that a replication resolved is listed by `doc conflicts
+// --resolved`, and --restore brings back the losing edit.
+func TestCLIResolvedConflicts(t *testing.T) {
+	e, err := syncengine.New(syncengine.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	db, _ := e.CreateDatabase("shared")
+	l, _ := e.NewListener(syncengine.ListenerConfig{Database: db, NetworkInterface: "127.0.0.1", DisableTLS: true})
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Stop()
+	dir := t.TempDir()
+	cli(t, dir, "", "db", "create", "mine")
+	cli(t, dir, `{"v":0}`, "doc", "put", "--db", "mine", "n1")
+	if _, e2, code := cli(t, dir, "", "replicate", "--db", "mine", "--target", l.URLs()[0]); code != 0 {
+		t.Fatalf("replicate: %s", e2)
+	}
+	cli(t, dir, `{"v":"mine"}`, "doc", "put", "--db", "mine", "n1")
+	if _, err := db.DefaultCollection().Save("n1", []byte(`{"v":"theirs"}`), syncengine.SaveOptions{LastWriteWins: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, e2, code := cli(t, dir, "", "replicate", "--db", "mine", "--target", l.URLs()[0], "--conflicts", "remote"); code != 0 {
+		t.Fatalf("replicate: %s", e2)
+	}
+	out, e2, code := cli(t, dir, "", "doc", "conflicts", "--db", "mine", "--resolved")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "n1") || !strings.Contains(lines[1], syncengine.RuleRemoteWins) ||
+		!strings.Contains(lines[1], `{"v":"mine"}`) {
+		t.Fatalf("doc conflicts --resolved: %d %q %q", code, out, e2)
+	}
+	n := strings.Fields(lines[1])[0]
+	if out, e2, code := cli(t, dir, "", "doc", "conflicts", "--db", "mine", "--restore", n); code != 0 || !strings.HasPrefix(out, "restored n1") {
+		t.Fatalf("--restore %s: %d %q %q", n, code, out, e2)
+	}
+	if out, _, _ := cli(t, dir, "", "doc", "get", "--db", "mine", "n1"); !strings.Contains(out, "mine") {
+		t.Errorf("after the restore n1 is %s", out)
+	}
+	if out, _, _ := cli(t, dir, "", "doc", "conflicts", "--db", "mine", "--resolved"); strings.Count(out, "\n") != 1 {
+		t.Errorf("after the restore still listed: %q", out)
+	}
+}

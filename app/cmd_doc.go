@@ -183,12 +183,27 @@ fails with a conflict if the document has moved on since that revision.`,
 			})
 		},
 	}
+	var resolved bool
+	var restore, dismiss uint64
 	conflicts := &cobra.Command{
-		Use:     "conflicts [ID]",
-		Short:   "List documents in conflict, or show one document's competing revisions",
-		Example: "  peersync doc conflicts --db notes\n  peersync doc conflicts --db notes n1",
-		Args:    cobra.MaximumNArgs(1),
+		Use:   "conflicts [ID]",
+		Short: "List documents in conflict, or show one document's competing revisions",
+		Long: `List documents in conflict, or show one document's competing revisions.
+
+With --resolved, list the conflicts replications resolved automatically
+(newest first: record number, time, document, the rule that decided, the
+losing revision), kept for [storage] keep_resolved_conflicts (30 days by
+default). --restore N makes record N's losing revision the document's
+current one, as a new edit that replicates; --dismiss N forgets record N.`,
+		Example: "  peersync doc conflicts --db notes\n  peersync doc conflicts --db notes n1\n" +
+			"  peersync doc conflicts --db notes --resolved\n  peersync doc conflicts --db notes --restore 7",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if resolved || restore != 0 || dismiss != 0 {
+				return g.withDatabase(f.db, func(db *syncengine.Database) error {
+					return resolvedCommand(g, db, restore, dismiss)
+				})
+			}
 			return g.withCollection(&f, func(c *syncengine.Collection) error {
 				if len(args) == 0 {
 					ids, err := c.Conflicts()
@@ -210,6 +225,10 @@ fails with a conflict if the document has moved on since that revision.`,
 			})
 		},
 	}
+	conflicts.Flags().BoolVar(&resolved, "resolved", false, "list conflicts resolved automatically")
+	conflicts.Flags().Uint64Var(&restore, "restore", 0, "restore the losing revision of resolved conflict N")
+	conflicts.Flags().Uint64Var(&dismiss, "dismiss", 0, "forget resolved conflict N")
+	conflicts.MarkFlagsMutuallyExclusive("restore", "dismiss")
 	for _, c := range []*cobra.Command{put, get, del, purge, list, history, conflicts} {
 		f.register(c)
 	}
@@ -224,6 +243,45 @@ fails with a conflict if the document has moved on since that revision.`,
 	list.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
 	cmd.AddCommand(put, get, del, purge, list, history, conflicts)
 	return cmd
+}
+
+// resolvedCommand lists, restores or dismisses recorded resolutions.
+func resolvedCommand(g *globals, db *syncengine.Database, restore, dismiss uint64) error {
+	switch {
+	case restore != 0:
+		d, err := db.RestoreResolution(restore)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "restored %s at %s\n", d.ID, d.RevID)
+		return nil
+	case dismiss != 0:
+		return db.DismissResolution(dismiss)
+	}
+	rs, err := db.Resolutions(0)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "N\tWHEN\tDOCUMENT\tRULE\tLOST")
+	for _, r := range rs {
+		doc := r.DocID
+		if r.Collection != syncengine.DefaultCollection {
+			doc = r.Collection + "/" + r.DocID
+		}
+		if full, err := db.Resolution(r.ID); err == nil {
+			r = full
+		}
+		lost := string(r.LoserBody)
+		if r.LoserDeleted {
+			lost = "(deletion)"
+		}
+		if r := []rune(lost); len(r) > 60 {
+			lost = string(r[:57]) + "..."
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\n", r.ID, r.At.Local().Format("2006-01-02 15:04:05"), doc, r.Rule, r.Loser, lost)
+	}
+	return tw.Flush()
 }
 
 // readBody reads FILE, or stdin when FILE is absent or "-".

@@ -31,6 +31,15 @@ type Config struct {
 	Listeners    []ListenerConfig    `toml:"listener"`
 	Replications []ReplicationConfig `toml:"replication"`
 	Metrics      MetricsConfig       `toml:"metrics,omitempty"`
+	Storage      StorageConfig       `toml:"storage,omitempty"`
+}
+
+// StorageConfig tunes what the databases keep.
+type StorageConfig struct {
+	// KeepResolvedConflicts is how long a record of each automatically
+	// resolved conflict (with the losing revision, restorable) is kept;
+	// 0 means the default, 30 days.
+	KeepResolvedConflicts Duration `toml:"keep_resolved_conflicts,omitempty"`
 }
 
 // DiscoveryConfig switches LAN discovery.

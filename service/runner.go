@@ -95,6 +95,7 @@ func (rn *Runner) Apply(cfg *Config) error {
 	if err := rn.disc.apply(cfg.Discovery, rn.listeners); err != nil {
 		errs = append(errs, err)
 	}
+	rn.e.SetKeepResolved(cfg.Storage.KeepResolvedConflicts.Duration)
 	if err := rn.applyMetrics(cfg.Metrics); err != nil {
 		errs = append(errs, err)
 	}

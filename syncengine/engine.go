@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -44,6 +45,8 @@ type Engine struct {
 	closed bool
 	comps  []component // listeners and replicators to stop on Close
 	ids    *tlsid.Store
+
+	purgeTimer *time.Timer // purges expired resolution records; stopped by Close
 }
 
 // component is something the engine stops when it closes.
@@ -63,6 +66,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{dir: opts.DataDir, log: log, opts: opts.Store, dbs: map[string]*Database{}, ids: opts.Identities}
 	e.bus.snapshot = e.snapshot
+	e.mu.Lock()
+	e.purgeTimer = time.AfterFunc(purgeResolutionsEvery, e.purgeTick)
+	e.mu.Unlock()
 	return e, nil
 }
 
@@ -166,9 +172,11 @@ func (e *Engine) open(name string) (*Database, error) {
 		return nil, fmt.Errorf("database %s: %w", name, err)
 	}
 	db := &Database{engine: e, name: name, store: st}
-	db.stopObserving = st.Observe(func(cs []store.Change) {
+	stopChanges := st.Observe(func(cs []store.Change) {
 		e.publish(DocumentsChanged{Database: name, Changes: cs})
 	})
+	stopResolved := e.observeResolutions(name, st)
+	db.stopObserving = func() { stopChanges(); stopResolved() }
 	e.dbs[name] = db
 	return db, nil
 }
@@ -231,6 +239,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.purgeTimer.Stop()
 	comps := slices.Clone(e.comps)
 	e.mu.Unlock()
 	for _, c := range slices.Backward(comps) {

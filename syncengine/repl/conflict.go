@@ -16,6 +16,10 @@ type Revision struct {
 	// Vector is the revision's version vector over CBMobile_4; zero over
 	// CBMobile_3.
 	Vector hlv.Vector
+	// Rule, in a resolver's answer, says in a few words why it won ("newer
+	// edit wins"); it is recorded with the resolution. Empty: the
+	// resolution is recorded as the custom resolver's.
+	Rule string
 }
 
 // Conflict is a document whose local winner and a pulled revision are on
@@ -32,34 +36,71 @@ type Conflict struct {
 // the conflict in place and is reported as a document error.
 type ConflictResolver func(c Conflict) (Revision, error)
 
+// Rules that DefaultResolver, LocalWins and RemoteWins give (Revision.Rule).
+const (
+	RuleDeletionWins  = "deletion wins"
+	RuleNewerEditWins = "newer edit wins"
+	RuleTieLocalWins  = "same time: local edit wins"
+	RuleMoreEditsWin  = "edit with the longer history wins"
+	RuleRevIDWins     = "same history length: higher revision ID wins"
+	RuleLocalWins     = "local wins"
+	RuleRemoteWins    = "remote wins"
+	RuleCustom        = "custom resolver"
+	RuleCustomMerge   = "merged by custom resolver"
+)
+
 // DefaultResolver is Couchbase Lite's rule for the protocol spoken. Over
 // CBMobile_4 it is Couchbase Lite 4's: last writer wins by the current
 // versions' clocks, a deletion winning over a live revision, the local side
 // on a tie. Over CBMobile_3: a deletion wins; otherwise the higher
-// generation wins, ties broken by the greater revision ID.
+// generation (the longer edit history, which need not be the newer edit)
+// wins, ties broken by the greater revision ID.
 func DefaultResolver(c Conflict) (Revision, error) {
+	won := func(r Revision, rule string) (Revision, error) {
+		r.Rule = rule
+		return r, nil
+	}
 	if !isLegacy(c.Local.Vector) && !isLegacy(c.Remote.Vector) {
-		if hlv.LastWriteWins(c.Local.Vector, c.Local.Deleted, c.Remote.Vector, c.Remote.Deleted) {
-			return c.Remote, nil
+		rule := RuleNewerEditWins
+		switch {
+		case c.Local.Deleted != c.Remote.Deleted:
+			rule = RuleDeletionWins
+		case c.Local.Vector.Current.Time == c.Remote.Vector.Current.Time:
+			rule = RuleTieLocalWins
 		}
-		return c.Local, nil
+		if hlv.LastWriteWins(c.Local.Vector, c.Local.Deleted, c.Remote.Vector, c.Remote.Deleted) {
+			return won(c.Remote, rule)
+		}
+		return won(c.Local, rule)
+	}
+	rule := RuleMoreEditsWin
+	if revtree.Generation(c.Remote.RevID) == revtree.Generation(c.Local.RevID) {
+		rule = RuleRevIDWins
 	}
 	switch {
 	case c.Remote.Deleted:
-		return c.Remote, nil
+		return won(c.Remote, RuleDeletionWins)
 	case c.Local.Deleted:
-		return c.Local, nil
+		return won(c.Local, RuleDeletionWins)
 	case revtree.CompareRevIDs(c.Remote.RevID, c.Local.RevID) >= 0:
-		return c.Remote, nil
+		return won(c.Remote, rule)
 	}
-	return c.Local, nil
+	return won(c.Local, rule)
 }
 
 // LocalWins keeps the local revision.
-func LocalWins(c Conflict) (Revision, error) { return c.Local, nil }
+func LocalWins(c Conflict) (Revision, error) {
+	r := c.Local
+	r.Rule = RuleLocalWins
+	return r, nil
+}
 
 // RemoteWins keeps the pulled revision.
-func RemoteWins(c Conflict) (Revision, error) { return c.Remote, nil }
+func RemoteWins(c Conflict) (Revision, error) {
+	r := c.Remote
+	r.Rule = RuleRemoteWins
+	return r, nil
+}
 
 // resolveAll runs the resolver for each conflict and saves the outcome on
 // top of the remote revision, tombstoning the local branch, so that pushing
@@ -102,21 +143,49 @@ func (r *receiver) resolve(c conflict) error {
 	if err != nil {
 		return err
 	}
-	if r.s.opts.VersionVectors {
-		return r.s.db.Update(func(tx *store.Tx) error { return resolveOnLocal(tx, c, cf, res) })
-	}
 	return r.s.db.Update(func(tx *store.Tx) error {
-		var merged []byte
-		deleted := res.Deleted
-		if res.RevID != cf.Remote.RevID {
-			merged = res.Body
-			if merged == nil {
-				merged = []byte("{}")
+		var d *store.Document
+		var err error
+		if r.s.opts.VersionVectors {
+			d, err = resolveOnLocal(tx, c, cf, res)
+		} else {
+			var merged []byte
+			if res.RevID != cf.Remote.RevID {
+				merged = res.Body
+				if merged == nil {
+					merged = []byte("{}")
+				}
 			}
+			d, err = tx.Resolve(c.coll, c.id, c.remote, merged, res.Deleted)
 		}
-		_, err := tx.Resolve(c.coll, c.id, c.remote, merged, deleted)
-		return err
+		if err != nil {
+			return err
+		}
+		rec := resolutionRecord(cf, res, d)
+		return tx.RecordResolution(&rec)
 	})
+}
+
+// resolutionRecord describes a resolution that left the document at d.
+// The loser is the side that did not win; for a merge, the local side,
+// whose body the merge replaced here.
+func resolutionRecord(cf Conflict, res Revision, d *store.Document) store.Resolution {
+	loser, rule := cf.Local, res.Rule
+	switch res.RevID {
+	case cf.Local.RevID:
+		loser = cf.Remote
+	case cf.Remote.RevID:
+	default:
+		if rule == "" {
+			rule = RuleCustomMerge
+		}
+	}
+	if rule == "" {
+		rule = RuleCustom
+	}
+	return store.Resolution{Collection: cf.Collection, DocID: cf.DocID, Rule: rule,
+		Winner: d.RevID, WinnerDeleted: d.Deleted,
+		Loser: loser.RevID, LoserDeleted: loser.Deleted, LoserBody: loser.Body}
 }
 
 var errStale = fmt.Errorf("conflict no longer current")
@@ -127,21 +196,18 @@ var errStale = fmt.Errorf("conflict no longer current")
 // local branch and can take the outcome only as its descendant. A remote
 // revision that wins unchanged keeps its version, so the peer is not sent
 // it back as new.
-func resolveOnLocal(tx *store.Tx, c conflict, cf Conflict, res Revision) error {
-	var err error
+func resolveOnLocal(tx *store.Tx, c conflict, cf Conflict, res Revision) (*store.Document, error) {
 	switch {
 	case res.RevID == cf.Remote.RevID:
-		_, err = tx.ResolveOnto(c.coll, c.id, c.local, c.remote)
+		return tx.ResolveOnto(c.coll, c.id, c.local, c.remote)
 	case res.RevID == cf.Local.RevID:
-		_, err = tx.Resolve(c.coll, c.id, c.local, nil, false)
-	default:
-		merged := res.Body
-		if merged == nil {
-			merged = []byte("{}")
-		}
-		_, err = tx.Resolve(c.coll, c.id, c.local, merged, res.Deleted)
+		return tx.Resolve(c.coll, c.id, c.local, nil, false)
 	}
-	return err
+	merged := res.Body
+	if merged == nil {
+		merged = []byte("{}")
+	}
+	return tx.Resolve(c.coll, c.id, c.local, merged, res.Deleted)
 }
 
 func bodyOf(r revtree.Rev) []byte {

@@ -205,3 +205,86 @@ func TestPipeFilters(t *testing.T) {
 		t.Error("a document the filters refuse replicated")
 	}
 }
+
+// resolutions lists what db recorded of its automatic resolutions.
+func resolutions(t *testing.T, db *store.DB) []store.Resolution {
+	t.Helper()
+	var rs []store.Resolution
+	err := db.View(func(tx *store.Tx) (err error) {
+		if rs, err = tx.Resolutions(0); err != nil {
+			return err
+		}
+		for i := range rs { // with the bodies
+			if rs[i], err = tx.Resolution(rs[i].ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// Every automatic resolution is recorded on the resolving side with the
+// rule and the losing body, over both protocols and for each kind of
+// resolver.
+func TestResolutionsAreRecorded(t *testing.T) {
+	merge := func(Conflict) (Revision, error) { return Revision{Body: []byte(`{"v":"ab"}`)}, nil }
+	for _, c := range []struct {
+		name     string
+		v4       bool
+		resolver ConflictResolver
+		rule     string
+		loser    string
+	}{
+		{"v3 default", false, nil, RuleRevIDWins, ""},
+		{"v3 remote wins", false, RemoteWins, RuleRemoteWins, `{"v":"a"}`},
+		{"v3 local wins", false, LocalWins, RuleLocalWins, `{"v":"b"}`},
+		{"v3 merge", false, merge, RuleCustomMerge, `{"v":"a"}`},
+		{"v4 default", true, nil, RuleNewerEditWins, `{"v":"a"}`},
+		{"v4 local wins", true, LocalWins, RuleLocalWins, `{"v":"b"}`},
+		{"v4 merge", true, merge, RuleCustomMerge, `{"v":"a"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := openDB(t, "a"), openDB(t, "b")
+			act, pas := ActiveOptions{Run: pushPull(), ConflictResolver: c.resolver}, PassiveOptions{}
+			if c.v4 {
+				act, pas = v4(act), v4Passive
+			}
+			conflictOn(t, a, b, "x", func(a, b *store.DB) {
+				put(t, a, "x", `{"v":"a"}`)
+				put(t, b, "x", `{"v":"b"}`) // b's edit is the newer
+			})
+			before := get(t, a, "x")
+			if _, err := replicate(t, a, b, act, pas); err != nil {
+				t.Fatal(err)
+			}
+			rs := resolutions(t, a)
+			if len(rs) != 1 {
+				t.Fatalf("a recorded %+v, want one resolution", rs)
+			}
+			r, d := rs[0], get(t, a, "x")
+			if r.DocID != "x" || r.Collection != store.DefaultCollection || r.Rule != c.rule || r.Winner != d.RevID || r.LoserDeleted {
+				t.Errorf("recorded %+v; document at %s", r, d.RevID)
+			}
+			want := c.loser
+			if want == "" { // the default over CBMobile_3 picks by revision ID
+				want = `{"v":"a"}`
+				if string(d.Body) == want {
+					want = `{"v":"b"}`
+				}
+			}
+			if string(r.LoserBody) != want {
+				t.Errorf("loser's body %s, want %s", r.LoserBody, want)
+			}
+			if want == `{"v":"a"}` && r.Loser != before.RevID {
+				t.Errorf("loser %s, want the local revision %s", r.Loser, before.RevID)
+			}
+			if rs := resolutions(t, b); len(rs) != 0 {
+				t.Errorf("the passive side recorded %+v", rs)
+			}
+		})
+	}
+}

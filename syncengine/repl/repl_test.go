@@ -74,18 +74,18 @@ func TestDefaultResolver(t *testing.T) {
 	dead := func(id string) Revision { return Revision{RevID: id, Deleted: true} }
 	cases := []struct {
 		local, remote Revision
-		want          string
+		want, rule    string
 	}{
-		{live("3-a"), live("2-z"), "3-a"},   // higher generation
-		{live("2-a"), live("2-b"), "2-b"},   // tie: greater revID
-		{live("5-a"), dead("2-b"), "2-b"},   // a deletion wins
-		{dead("2-a"), live("9-b"), "2-a"},   // a local deletion wins too
-		{live("10-a"), live("9-z"), "10-a"}, // generations compare as numbers
+		{live("3-a"), live("2-z"), "3-a", RuleMoreEditsWin},   // higher generation
+		{live("2-a"), live("2-b"), "2-b", RuleRevIDWins},      // tie: greater revID
+		{live("5-a"), dead("2-b"), "2-b", RuleDeletionWins},   // a deletion wins
+		{dead("2-a"), live("9-b"), "2-a", RuleDeletionWins},   // a local deletion wins too
+		{live("10-a"), live("9-z"), "10-a", RuleMoreEditsWin}, // generations compare as numbers
 	}
 	for _, c := range cases {
 		got, _ := DefaultResolver(Conflict{Local: c.local, Remote: c.remote})
-		if got.RevID != c.want {
-			t.Errorf("DefaultResolver(%s vs %s) = %s, want %s", c.local.RevID, c.remote.RevID, got.RevID, c.want)
+		if got.RevID != c.want || got.Rule != c.rule {
+			t.Errorf("DefaultResolver(%s vs %s) = %s (%q), want %s (%q)", c.local.RevID, c.remote.RevID, got.RevID, got.Rule, c.want, c.rule)
 		}
 	}
 }

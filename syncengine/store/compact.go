@@ -75,6 +75,7 @@ func (db *DB) collectBlobs() (int, error) {
 				return err
 			}
 		}
+		resolvedBlobRefs(tx, used)
 		blobs := tx.btx.Bucket(bucketBlobs)
 		var unused [][]byte
 		blobs.ForEach(func(k, _ []byte) error {

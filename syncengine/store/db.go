@@ -54,8 +54,15 @@ type Options struct {
 	MaxRevTreeDepth int           // generations kept behind each leaf
 
 	// Wall is the wall clock that version times start from; nil means
-	// time.Now. Tests set it to step the clock back.
+	// time.Now. Tests set it to step the clock back. Resolution records
+	// take their times from it too.
 	Wall func() time.Time
+
+	// KeepResolved is how long records of automatic conflict resolutions
+	// are kept (default DefaultKeepResolved); MaxResolved is how many at
+	// most (default DefaultMaxResolved), the oldest dropped first.
+	KeepResolved time.Duration
+	MaxResolved  int
 }
 
 func (o Options) withDefaults() Options {
@@ -67,6 +74,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRevTreeDepth <= 0 {
 		o.MaxRevTreeDepth = DefaultMaxRevTreeDepth
+	}
+	if o.KeepResolved <= 0 {
+		o.KeepResolved = DefaultKeepResolved
+	}
+	if o.MaxResolved <= 0 {
+		o.MaxResolved = DefaultMaxResolved
 	}
 	return o
 }
@@ -87,6 +100,9 @@ type DB struct {
 	obsMu     sync.Mutex
 	observers map[int]func([]Change)
 	nextObs   int
+
+	resolvedObs  map[int]func([]Resolution)
+	keepResolved atomic.Int64 // a time.Duration: how long resolution records are kept
 
 	touched atomic.Int64 // bytes of records read or written since the mapped pages were released
 }
@@ -184,7 +200,8 @@ func createWith(path string, opts Options, fill func(*DB) error) error {
 
 // open opens a file that is sound (or empty, to be initialised).
 func open(path string, opts Options) (*DB, error) {
-	db := &DB{path: path, opts: opts, observers: map[int]func([]Change){}}
+	db := &DB{path: path, opts: opts, observers: map[int]func([]Change){}, resolvedObs: map[int]func([]Resolution){}}
+	db.SetKeepResolved(opts.KeepResolved)
 	b, err := openBolt(path, db.opts.LockTimeout)
 	if err != nil {
 		return nil, err
@@ -198,6 +215,12 @@ func open(path string, opts Options) (*DB, error) {
 		return err
 	})
 	if err != nil && !errors.Is(err, errRollback) {
+		b.Close()
+		return nil, fmt.Errorf("initialise %s: %w", path, err)
+	}
+	// Records of resolutions past their time go now; a file with none
+	// (or none expired) is not written.
+	if _, err := db.PurgeResolutions(); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
@@ -425,6 +448,7 @@ func (db *DB) Update(fn func(*Tx) error) (err error) {
 	defer db.writeMu.Unlock()
 	defer db.releaseWhenTouched()
 	var changes []Change
+	var resolved []Resolution
 	err = db.bolt.Update(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx, db: db, writable: true}
 		if err := fn(tx); err != nil {
@@ -435,11 +459,14 @@ func (db *DB) Update(fn func(*Tx) error) (err error) {
 				return err
 			}
 		}
-		changes = tx.changes
+		changes, resolved = tx.changes, tx.resolved
 		return nil
 	})
 	if err == nil && len(changes) > 0 {
 		db.notify(changes)
+	}
+	if err == nil && len(resolved) > 0 {
+		db.notifyResolved(resolved)
 	}
 	return err
 }

@@ -12,6 +12,16 @@
 //	    count            number of live documents
 //	local                local document ID → rev + body
 //	blobs                "sha1-<base64>" → bytes
+//	resolved             big-endian number → record of an automatic conflict resolution
+//	                     (rule, winner, the loser's ID and body), and "count"; made by the first
+//
+// A conflict resolved during replication is recorded (Tx.RecordResolution)
+// in the transaction that saves the outcome, with the losing revision's
+// body, which the revision tree then prunes. Records are listed newest
+// first (Tx.Resolutions), restored as a new local edit
+// (Tx.RestoreResolution) or dismissed, and purged after
+// Options.KeepResolved (on Open, by DB.PurgeResolutions and a few at each
+// new record), at most Options.MaxResolved kept.
 //
 // Each database has a source ID (DB.SourceID) and a hybrid logical clock
 // whose newest time is saved in meta by the transaction that used it. A

@@ -194,6 +194,7 @@ func checkRecords(btx *bolt.Tx, rep *VerifyReport, progress Progress) {
 		}
 		return nil
 	})
+	checkResolutions(btx, rep)
 	progress("documents", int64(rep.Documents), int64(rep.Documents))
 }
 

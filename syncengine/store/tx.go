@@ -22,7 +22,8 @@ type Tx struct {
 	db        *DB
 	writable  bool
 	changes   []Change
-	clockUsed bool // the clock moved: Update saves it before committing
+	resolved  []Resolution // recorded resolutions, told after the commit
+	clockUsed bool         // the clock moved: Update saves it before committing
 }
 
 func (tx *Tx) coll(name string) (*bolt.Bucket, error) {
