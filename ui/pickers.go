@@ -58,10 +58,15 @@ func (u *mainUI) fillIdentities(sel *widget.Select, first []string, current stri
 // askTrust shows a peer's certificate fingerprint and calls trust when the
 // user says it is the one they expect (trust on first use).
 func (u *mainUI) askTrust(where, fingerprint string, trust func()) {
+	u.askTrustAs(where, fingerprint, "It is remembered as this replication's pin.", trust)
+}
+
+// askTrustAs is askTrust with its own last sentence: where the trusted
+// fingerprint is remembered.
+func (u *mainUI) askTrustAs(where, fingerprint, remembered string, trust func()) {
 	msg := widget.NewLabel("The peer at " + where + " presents a certificate with the code\n\n" +
 		tlsid.ShortCode(fingerprint) + "\n\n(SHA-256 " + tlsid.FormatFingerprint(fingerprint) + ")\n\n" +
-		"Compare it with the code the peer shows (its Listeners screen). Trust it? It is remembered as this " +
-		"replication's pin.")
+		"Compare it with the code the peer shows (its Listeners screen). Trust it? " + remembered)
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm("Trust this peer?", "Trust", "Cancel", msg, func(ok bool) {
 		if ok {

@@ -223,11 +223,40 @@ func Diagnose(ctx context.Context, t Target, opts Options) Report {
 	} else {
 		rep.Target = tg.u.String()
 		s := &session{t: tg, opts: opts, rep: &rep}
-		s.run(ctx)
+		s.run(ctx, "")
 	}
 	if t.Peer != nil {
 		rep.Steps = append(rep.Steps, mdnsStep(*t.Peer))
 	}
+	return rep
+}
+
+// Reach checks only that the target answers: name resolution, TCP and,
+// for wss://, the TLS handshake, judged by t's trust settings. It stops
+// there, so it sends no credentials and no request: t.Auth is ignored (not
+// even a client certificate is offered) and t.Peer is not reported. The
+// TLS step records the certificate seen, trusted or not, in
+// Report.Certificate, so a peer's certificate can be fetched before it is
+// trusted.
+func Reach(ctx context.Context, t Target, opts Options) Report {
+	if opts.StepTimeout <= 0 {
+		opts.StepTimeout = 10 * time.Second
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	t.Auth, t.Peer = nil, nil
+	rep := Report{Target: t.URL}
+	tg, err := parseTarget(t)
+	if err != nil {
+		rep.Steps = append(rep.Steps, Step{Name: StepResolve, Ran: true, Detail: err.Error(),
+			Advice: "give a URL like wss://192.168.1.20:4984/notes"})
+		rep.Steps = append(rep.Steps, notRun(StepTCP, StepTLS)...)
+		return rep
+	}
+	rep.Target = tg.u.String()
+	s := &session{t: tg, opts: opts, rep: &rep}
+	s.run(ctx, StepTLS)
 	return rep
 }
 

@@ -361,3 +361,32 @@ func BenchmarkDiagnoseHealthy(b *testing.B) {
 		}
 	}
 }
+
+// TestReachStopsAfterTLS: Reach fetches the certificate of a peer not yet
+// trusted and stops after the handshake, so it sends no credentials; a
+// pin makes the same peer pass, and a closed port is unreachable.
+func TestReachStopsAfterTLS(t *testing.T) {
+	p := newTestPeer(t, nil)
+	fp := p.l.TLSIdentity().Fingerprint()
+	rep := Reach(context.Background(), Target{URL: p.url(), Auth: syncengine.BasicAuthenticator{Username: "alice", Password: "s3cret"}}, Options{})
+	t.Logf("\n%s", rep)
+	if len(rep.Steps) != 3 || rep.Steps[2].Name != StepTLS || rep.Step(StepTCP) == nil || !rep.Step(StepTCP).OK {
+		t.Fatalf("steps %+v, want resolve, TCP and TLS only", rep.Steps)
+	}
+	if rep.OK() || rep.Certificate == nil || rep.Certificate.Fingerprint != tlsid.FormatFingerprint(fp) {
+		t.Errorf("unpinned: ok %v, certificate %+v, want the refused certificate %s", rep.OK(), rep.Certificate, fp)
+	}
+	if rep := Reach(context.Background(), Target{URL: p.url(), PinnedFingerprint: fp}, Options{}); !rep.OK() || len(rep.Steps) != 3 {
+		t.Errorf("pinned: %s", rep)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	rep = Reach(context.Background(), Target{URL: "wss://127.0.0.1:" + strconv.Itoa(port) + "/notes"}, Options{})
+	if f := rep.Failed(); f == nil || f.Name != StepTCP || len(rep.Steps) != 3 || rep.Steps[2].Ran {
+		t.Errorf("closed port: %s", rep)
+	}
+}

@@ -42,13 +42,19 @@ type session struct {
 
 type stepFunc func(ctx context.Context) Step
 
-func (s *session) run(ctx context.Context) {
+func (s *session) run(ctx context.Context, upTo string) {
 	steps := []struct {
 		name string
 		fn   stepFunc
 	}{
 		{StepResolve, s.resolve}, {StepTCP, s.connect}, {StepTLS, s.handshake},
 		{StepHTTP, s.getDatabase}, {StepWebSocket, s.upgrade}, {StepBLIP, s.roundTrip},
+	}
+	for i, st := range steps {
+		if st.name == upTo {
+			steps = steps[:i+1]
+			break
+		}
 	}
 	defer func() {
 		if s.ws != nil {
