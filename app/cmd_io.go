@@ -1,9 +1,6 @@
 package app
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,9 +12,6 @@ import (
 
 	"peersync/syncengine"
 )
-
-// importBatch is how many documents import commits per transaction.
-const importBatch = 1000
 
 func newImportCommand(g *globals) *cobra.Command {
 	var f docFlags
@@ -58,26 +52,27 @@ of 1000.`,
 					defer spool.Close()
 					in, src = io.TeeReader(in, spool), spool
 				}
-				bad, err := checkImport(c, in)
+				check, err := c.CheckJSONLines(in)
 				if err != nil {
 					return err
 				}
+				bad := check.Bad
 				if len(bad) > 0 && !keepGoing {
 					return badLinesError(bad)
 				}
 				for _, b := range bad {
-					fmt.Fprintf(g.stderr, "peersync: skipped %s\n", b.msg)
+					fmt.Fprintf(g.stderr, "peersync: skipped %s\n", b)
 				}
 				if _, err := src.Seek(0, io.SeekStart); err != nil {
 					return err
 				}
 				skip := map[int]bool{}
 				for _, b := range bad {
-					skip[b.line] = true
+					skip[b.Line] = true
 				}
 				bar := newProgress(g, -1, "importing", progressbar.OptionShowCount())
 				defer bar.Finish() // stops a terminal's spinner on failure too
-				n, err := importLines(c, src, skip, bar)
+				n, err := c.ImportJSONLines(src, syncengine.ImportOptions{Skip: skip, Progress: func(n int) { bar.Set(n) }})
 				if len(bad) > 0 {
 					fmt.Fprintf(g.stdout, "imported %d documents, skipped %d bad lines\n", n, len(bad))
 				} else {
@@ -92,123 +87,18 @@ of 1000.`,
 	return cmd
 }
 
-// badLine is an import line that would not save.
-type badLine struct {
-	line int
-	msg  string // "line N: why"
-}
-
 // badLinesError names the first bad lines in one line.
-func badLinesError(bad []badLine) error {
+func badLinesError(bad []syncengine.BadLine) error {
 	const shown = 10
 	msgs := make([]string, 0, shown)
 	for _, b := range bad[:min(len(bad), shown)] {
-		msgs = append(msgs, b.msg)
+		msgs = append(msgs, b.String())
 	}
 	more := ""
 	if len(bad) > shown {
 		more = fmt.Sprintf("; and %d more", len(bad)-shown)
 	}
 	return fmt.Errorf("%d bad lines, nothing imported (--keep-going skips them): %s%s", len(bad), strings.Join(msgs, "; "), more)
-}
-
-// importScanner reads JSON lines of up to 32 MiB.
-func importScanner(in io.Reader) *bufio.Scanner {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 32<<20)
-	return sc
-}
-
-// parseImportLine splits a line into its document ID and body.
-func parseImportLine(data []byte) (string, []byte, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return "", nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	var id string
-	if err := json.Unmarshal(obj["_id"], &id); err != nil || id == "" {
-		return "", nil, errors.New(`missing "_id" string`)
-	}
-	delete(obj, "_id")
-	delete(obj, "_rev")
-	delete(obj, "_deleted")
-	body, err := json.Marshal(obj)
-	return id, body, err
-}
-
-// checkImport reads every line and returns those that would not save. It
-// writes nothing and keeps no documents.
-func checkImport(c *syncengine.Collection, in io.Reader) ([]badLine, error) {
-	var bad []badLine
-	sc := importScanner(in)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		id, body, err := parseImportLine(sc.Bytes())
-		if err == nil {
-			err = c.Validate(id, body)
-		}
-		if err != nil {
-			bad = append(bad, badLine{line, fmt.Sprintf("line %d: %v", line, err)})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the input: %w (nothing imported)", err)
-	}
-	return bad, nil
-}
-
-func importLines(c *syncengine.Collection, in io.Reader, skip map[int]bool, bar *progressbar.ProgressBar) (int, error) {
-	sc := importScanner(in)
-	type pending struct {
-		line int
-		id   string
-		body []byte
-	}
-	var batch []pending
-	total := 0
-	flush := func() error {
-		err := c.Database().Batch(func(b *syncengine.Batch) error {
-			for _, p := range batch {
-				if _, err := b.Save(c, p.id, p.body, syncengine.SaveOptions{LastWriteWins: true}); err != nil {
-					return fmt.Errorf("line %d: %w", p.line, err)
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			total += len(batch)
-			bar.Add(len(batch))
-		}
-		batch = batch[:0]
-		return err
-	}
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 || skip[line] {
-			continue
-		}
-		id, body, err := parseImportLine(sc.Bytes())
-		if err != nil {
-			return total, fmt.Errorf("line %d: %v", line, err)
-		}
-		batch = append(batch, pending{line, id, body})
-		if len(batch) == importBatch {
-			if err := flush(); err != nil {
-				return total, err
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return total, err
-	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return total, err
-		}
-	}
-	bar.Finish()
-	return total, nil
 }
 
 func newExportCommand(g *globals) *cobra.Command {
@@ -220,44 +110,13 @@ func newExportCommand(g *globals) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withCollection(&f, func(c *syncengine.Collection) error {
-				w := bufio.NewWriter(g.stdout)
-				after := ""
-				for {
-					docs, err := c.List(syncengine.ListOptions{StartAfter: after, Limit: 1000})
-					if err != nil || len(docs) == 0 {
-						return joinFlush(w, err)
-					}
-					for _, d := range docs {
-						if err := writeExportLine(w, d); err != nil {
-							return err
-						}
-					}
-					after = docs[len(docs)-1].ID
-				}
+				_, err := c.ExportJSONLines(g.stdout, syncengine.ExportOptions{})
+				return err
 			})
 		},
 	}
 	f.register(cmd)
 	return cmd
-}
-
-func writeExportLine(w *bufio.Writer, d *syncengine.Document) error {
-	id, _ := json.Marshal(d.ID)
-	fmt.Fprintf(w, `{"_id":%s,"_rev":%q`, id, d.RevID)
-	if len(d.Body) > 2 { // not "{}"
-		w.WriteByte(',')
-		w.Write(d.Body[1:])
-	} else {
-		w.WriteByte('}')
-	}
-	return w.WriteByte('\n')
-}
-
-func joinFlush(w *bufio.Writer, err error) error {
-	if ferr := w.Flush(); err == nil {
-		err = ferr
-	}
-	return err
 }
 
 // newProgress returns a progress bar on stderr when it is a terminal, and
