@@ -72,11 +72,12 @@ var importRules = []importRule{
 	{"peersync/internal/leaktest", nil, "test helper: no goroutine left behind"},
 	{"peersync/discovery/netnstest", nil, "test helper: network namespaces"},
 	{"peersync/syncengine/internal/faultproxy", nil, "test helper: a TCP proxy that breaks connections"},
+	{"peersync/syncengine/internal/procmem", nil, "test helper: how much of a file the process has mapped in"},
 }
 
 // testHelpers are packages for tests; no program may link them.
 var testHelpers = []string{"peersync/internal/xvfbtest", "peersync/internal/leaktest", "peersync/discovery/netnstest",
-	"peersync/syncengine/internal/faultproxy", "testing"}
+	"peersync/syncengine/internal/faultproxy", "peersync/syncengine/internal/procmem", "testing"}
 
 // depRules forbid packages anywhere in the dependencies (direct or not) of
 // the packages matching pkgs (a go list pattern) in the given build.
