@@ -157,6 +157,7 @@ func (w *workspace) Listeners() ([]ui.ListenerState, error) {
 		} else if l != nil {
 			s := l.Status()
 			st.Running, st.ID, st.URLs = true, l.ID(), l.URLs()
+			st.Announcement = w.rn.Announcement(lc.Name)
 			st.Connections, st.Active, st.Protocols = s.ConnectionCount, s.ActiveConnectionCount, s.Protocols
 			if id := l.TLSIdentity(); id != nil {
 				st.Fingerprint = id.Fingerprint()

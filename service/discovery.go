@@ -32,6 +32,7 @@ type lanDiscovery struct {
 
 	peerID    string                   // loaded on first use
 	announced map[string]*announcement // by listener name
+	outcome   map[string]string        // by listener name: what the last apply did, in words
 
 	browser    *discovery.Browser
 	browserLog chan struct{} // closed when the event logger has finished
@@ -44,7 +45,7 @@ type announcement struct {
 }
 
 func newLANDiscovery(dataDir string, log *slog.Logger) *lanDiscovery {
-	return &lanDiscovery{dataDir: dataDir, log: log, announce: announceOnLAN, announced: map[string]*announcement{}}
+	return &lanDiscovery{dataDir: dataDir, log: log, announce: announceOnLAN, announced: map[string]*announcement{}, outcome: map[string]string{}}
 }
 
 // loadPeerID reads (or creates) the peer ID in the data directory once.
@@ -63,6 +64,17 @@ func (d *lanDiscovery) loadPeerID() (string, error) {
 // and starts or stops the browser. An announcement whose service is
 // unchanged keeps running.
 func (d *lanDiscovery) apply(cfg DiscoveryConfig, listeners map[string]*runningListener) error {
+	clear(d.outcome)
+	notAnnounced := func(why string) {
+		for lname, rl := range listeners {
+			if rl.cfg.Announce {
+				d.outcome[lname] = "not announced: " + why
+			}
+		}
+	}
+	if !cfg.Announce {
+		notAnnounced("announcing is off in Settings")
+	}
 	if !cfg.Announce && !cfg.Browse {
 		d.stop()
 		return nil
@@ -70,7 +82,11 @@ func (d *lanDiscovery) apply(cfg DiscoveryConfig, listeners map[string]*runningL
 	peerID, err := d.loadPeerID()
 	if err != nil {
 		d.stop()
-		return fmt.Errorf("discovery: %w", err)
+		err = fmt.Errorf("discovery: %w", err)
+		if cfg.Announce {
+			notAnnounced(err.Error())
+		}
+		return err
 	}
 	name := cfg.Name
 	if name == "" {
@@ -86,10 +102,12 @@ func (d *lanDiscovery) apply(cfg DiscoveryConfig, listeners map[string]*runningL
 			a, err := wantedAnnouncement(peerID, name, rl)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("announce listener %q: %w", lname, err))
+				d.outcome[lname] = "not announced: " + err.Error()
 				continue
 			}
 			if a == nil {
 				d.log.Info("listener bound to loopback is not announced", "listener", lname)
+				d.outcome[lname] = "not announced: bound to loopback"
 				continue
 			}
 			want[lname] = a
@@ -101,11 +119,16 @@ func (d *lanDiscovery) apply(cfg DiscoveryConfig, listeners map[string]*runningL
 		}
 	}
 	for lname, w := range want {
-		if d.announced[lname] != nil {
-			continue
+		if d.announced[lname] == nil {
+			if err := d.start(lname, w); err != nil {
+				errs = append(errs, fmt.Errorf("announce listener %q: %w", lname, err))
+				d.outcome[lname] = "not announced: " + err.Error()
+				continue
+			}
 		}
-		if err := d.start(lname, w); err != nil {
-			errs = append(errs, fmt.Errorf("announce listener %q: %w", lname, err))
+		d.outcome[lname] = "announced on the LAN"
+		if w.iface != "" {
+			d.outcome[lname] += " (" + w.iface + ")"
 		}
 	}
 	if cfg.Browse {
@@ -276,6 +299,14 @@ func (rn *Runner) Browser() *discovery.Browser {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	return rn.disc.browser
+}
+
+// Announcement says whether the running listener name is announced on the
+// LAN, or why not; "" when it is not running or not marked for announcing.
+func (rn *Runner) Announcement(name string) string {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.disc.outcome[name]
 }
 
 // PeerID returns this installation's peer ID, as announced.

@@ -183,6 +183,9 @@ func TestRunnerReportsAnnounceFailureAndKeepsListening(t *testing.T) {
 	if rn.Listener("notes") == nil {
 		t.Error("the listener should run even when announcing it failed")
 	}
+	if got := rn.Announcement("notes"); got != "not announced: no multicast here" {
+		t.Errorf("Announcement(notes) = %q; want the failure", got)
+	}
 	// Once announcing works, the next Apply catches up.
 	lan.fail = false
 	if err := rn.Apply(discoveryTestConfig()); err != nil {
@@ -190,6 +193,53 @@ func TestRunnerReportsAnnounceFailureAndKeepsListening(t *testing.T) {
 	}
 	if n := len(lan.services()); n != 2 {
 		t.Errorf("after recovery %d announcements; want 2", n)
+	}
+	if got := rn.Announcement("notes"); got != "announced on the LAN" {
+		t.Errorf("after recovery Announcement(notes) = %q", got)
+	}
+}
+
+// The Listeners screen shows what Announcement says, so it must tell an
+// announced listener from one that only asked to be.
+func TestRunnerSaysWhetherEachListenerIsAnnounced(t *testing.T) {
+	leaktest.Verify(t)
+	rn, _ := newFakeLANRunner(t)
+	cfg := discoveryTestConfig()
+	if err := rn.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"notes":   "announced on the LAN",
+		"photos":  "announced on the LAN",
+		"loop":    "not announced: bound to loopback",
+		"quiet":   "",
+		"missing": "",
+	}
+	for name, w := range want {
+		if got := rn.Announcement(name); got != w {
+			t.Errorf("Announcement(%s) = %q; want %q", name, got, w)
+		}
+	}
+	cfg.Discovery.Announce = false
+	if err := rn.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"notes", "photos", "loop"} {
+		if got := rn.Announcement(name); got != "not announced: announcing is off in Settings" {
+			t.Errorf("announce off: Announcement(%s) = %q", name, got)
+		}
+	}
+	cfg.Discovery.Announce = true
+	cfg.Listeners = cfg.Listeners[1:]
+	if err := rn.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := rn.Announcement("notes"); got != "" {
+		t.Errorf("removed listener: Announcement(notes) = %q; want \"\"", got)
+	}
+	rn.Stop()
+	if got := rn.Announcement("photos"); got != "" {
+		t.Errorf("after Stop: Announcement(photos) = %q; want \"\"", got)
 	}
 }
 

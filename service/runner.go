@@ -226,6 +226,7 @@ func (rn *Runner) Stop() {
 	defer rn.mu.Unlock()
 	rn.stopMetrics()
 	rn.disc.stop()
+	clear(rn.disc.outcome)
 	for name, r := range rn.repls {
 		r.run.Stop()
 		delete(rn.repls, name)

@@ -190,8 +190,11 @@ func (s *listenersScreen) showDetail() {
 	if set.DeltaSync {
 		opts = append(opts, "delta sync")
 	}
-	if set.Announce {
-		opts = append(opts, "announced on the LAN")
+	switch {
+	case r.Announcement != "":
+		opts = append(opts, r.Announcement)
+	case set.Announce && !r.Running:
+		opts = append(opts, "announced on the LAN while running")
 	}
 	s.info.SetText(fmt.Sprintf("%s shares database %s on %s, %s\n%s", set.Name, set.Database, port, iface, strings.Join(opts, " · ")))
 	setMessage(s.errText, s.detail, r.Error)

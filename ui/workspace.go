@@ -100,6 +100,9 @@ type ListenerState struct {
 	Active      int
 	Protocols   map[string]int // open connections by subprotocol
 	Error       string         // why it is not running, when it failed to start
+	// Announcement says whether it is announced on the LAN, or why not;
+	// "" when it is stopped or not marked for announcing.
+	Announcement string
 }
 
 // ReplicationSettings is one replication as the user edits it: its saved
