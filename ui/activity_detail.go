@@ -73,6 +73,13 @@ func eventFields(ev syncengine.Event, name nameFunc) []activityField {
 	case syncengine.ReplicatorStatusChanged:
 		replication(ev.ID)
 		addStatus(&f, ev.Status)
+	case syncengine.ConflictResolved:
+		r := ev.Resolution
+		f.add("Database", ev.Database)
+		f.add("Document", docName(r.Collection, r.DocID))
+		f.add("Rule", r.Rule)
+		f.add("Kept revision", r.Winner)
+		f.add("Losing revision", r.Loser)
 	case syncengine.KeyringUnavailable:
 		f.add("Reason", ev.Reason)
 		f.add("Private key files", ev.KeysDir)

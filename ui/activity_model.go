@@ -116,7 +116,7 @@ var securityRefusals = map[syncengine.RefusalReason]bool{
 // was cut off is a warning, the rest is information.
 func classify(ev syncengine.Event) (activityKind, activityLevel) {
 	switch ev := ev.(type) {
-	case syncengine.DatabasesChanged, syncengine.DocumentsChanged:
+	case syncengine.DatabasesChanged, syncengine.DocumentsChanged, syncengine.ConflictResolved:
 		return kindDocuments, levelInfo
 	case syncengine.ListenerStarted, syncengine.ConnectionOpened:
 		return kindListeners, levelInfo
@@ -171,6 +171,10 @@ func describeEvent(ev syncengine.Event, name nameFunc) activityLine {
 		line.Summary = "a database was created or deleted"
 	case syncengine.DocumentsChanged:
 		line.Summary = ev.Database + ": " + describeChanges(ev.Changes)
+	case syncengine.ConflictResolved:
+		r := ev.Resolution
+		line.Summary = fmt.Sprintf("%s: a conflict in “%s” was resolved automatically (%s); the losing revision %s is kept under Conflicts › Resolved",
+			ev.Database, r.DocID, r.Rule, r.Loser)
 	case syncengine.ListenerStarted:
 		line.Summary = listenerName(name(ev.ID), ev.ID, ev.Database) + " started"
 		if len(ev.URLs) > 0 {

@@ -33,6 +33,10 @@ type conflictsScreen struct {
 	empty    *widget.Label
 	content  fyne.CanvasObject
 
+	tabs     *container.AppTabs // Open and Resolved
+	resolved *resolvedPane
+	main     *fyne.Container // shows the detail of the tab in front
+
 	refs     []conflictRef
 	selected *conflictRef
 	coll     Collection // the selected document's collection
@@ -82,22 +86,57 @@ func newConflictsScreen(u *mainUI) *conflictsScreen {
 	s.empty = widget.NewLabelWithStyle("Select a document in conflict.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	s.detail = container.NewStack(container.NewCenter(s.empty))
 
-	left := container.NewBorder(widget.NewLabelWithStyle("Conflicts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.status, nil, nil, s.list)
-	split := container.NewHSplit(left, s.detail)
+	s.status.Wrapping = fyne.TextWrapWord
+	s.resolved = newResolvedPane(u)
+	s.tabs = container.NewAppTabs(
+		container.NewTabItem("Open", container.NewBorder(nil, s.status, nil, nil, s.list)),
+		container.NewTabItem("Resolved", container.NewBorder(nil, s.resolved.status, nil, nil, s.resolved.list)))
+	s.resolved.loaded = func(n int) { s.setTabTitle(1, "Resolved", n) }
+	s.main = container.NewStack(s.detail)
+	s.tabs.OnSelected = func(*container.TabItem) { s.showTab() }
+	left := container.NewBorder(widget.NewLabelWithStyle("Conflicts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, s.tabs)
+	split := container.NewHSplit(left, s.main)
 	split.Offset = 0.3
 	s.content = split
 	return s
 }
 
 func (s *conflictsScreen) view() fyne.CanvasObject { return s.content }
-func (s *conflictsScreen) shown()                  { s.reload.trigger() }
+
+func (s *conflictsScreen) shown() {
+	s.reload.trigger()
+	s.resolved.reload.trigger()
+}
 
 // refresh rescans when the screen is in view; scanning every database is
 // not free, so it waits until the user looks otherwise.
 func (s *conflictsScreen) refresh() {
 	if s.u.current == navConflicts {
-		s.reload.trigger()
+		s.shown()
 	}
+}
+
+// setTabTitle counts what a tab lists in its title, so a record waiting
+// behind the other tab shows.
+func (s *conflictsScreen) setTabTitle(i int, name string, n int) {
+	title := name
+	if n > 0 {
+		title = fmt.Sprintf("%s (%d)", name, n)
+	}
+	if s.tabs.Items[i].Text != title {
+		s.tabs.Items[i].Text = title
+		s.tabs.Refresh()
+	}
+}
+
+// showTab puts the detail of the tab in front beside the lists.
+func (s *conflictsScreen) showTab() {
+	detail := s.detail
+	if s.tabs.SelectedIndex() == 1 {
+		detail = s.resolved.detail
+	}
+	s.main.Objects = []fyne.CanvasObject{detail}
+	s.main.Refresh()
 }
 
 func (s *conflictsScreen) load() func() {
@@ -109,6 +148,7 @@ func (s *conflictsScreen) load() func() {
 		}
 		s.refs = refs
 		s.list.Refresh()
+		s.setTabTitle(0, "Open", len(refs))
 		switch len(refs) {
 		case 0:
 			s.status.SetText("No conflicts")

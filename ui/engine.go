@@ -25,6 +25,12 @@ type Database interface {
 	Compact() (int, error)
 	Collections() ([]string, error)
 	Collection(name string) (Collection, error)
+
+	// Automatic conflict resolutions, with the losing revisions kept.
+	Resolutions(limit int) ([]syncengine.Resolution, error)
+	Resolution(id uint64) (syncengine.Resolution, error)
+	RestoreResolution(id uint64) (*syncengine.Document, error)
+	DismissResolution(id uint64) error
 }
 
 // Collection is the document API the browser and conflict center use.

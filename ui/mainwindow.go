@@ -123,7 +123,7 @@ func (u *mainUI) show(i int) {
 
 // handle takes a batch of engine events on the UI goroutine.
 func (u *mainUI) handle(evs []syncengine.Event) {
-	dbsChanged, listenersChanged := false, false
+	dbsChanged, listenersChanged, resolved := false, false, false
 	docsChanged := map[string][]syncengine.Change{}
 	for _, ev := range evs {
 		u.activity.add(ev)
@@ -138,6 +138,8 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 			u.replications.statusChanged(ev)
 		case syncengine.DocumentsReplicated:
 			u.replications.documentsReplicated(ev)
+		case syncengine.ConflictResolved:
+			resolved = true
 		}
 	}
 	// Events the engine dropped for the UI (its buffer was full) may have
@@ -155,6 +157,8 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 	}
 	if dbsChanged || len(docsChanged) > 0 {
 		u.databases.refresh()
+	}
+	if dbsChanged || len(docsChanged) > 0 || resolved {
 		u.conflicts.refresh()
 	}
 	for db, changes := range docsChanged {
