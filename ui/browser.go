@@ -35,7 +35,8 @@ type browserScreen struct {
 	docs   []*syncengine.Document
 	reload reloader
 
-	discard *dialog.ConfirmDialog // the open "discard your edit?" question, for tests
+	discard       *dialog.ConfirmDialog // the open "discard your edit?" question, for tests
+	importConfirm *dialog.ConfirmDialog // the open "import the good lines?" question
 }
 
 func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
@@ -58,6 +59,8 @@ func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 		b.reload.trigger()
 	}
 	newBtn := widget.NewButtonWithIcon("New document", theme.DocumentCreateIcon(), b.newDocument)
+	importBtn := widget.NewButtonWithIcon("Import", theme.UploadIcon(), func() { b.askImport() })
+	exportBtn := widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() { b.askExport() })
 
 	b.list = widget.NewList(
 		func() int { return len(b.docs) },
@@ -95,7 +98,7 @@ func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 	b.editor = newEditor(b)
 
 	collBox := container.NewGridWrap(fyne.NewSize(210, b.collSelect.MinSize().Height), b.collSelect)
-	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, collBox), newBtn, b.search)
+	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, collBox), container.NewHBox(importBtn, exportBtn, newBtn), b.search)
 	b.pageLabel.Truncation = fyne.TextTruncateEllipsis
 	paging := container.NewBorder(nil, nil, container.NewHBox(b.prevBtn, b.nextBtn), nil, b.pageLabel)
 	left := container.NewBorder(nil, paging, nil, nil, b.list)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"io"
+
 	"peersync/syncengine"
 	"peersync/syncengine/tlsid"
 )
@@ -45,6 +47,9 @@ type Collection interface {
 	Conflicts() ([]string, error)
 	Resolve(id, winner string, merged []byte) (*syncengine.Document, error)
 	GetBlob(digest string) ([]byte, error)
+	CheckJSONLines(r io.Reader) (syncengine.LineCheck, error)
+	ImportJSONLines(r io.Reader, opts syncengine.ImportOptions) (int, error)
+	ExportJSONLines(w io.Writer, opts syncengine.ExportOptions) (int, error)
 }
 
 // Identities is the TLS identity store; *tlsid.Store satisfies it.
