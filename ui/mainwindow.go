@@ -61,7 +61,13 @@ type mainUI struct {
 	settingsDlg  *editForm     // the open Settings dialog
 	settingsForm *settingsForm // its fields, for tests
 	droppedSeen  int64         // events dropped for the UI, as of the last reload for them
+	catchUp      *throttle     // the reloads for dropped events, at most catchUpsPerSecond
 }
+
+// catchUpsPerSecond bounds the full reloads that make up for events the
+// engine dropped: while a flood overflows the buffer, every batch drops
+// some, and a reload for each would cost more than the flood.
+const catchUpsPerSecond = 1
 
 func newMainUI(a fyne.App, eng Engine, ws Workspace, r runner, version string) *mainUI {
 	u := &mainUI{app: a, eng: eng, ws: ws, run: r, version: version, current: -1}
@@ -73,6 +79,10 @@ func newMainUI(a fyne.App, eng Engine, ws Workspace, r runner, version string) *
 	u.replications = newReplicationsScreen(u)
 	u.identities = newIdentitiesScreen(u)
 	u.activity = newActivityScreen(u)
+	u.catchUp = newThrottle(r, catchUpsPerSecond, func(string) {
+		u.listeners.reload.trigger()
+		u.replications.reload.trigger()
+	})
 	u.items = []navItem{
 		navDatabases:    {"Databases", theme.StorageIcon(), u.databases},
 		navConflicts:    {"Conflicts", theme.WarningIcon(), u.conflicts},
@@ -148,8 +158,7 @@ func (u *mainUI) handle(evs []syncengine.Event) {
 	if u.activity.dropped != nil {
 		if n := u.activity.dropped(); n != u.droppedSeen {
 			u.droppedSeen = n
-			listenersChanged = true
-			u.replications.reload.trigger()
+			u.catchUp.changed("")
 		}
 	}
 	if listenersChanged {
