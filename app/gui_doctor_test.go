@@ -32,7 +32,7 @@ func TestWorkspaceDiagnoses(t *testing.T) {
 	defer rn.Stop()
 	b := discovery.NewBrowser(discovery.BrowserOptions{}) // never started: sends nothing
 	defer b.Stop()
-	ws := newWorkspace(filepath.Join(dir, service.ConfigFileName), dir, service.DefaultConfig(), rn, b)
+	ws := newWorkspace(filepath.Join(dir, service.ConfigFileName), dir, offlineConfig(), rn, b)
 	if err := ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff},
 		Auth: ui.AuthPassword, Logins: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestWorkspaceSavesSettingsAndSecretsApart(t *testing.T) {
 	path := filepath.Join(dir, service.ConfigFileName)
 	rn := service.NewRunner(e)
 	defer rn.Stop()
-	ws := newWorkspace(path, dir, service.DefaultConfig(), rn, nil)
+	ws := newWorkspace(path, dir, offlineConfig(), rn, nil)
 	if err := ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff},
 		Auth: ui.AuthPassword, Logins: []ui.ListenerUser{{Name: "ada", Password: "lovelace"}}}); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestWorkspaceEditKeepsWhatTheFormsDoNotShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	minute := service.Duration{Duration: time.Minute}
-	cfg := service.DefaultConfig()
+	cfg := offlineConfig()
 	cfg.Listeners = []service.ListenerConfig{{Name: "share", Database: "notes", Interface: "127.0.0.1", TLS: service.TLSOff,
 		Users: []service.UserHash{{Name: "ada", PasswordHash: hash}}, MaxConnections: 3, IdleTimeout: minute,
 		HandshakeTimeout: minute, StartTimeout: minute}}
@@ -168,7 +168,7 @@ func TestWorkspaceSavedButNotStarted(t *testing.T) {
 	rn := service.NewRunner(e)
 	defer rn.Stop()
 	path := filepath.Join(dir, service.ConfigFileName)
-	ws := newWorkspace(path, dir, service.DefaultConfig(), rn, nil)
+	ws := newWorkspace(path, dir, offlineConfig(), rn, nil)
 	err = ws.SaveListener("", ui.ListenerSettings{ListenerConfig: service.ListenerConfig{Name: "share", Database: "notes",
 		Interface: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port, TLS: service.TLSOff}})
 	var notStarted *ui.NotStartedError
@@ -235,6 +235,15 @@ func mustLoad(t *testing.T, path string) *service.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// offlineConfig is the default configuration with LAN discovery off: a
+// test outside a network namespace must not multicast on the machine's
+// interfaces.
+func offlineConfig() *service.Config {
+	cfg := service.DefaultConfig()
+	cfg.Discovery.Announce, cfg.Discovery.Browse = false, false
 	return cfg
 }
 
