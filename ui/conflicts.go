@@ -49,14 +49,7 @@ type conflictsScreen struct {
 func newConflictsScreen(u *mainUI) *conflictsScreen {
 	s := &conflictsScreen{u: u}
 	s.reload = reloader{run: u.run, prepare: func() backgroundWork { return s.load }}
-	s.list = widget.NewList(
-		func() int { return len(s.refs) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("database › id")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.refs[i].String()) })
+	s.list = textList("database › id", func() int { return len(s.refs) }, func(i int) string { return s.refs[i].String() })
 	s.list.OnSelected = func(i widget.ListItemID) {
 		ref := s.refs[i]
 		s.selected = &ref

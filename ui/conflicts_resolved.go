@@ -97,14 +97,7 @@ type resolvedPane struct {
 func newResolvedPane(u *mainUI) *resolvedPane {
 	p := &resolvedPane{u: u}
 	p.reload = reloader{run: u.run, prepare: func() backgroundWork { return p.load }}
-	p.list = widget.NewList(
-		func() int { return len(p.refs) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("01-02 15:04  database › id")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(p.refs[i].listText()) })
+	p.list = textList("01-02 15:04  database › id", func() int { return len(p.refs) }, func(i int) string { return p.refs[i].listText() })
 	p.list.OnSelected = func(i widget.ListItemID) { p.loadDetail(p.refs[i]) }
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord

@@ -30,3 +30,15 @@ func enable(w fyne.Disableable, on bool) {
 		w.Disable()
 	}
 }
+
+// textList is a list of one-line labels, cut with "…" when too long;
+// template sizes the rows.
+func textList(template string, n func() int, text func(i int) string) *widget.List {
+	return widget.NewList(n,
+		func() fyne.CanvasObject {
+			l := widget.NewLabel(template)
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(text(i)) })
+}
