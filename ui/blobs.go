@@ -1,13 +1,17 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -120,4 +124,103 @@ func saveBlob(u *mainUI, coll Collection, r blobRow) {
 	}, u.win)
 	fd.SetFileName(r.fileName())
 	fd.Show()
+}
+
+// attachLimit is the largest file the editor attaches: the store's body
+// limit, since a much bigger blob may not fit a peer's message budget.
+const attachLimit = 20 << 20
+
+// askAttach stores a file the user picks as a blob and adds a reference to
+// it to the edit; the document keeps it once saved.
+func (e *editor) askAttach() {
+	fd := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			showError(e.b.u.win, "choose a file", err)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		uri := rc.URI()
+		rc.Close()
+		e.attachFrom(uri.Name(), func() (io.ReadCloser, error) { return storage.Reader(uri) })
+	}, e.b.u.win)
+	fd.Show()
+}
+
+// attachFrom reads the file and saves it as a blob off the UI goroutine,
+// then adds a property named after the file to the body being edited.
+// Nothing is stored when the body is not a JSON object to add it to.
+func (e *editor) attachFrom(name string, open func() (io.ReadCloser, error)) {
+	if _, err := addBlobProperty(e.body.Text, name, syncengine.BlobRef{}); err != nil {
+		showError(e.b.u.win, "attach "+name, err)
+		return
+	}
+	coll := e.b.coll
+	call(e.b.u.run, func() (syncengine.BlobRef, error) {
+		r, err := open()
+		if err != nil {
+			return syncengine.BlobRef{}, err
+		}
+		defer r.Close()
+		data, err := io.ReadAll(io.LimitReader(r, attachLimit+1))
+		if err != nil {
+			return syncengine.BlobRef{}, err
+		}
+		if len(data) > attachLimit {
+			return syncengine.BlobRef{}, fmt.Errorf("the file is larger than %d MB, the most the app attaches", attachLimit>>20)
+		}
+		return coll.SaveBlob(data, mime.TypeByExtension(filepath.Ext(name)))
+	}, func(ref syncengine.BlobRef, err error) {
+		if err == nil && coll != e.b.coll {
+			return // the user left the collection meanwhile
+		}
+		var text string
+		if err == nil {
+			text, err = addBlobProperty(e.body.Text, name, ref) // the user may have typed meanwhile
+		}
+		if err != nil {
+			showError(e.b.u.win, "attach "+name, err)
+			return
+		}
+		e.body.SetText(text)
+	})
+}
+
+// addBlobProperty adds a blob reference as the last top-level property of
+// a JSON object text, keeping the rest of the text as the user wrote it.
+// The key is the file name, made unique and never starting with '_'.
+func addBlobProperty(text, name string, ref syncengine.BlobRef) (string, error) {
+	if err := checkBody(text); err != nil {
+		return "", fmt.Errorf("the body must be valid before a blob can be added to it: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &top); err != nil {
+		return "", err
+	}
+	base := strings.TrimLeft(name, "_")
+	if base == "" {
+		base = "blob"
+	}
+	key := base
+	for i := 2; top[key] != nil; i++ {
+		key = fmt.Sprintf("%s %d", base, i)
+	}
+	k, _ := json.Marshal(key)
+	v, err := json.MarshalIndent(struct {
+		Type        string `json:"@type"`
+		Digest      string `json:"digest"`
+		Length      int64  `json:"length"`
+		ContentType string `json:"content_type,omitempty"`
+	}{"blob", ref.Digest, ref.Length, ref.ContentType}, "  ", "  ")
+	if err != nil {
+		return "", err
+	}
+	end := strings.LastIndexByte(text, '}')
+	inner := strings.TrimRight(text[:end], " \t\r\n")
+	sep := ",\n  "
+	if strings.HasSuffix(inner, "{") {
+		sep = "\n  "
+	}
+	return inner + sep + string(k) + ": " + string(v) + "\n}" + text[end+1:], nil
 }

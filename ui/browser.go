@@ -98,7 +98,12 @@ func newBrowserScreen(u *mainUI, db Database, close func()) *browserScreen {
 	b.editor = newEditor(b)
 
 	collBox := container.NewGridWrap(fyne.NewSize(210, b.collSelect.MinSize().Height), b.collSelect)
-	top := container.NewBorder(nil, nil, container.NewHBox(back, b.title, collBox), container.NewHBox(importBtn, exportBtn, newBtn), b.search)
+	// Two rows, so that a long database name elides instead of widening
+	// the window.
+	b.title.Truncation = fyne.TextTruncateEllipsis
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, back, container.NewHBox(importBtn, exportBtn, newBtn), b.title),
+		container.NewBorder(nil, nil, collBox, nil, b.search))
 	b.pageLabel.Truncation = fyne.TextTruncateEllipsis
 	paging := container.NewBorder(nil, nil, container.NewHBox(b.prevBtn, b.nextBtn), nil, b.pageLabel)
 	left := container.NewBorder(nil, paging, nil, nil, b.list)

@@ -34,6 +34,7 @@ type editor struct {
 	deleteBtn  *widget.Button
 	historyBtn *widget.Button
 	blobsBtn   *widget.Button
+	attachBtn  *widget.Button
 	restoreBtn *widget.Button
 	empty      *widget.Label
 	stack      *fyne.Container
@@ -87,13 +88,16 @@ func newEditor(b *browserScreen) *editor {
 	e.deleteBtn = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), e.askDelete)
 	e.historyBtn = widget.NewButtonWithIcon("History", theme.HistoryIcon(), e.showHistory)
 	e.blobsBtn = widget.NewButtonWithIcon("Blobs", theme.FileIcon(), e.showBlobs)
+	e.attachBtn = widget.NewButtonWithIcon("Attach…", theme.MailAttachmentIcon(), e.askAttach)
 	e.restoreBtn = widget.NewButtonWithIcon("Put back my edit", theme.ContentPasteIcon(), e.restoreEdit)
 	e.restoreBtn.Hide()
 
 	header := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel("ID"), nil, e.idEntry),
 		e.revLabel, e.notice)
-	buttons := container.NewHBox(e.saveBtn, e.revertBtn, e.restoreBtn, layout.NewSpacer(), e.historyBtn, e.blobsBtn, e.deleteBtn)
+	// Two rows fit the editor's share of an 800-pixel window.
+	buttons := container.NewVBox(container.NewHBox(e.saveBtn, e.revertBtn, e.restoreBtn),
+		container.NewHBox(e.historyBtn, e.blobsBtn, e.attachBtn, layout.NewSpacer(), e.deleteBtn))
 	e.largeNote = widget.NewLabel("")
 	e.largeNote.Wrapping = fyne.TextWrapWord
 	e.large = widget.NewList(func() int { return len(e.largeLines) },
@@ -288,7 +292,7 @@ func (e *editor) startNew() {
 func (e *editor) validate() {
 	if e.readOnly {
 		setMessage(e.problem, e.form, "")
-		for _, b := range []*widget.Button{e.saveBtn, e.revertBtn} {
+		for _, b := range []*widget.Button{e.saveBtn, e.revertBtn, e.attachBtn} {
 			enable(b, false)
 		}
 		existing := e.doc != nil && !e.saving
@@ -297,7 +301,8 @@ func (e *editor) validate() {
 		enable(e.blobsBtn, existing)
 		return
 	}
-	err := checkBody(e.body.Text)
+	bodyErr := checkBody(e.body.Text)
+	err := bodyErr
 	if err == nil && e.isNew && e.idEntry.Text != "" {
 		if idErr := syncengine.ValidateDocID(e.idEntry.Text); idErr != nil {
 			err = fmt.Errorf("ID: %v", idErr)
@@ -314,6 +319,7 @@ func (e *editor) validate() {
 	enable(e.deleteBtn, existing)
 	enable(e.historyBtn, existing)
 	enable(e.blobsBtn, existing)
+	enable(e.attachBtn, bodyErr == nil && !e.saving)
 	enable(e.body, !e.saving)
 }
 

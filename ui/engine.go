@@ -47,6 +47,7 @@ type Collection interface {
 	Conflicts() ([]string, error)
 	Resolve(id, winner string, merged []byte) (*syncengine.Document, error)
 	GetBlob(digest string) ([]byte, error)
+	SaveBlob(data []byte, contentType string) (syncengine.BlobRef, error)
 	CheckJSONLines(r io.Reader) (syncengine.LineCheck, error)
 	ImportJSONLines(r io.Reader, opts syncengine.ImportOptions) (int, error)
 	ExportJSONLines(w io.Writer, opts syncengine.ExportOptions) (int, error)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,21 @@ func TestEveryScreenFits800x600(t *testing.T) {
 		h.settle()
 		test.AssertRendersToImage(t, "screens/"+name+"-1280x800.png", h.u.win.Canvas())
 	}
+
+	// So does the document browser, with a document in the editor.
+	b := h.openBrowser("with-a-rather-long-database-name-for-the-lists")
+	b.list.Select(0)
+	h.settle()
+	for _, size := range []fyne.Size{limit, fyne.NewSize(1280, 800)} {
+		h.u.win.Resize(size)
+		h.settle()
+		if min := h.u.win.Content().MinSize(); min.Width > limit.Width || min.Height > limit.Height {
+			t.Errorf("the browser needs %v, more than %v", min, limit)
+		}
+		test.AssertRendersToImage(t, fmt.Sprintf("screens/browser-%dx%d.png", int(size.Width), int(size.Height)), h.u.win.Canvas())
+	}
+	h.u.databases.closeBrowser()
+	h.settle()
 
 	// So do the forms, their Advanced sections open, and the Settings dialog.
 	dialogs := map[string]func() *editForm{
